@@ -1,0 +1,72 @@
+"""Input errors, explained in Japanese with the field they belong to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from coach.sheet import LABELS
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    item: int | None
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        label = LABELS.get(self.field, self.field)
+        return {"field": self.field, "item": self.item, "label": label, "reason": self.reason}
+
+
+class BadInput(Exception):
+    """Raised for any input a user or a program got wrong. Never a server fault."""
+
+    def __init__(self, errors: list[FieldError], message: str = "入力内容に誤りがあります。") -> None:
+        super().__init__(message)
+        self.errors = errors
+        self.message = message
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"detail": self.message, "errors": [e.as_dict() for e in self.errors]}
+
+    def one_line(self) -> str:
+        parts = [f"{LABELS.get(e.field, e.field)}（{e.field}）: {e.reason}" for e in self.errors]
+        return f"{self.message} " + " / ".join(parts)
+
+
+def _reason(err: Any) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return "必須の項目です。"
+    if kind == "extra_forbidden":
+        return "この項目は受け付けていません。項目名を確認してください。"
+    if kind in ("string_type", "string_sub_type"):
+        return "文字列で入力してください。"
+    if kind == "list_type":
+        return "文字列の配列（リスト）で入力してください。"
+    if kind == "string_too_long":
+        return f"{ctx.get('max_length')}文字以内で入力してください。"
+    if kind == "string_too_short":
+        return "空にはできません。入力してください。"
+    if kind == "too_long":
+        return f"{ctx.get('max_length')}件以内にしてください。"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "JSON オブジェクト（{…}）で送ってください。"
+    if kind == "json_invalid":
+        return "JSON として読み取れません。形式を確認してください。"
+    return "値の形式が正しくありません。"
+
+
+def from_validation_error(exc: ValidationError | Any, *, skip_prefix: int = 0) -> BadInput:
+    """Turn pydantic errors into FieldErrors. `skip_prefix` drops leading loc parts (e.g. 'body')."""
+    errors: list[FieldError] = []
+    for err in exc.errors():
+        loc = list(err.get("loc", ()))[skip_prefix:]
+        field = str(loc[0]) if loc else "body"
+        item = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+        errors.append(FieldError(field=field, item=item, reason=_reason(err)))
+    return BadInput(errors)

@@ -1,0 +1,69 @@
+"""Findings and critiques, as fixed by the contract (sections 2 and 3)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from coach.sheet import SheetField
+
+Code = Literal[
+    "FIELD_EMPTY",
+    "TOBE_MIRRORS_ASIS",
+    "TOBE_VAGUE",
+    "SOLUTION_IN_SHEET",
+    "PROBLEM_NOT_GAP",
+    "TASK_NOT_ACTIONABLE",
+    "PURPOSE_MISSING",
+]
+CODES: tuple[Code, ...] = (
+    "FIELD_EMPTY",
+    "TOBE_MIRRORS_ASIS",
+    "TOBE_VAGUE",
+    "SOLUTION_IN_SHEET",
+    "PROBLEM_NOT_GAP",
+    "TASK_NOT_ACTIONABLE",
+    "PURPOSE_MISSING",
+)
+Severity = Literal["error", "warning", "info"]
+
+# Japanese names of the codes, for people.
+CODE_LABELS: dict[str, str] = {
+    "FIELD_EMPTY": "未記入",
+    "TOBE_MIRRORS_ASIS": "現状の裏返し",
+    "TOBE_VAGUE": "抽象的なあるべき姿",
+    "SOLUTION_IN_SHEET": "シート内の解決手段",
+    "PROBLEM_NOT_GAP": "問題が「やること」になっている",
+    "TASK_NOT_ACTIONABLE": "課題が「状態・不満」になっている",
+    "PURPOSE_MISSING": "目的が書かれていない",
+}
+
+
+class Finding(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Code | None
+    field: SheetField
+    item: int | None = None
+    severity: Severity
+    evidence: str = Field(max_length=4000)
+    message: str = Field(max_length=600)
+    question: str = Field(default="", max_length=400)
+
+    def key(self) -> tuple[str | None, str, int | None]:
+        return (self.code, self.field, self.item)
+
+
+class Critique(BaseModel):
+    findings: list[Finding]
+    engine: str
+    prompt_version: str | None = None
+    # Not part of the contract's required keys; extra context for people and evals.
+    rejected: int = Field(default=0, description="ガードが取り除いた指摘の数")
+
+    def for_field(self, field: str) -> list[Finding]:
+        return [f for f in self.findings if f.field == field]
+
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.code is not None]

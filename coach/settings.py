@@ -1,0 +1,49 @@
+"""The one settings object. Everything is read from COACH_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Safe defaults for the embedded mode: a SQLite file under COACH_DATA_DIR, rules only."""
+
+    model_config = SettingsConfigDict(env_prefix="COACH_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="ローカルの状態（SQLite など）を置くフォルダ")
+    database_url: str = Field(
+        default="", description="SQLAlchemy の URL。空なら COACH_DATA_DIR/coach.db の SQLite"
+    )
+    org_name: str = Field(default="サンプル町", description="単一組織で動かすときの組織（自治体）名")
+    load_samples: bool = Field(default=True, description="データベースが空のとき見本のシートを読み込む")
+    autosave_window_minutes: int = Field(
+        default=10, ge=0, description="この分数以内の自動保存は同じ版にまとめる"
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("COACH_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @field_validator("org_name")
+    @classmethod
+    def _org_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("COACH_ORG_NAME must not be blank")
+        return value.strip()
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'coach.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

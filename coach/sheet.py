@@ -1,0 +1,86 @@
+"""The curry-rice sheet (カレーライスシート), as fixed by the contract."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_TEXT = 4000
+MAX_ITEM = 1000
+MAX_ITEMS = 20
+MAX_NAME = 100
+
+TextField = Literal["asis", "tobe", "purpose"]
+ListField = Literal["problems", "tasks"]
+SheetField = Literal["asis", "tobe", "purpose", "problems", "tasks"]
+
+TEXT_FIELDS: tuple[TextField, ...] = ("asis", "tobe", "purpose")
+LIST_FIELDS: tuple[ListField, ...] = ("problems", "tasks")
+
+# Japanese labels, used by error messages and the UI.
+LABELS: dict[str, str] = {
+    "section": "係名",
+    "title": "業務・案件名",
+    "asis": "現状",
+    "tobe": "あるべき姿",
+    "purpose": "目的",
+    "problems": "問題",
+    "tasks": "課題",
+    "margin": "欄外メモ",
+}
+
+Name = Annotated[str, StringConstraints(max_length=MAX_NAME)]
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
+Item = Annotated[str, StringConstraints(max_length=MAX_ITEM)]
+
+
+class Sheet(BaseModel):
+    """A sheet as the critics see it. Extra keys (id, group, …) are accepted and ignored."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    section: Name
+    title: Name
+    asis: Text
+    tobe: Text
+    purpose: Text
+    problems: Annotated[list[Item], Field(max_length=MAX_ITEMS)]
+    tasks: Annotated[list[Item], Field(max_length=MAX_ITEMS)]
+    margin: Text = ""
+
+    def text_of(self, field: str, item: int | None = None) -> str:
+        value = getattr(self, field)
+        if isinstance(value, list):
+            return value[item] if item is not None and 0 <= item < len(value) else ""
+        return str(value)
+
+    def all_text(self) -> str:
+        return "\n".join(
+            [self.section, self.title, self.asis, self.tobe, self.purpose, *self.problems, *self.tasks, self.margin]
+        )
+
+    def cleaned(self) -> Sheet:
+        """The same sheet without blank list rows (the editor always shows an empty row)."""
+        return self.model_copy(
+            update={
+                "problems": [p for p in self.problems if p.strip()],
+                "tasks": [t for t in self.tasks if t.strip()],
+            }
+        )
+
+
+class SheetWrite(Sheet):
+    """A sheet sent to be stored: unknown keys are refused so nothing is silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: Any = None
+    section: Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME, strip_whitespace=True)]
+
+    def sheet(self) -> Sheet:
+        return Sheet.model_validate(self.model_dump(exclude={"id"}))
+
+
+def empty_sheet(section: str = "", title: str = "") -> Sheet:
+    return Sheet(section=section, title=title, asis="", tobe="", purpose="", problems=[], tasks=[], margin="")
