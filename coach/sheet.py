@@ -60,14 +60,6 @@ class Sheet(BaseModel):
             [self.section, self.title, self.asis, self.tobe, self.purpose, *self.problems, *self.tasks, self.margin]
         )
 
-    def cleaned(self) -> Sheet:
-        """The same sheet without blank list rows (the editor always shows an empty row)."""
-        return self.model_copy(
-            update={
-                "problems": [p for p in self.problems if p.strip()],
-                "tasks": [t for t in self.tasks if t.strip()],
-            }
-        )
 
 
 class SheetWrite(Sheet):

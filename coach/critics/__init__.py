@@ -1,0 +1,1 @@
+"""Critics: each takes a sheet and returns candidate findings (the guard runs after)."""

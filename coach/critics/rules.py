@@ -1,0 +1,220 @@
+"""The offline rule critic: every code of the contract, with its precedence rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from coach import lexicon as lx
+from coach.critics import messages as msg
+from coach.critics.analysis import (
+    ABSTRACT_RE,
+    DIGITISATION_RE,
+    SLOGAN_RE,
+    TOOL_RE,
+    Form,
+    concrete_predicates,
+    content_words,
+    has_actor,
+    has_number,
+    has_reduction,
+    sentence_form,
+    stem,
+)
+from coach.findings import Code, Finding, Severity
+from coach.sheet import Sheet
+from coach.text import Span, is_placeholder, normalize, sentences
+
+SEVERITY: dict[Code, Severity] = {
+    "FIELD_EMPTY": "error",
+    "TOBE_MIRRORS_ASIS": "error",
+    "SOLUTION_IN_SHEET": "error",
+    "PROBLEM_NOT_GAP": "error",
+    "TASK_NOT_ACTIONABLE": "error",
+    "TOBE_VAGUE": "warning",
+    "PURPOSE_MISSING": "warning",
+}
+
+
+def _finding(code: Code, field: str, item: int | None, evidence: str, text: tuple[str, str]) -> Finding:
+    message, question = text
+    return Finding(
+        code=code,
+        field=field,  # type: ignore[arg-type]
+        item=item,
+        severity=SEVERITY[code],
+        evidence=evidence,
+        message=message,
+        question=question,
+    )
+
+
+class RuleCritic:
+    name = "rules"
+
+    def critique(self, sheet: Sheet) -> list[Finding]:
+        findings: list[Finding] = []
+        findings += list(self._asis(sheet))
+        findings += list(self._tobe(sheet))
+        findings += list(self._purpose(sheet))
+        findings += list(self._items(sheet, "problems"))
+        findings += list(self._items(sheet, "tasks"))
+        if not findings:
+            message, question = msg.encouragement()
+            findings.append(
+                Finding(code=None, field="tobe", item=None, severity="info", evidence="",
+                        message=message, question=question)
+            )
+        return findings
+
+    # -- fields ------------------------------------------------------------------------------
+
+    def _asis(self, sheet: Sheet) -> Iterator[Finding]:
+        if is_placeholder(sheet.asis):
+            yield _finding("FIELD_EMPTY", "asis", None, sheet.asis.strip(), msg.field_empty("asis"))
+
+    def _tobe(self, sheet: Sheet) -> Iterator[Finding]:
+        tobe = sheet.tobe
+        if is_placeholder(tobe):
+            yield _finding("FIELD_EMPTY", "tobe", None, tobe.strip(), msg.field_empty("tobe"))
+            return
+        spans = sentences(tobe)
+        for span in spans:
+            if _names_means(span.norm):
+                yield _finding("SOLUTION_IN_SHEET", "tobe", None, span.original, msg.solution("tobe", span.original))
+                return
+        mirror = _mirror_sentence(sheet.asis, spans)
+        if mirror is not None:
+            yield _finding("TOBE_MIRRORS_ASIS", "tobe", None, mirror.original, msg.tobe_mirrors(mirror.original))
+            return
+        vague = _vague_words(tobe)
+        if vague:
+            yield _finding("TOBE_VAGUE", "tobe", None, vague[0], msg.tobe_vague(vague))
+
+    def _purpose(self, sheet: Sheet) -> Iterator[Finding]:
+        purpose = sheet.purpose
+        if is_placeholder(purpose):
+            yield _finding("PURPOSE_MISSING", "purpose", None, purpose.strip(), msg.purpose_missing("empty", ""))
+            return
+        kind = _purpose_defect(purpose, sheet.tobe)
+        if kind:
+            evidence = purpose.strip()
+            yield _finding("PURPOSE_MISSING", "purpose", None, evidence, msg.purpose_missing(kind, evidence))
+
+    def _items(self, sheet: Sheet, field: str) -> Iterator[Finding]:
+        items: list[str] = getattr(sheet, field)
+        real = [(i, text) for i, text in enumerate(items) if not is_placeholder(text)]
+        if not real:
+            evidence = next((t.strip() for t in items if t.strip()), "")
+            yield _finding("FIELD_EMPTY", field, None, evidence, msg.field_empty(field))
+            return
+        for i, text in real:
+            spans = sentences(text)
+            if not spans:
+                continue
+            tool_span = next((s for s in spans if _item_names_means(s.norm, field)), None)
+            if tool_span is not None:
+                yield _finding("SOLUTION_IN_SHEET", field, i, tool_span.original, msg.solution(field, tool_span.original))
+                continue
+            last = spans[-1]
+            form = sentence_form(last.norm)
+            if field == "problems" and form in (Form.ACTION, Form.OBLIGATION):
+                yield _finding("PROBLEM_NOT_GAP", field, i, last.original, msg.problem_not_gap(last.original))
+            elif field == "tasks" and form is Form.STATE:
+                yield _finding("TASK_NOT_ACTIONABLE", field, i, last.original, msg.task_not_actionable(last.original))
+
+
+# -- detectors --------------------------------------------------------------------------------
+
+
+def _names_means(norm: str) -> bool:
+    """In the ToBe, any tool or digitisation named is a means, not a state of people."""
+    return bool(TOOL_RE.search(norm) or DIGITISATION_RE.search(norm))
+
+
+_INVESTIGATE = ("調べる", "調査", "確認", "数える", "聞く", "聞き取る", "洗い出す", "記録", "計測", "測る", "比べる",
+                "書き出す", "整理")
+
+
+def _item_names_means(norm: str, field: str) -> bool:
+    """In problems and tasks a tool counts when it is proposed, adopted or missed — not merely present."""
+    if DIGITISATION_RE.search(norm):
+        return True
+    m = TOOL_RE.search(norm)
+    if not m:
+        return False
+    after = norm[m.end():]
+    if field == "problems":
+        if lx.ABSENCE_RE.match(after.lstrip("をがはもの")) or lx.ABSENCE_RE.search(after[:12]):
+            return not _existing_tool_fact(norm)
+        return any(word in after for word in lx.ADOPTION)
+    # tasks: investigating today's tools is fine; adopting or using one is a solution.
+    if any(norm.rstrip("。").endswith(v) for v in ("調べる", "確認する", "数える", "聞く", "洗い出す", "記録する",
+                                                    "書き出す", "比べる", "計測する", "測る")):
+        return any(word in after for word in ("導入", "入れる", "活用", "使う"))
+    return True
+
+
+def _existing_tool_fact(norm: str) -> bool:
+    """「システムに入力する人がいない」: a tool in a fact about people, not the tool missed."""
+    return bool(has_actor(norm) and "しか" in norm)
+
+
+_MIRROR_MAX_NOVEL = 2
+
+
+def _mirror_sentence(asis: str, spans: list[Span]) -> Span | None:
+    """The ToBe mirrors the AsIs when it negates/reduces what the AsIs says and adds no new picture."""
+    if not spans:
+        return None
+    tobe_norm = "".join(s.norm for s in spans)
+    if not has_reduction(tobe_norm):
+        return None
+    asis_norm, _ = normalize(asis)
+    words = [w for w in content_words(tobe_norm) if w not in lx.REDUCTION_LEMMAS and not ABSTRACT_RE.fullmatch(w)]
+    novel = [w for w in words if stem(w) not in asis_norm]
+    shared = len(words) - len(novel)
+    short = len(words) <= 3
+    if len(novel) > _MIRROR_MAX_NOVEL or has_actor_beyond(tobe_norm, asis_norm):
+        return None
+    if shared == 0 and not short:
+        return None
+    reducing = [s for s in spans if has_reduction(s.norm)]
+    return reducing[0] if reducing else spans[0]
+
+
+def has_actor_beyond(tobe_norm: str, asis_norm: str) -> bool:
+    """A ToBe that introduces a person and what they can do is drawing a new picture."""
+    return has_actor(tobe_norm) and concrete_predicates(tobe_norm) >= 2 and not has_actor(asis_norm)
+
+
+def _vague_words(tobe: str) -> list[str]:
+    norm, index = normalize(tobe)
+    found = []
+    for m in ABSTRACT_RE.finditer(norm):
+        original = tobe[index[m.start()]: index[m.end() - 1] + 1]
+        if original not in found:
+            found.append(original)
+    if not found:
+        return []
+    concrete = has_actor(norm) and (concrete_predicates(norm) >= 1 or has_number(norm))
+    return [] if concrete else found
+
+
+_PURPOSE_SHORT = 25
+
+
+def _purpose_defect(purpose: str, tobe: str) -> str | None:
+    norm, _ = normalize(purpose)
+    without_slogans = SLOGAN_RE.sub("", norm)
+    rest = [w for w in content_words(without_slogans) if w not in lx.ACTORS]
+    if not rest:
+        return "slogan"
+    if not has_actor(norm) and len(norm) < _PURPOSE_SHORT:
+        return "slogan"
+    words = content_words(norm)
+    tobe_norm, _ = normalize(tobe)
+    if tobe_norm.strip() and words and len(norm) < _PURPOSE_SHORT:
+        in_tobe = [w for w in words if w not in lx.ACTORS and stem(w) in tobe_norm]
+        if len(in_tobe) * 2 >= len([w for w in words if w not in lx.ACTORS]):
+            return "restates"
+    return None

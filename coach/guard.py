@@ -1,0 +1,69 @@
+"""The guard of contract §4: no critic's output may propose or name a tool the author did not write.
+
+Applied to every critic's findings (rules now, the LLM coach later). A finding is rejected when
+- its message or question names a tool/technology outside a 「quote」 (the coach speaking), or
+- a quote in it names a tool that is not the author's own words, or
+- it proposes adopting something (導入しましょう, おすすめ …), or
+- its evidence is not a verbatim substring of the field it points at, or its item does not exist.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from coach.critics.analysis import GUARD_RE
+from coach.findings import Finding
+from coach.sheet import Sheet
+from coach.text import normalize
+
+log = logging.getLogger("coach.guard")
+
+_QUOTE = re.compile(r"「([^「」]*)」|『([^『』]*)』")
+_PROPOSAL = re.compile(
+    r"(導入|採用|購入|契約|活用|利用)(して|を)?(は|み)?(いかが|どう|しましょう|しては|すると|をおすすめ|を検討)"
+    r"|おすすめ|お勧め|オススメ|推奨|がおすすめ|を使いましょう|を使ってみ|を入れましょう|を入れてみ|を使うと(よい|良い|いい)"
+)
+
+
+@dataclass
+class GuardResult:
+    kept: list[Finding]
+    rejected: list[tuple[Finding, str]] = field(default_factory=list)
+
+
+def _reason(finding: Finding, sheet: Sheet, sheet_norm: str) -> str | None:
+    source = sheet.text_of(finding.field, finding.item)
+    if finding.item is not None and finding.item >= len(getattr(sheet, finding.field, [])):
+        return "item out of range"
+    if finding.item is None and isinstance(getattr(sheet, finding.field), list) and finding.evidence:
+        if not any(finding.evidence in entry for entry in getattr(sheet, finding.field)):
+            return "evidence not in field"
+    elif finding.evidence not in source:
+        return "evidence not in field"
+    for text in (finding.message, finding.question):
+        norm, _ = normalize(text)
+        outside = _QUOTE.sub("", norm)
+        if GUARD_RE.search(outside):
+            return f"names a tool: {GUARD_RE.search(outside).group(0)}"  # type: ignore[union-attr]
+        if _PROPOSAL.search(outside):
+            return "proposes adopting something"
+        for m in _QUOTE.finditer(norm):
+            quoted = (m.group(1) or m.group(2) or "").rstrip("…")
+            if GUARD_RE.search(quoted) and quoted not in sheet_norm:
+                return "quotes a tool the author did not write"
+    return None
+
+
+def guard(findings: list[Finding], sheet: Sheet) -> GuardResult:
+    sheet_norm, _ = normalize(sheet.all_text())
+    result = GuardResult(kept=[])
+    for f in findings:
+        reason = _reason(f, sheet, sheet_norm)
+        if reason is None:
+            result.kept.append(f)
+        else:
+            result.rejected.append((f, reason))
+            log.warning("guard rejected a %s finding on %s: %s", f.code, f.field, reason)
+    return result
