@@ -34,7 +34,7 @@ class BadInput(Exception):
 
     def one_line(self) -> str:
         parts = [f"{LABELS.get(e.field, e.field)}（{e.field}）: {e.reason}" for e in self.errors]
-        return f"{self.message} " + " / ".join(parts)
+        return f"{self.message}（invalid input） " + " / ".join(parts)
 
 
 def _reason(err: Any) -> str:
@@ -49,13 +49,17 @@ def _reason(err: Any) -> str:
     if kind == "list_type":
         return "文字列の配列（リスト）で入力してください。"
     if kind == "string_too_long":
-        return f"{ctx.get('max_length')}文字以内で入力してください。"
+        now = len(err["input"]) if isinstance(err.get("input"), str) else None
+        suffix = f"（今は {now:,} 文字）" if now is not None else ""
+        return f"{ctx.get('max_length'):,}文字以内で入力してください{suffix}。"
     if kind == "string_too_short":
         return "空にはできません。入力してください。"
     if kind == "too_long":
-        return f"{ctx.get('max_length')}件以内にしてください。"
+        return f"{ctx.get('max_length')}件以内にしてください（今は {ctx.get('actual_length')} 件）。"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return "JSON オブジェクト（{…}）で送ってください。"
+    if kind in ("int_parsing", "int_type"):
+        return "整数で指定してください。"
     if kind == "json_invalid":
         return "JSON として読み取れません。形式を確認してください。"
     return "値の形式が正しくありません。"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from coach.sheet import SheetField
 
@@ -59,8 +59,12 @@ class Critique(BaseModel):
     findings: list[Finding]
     engine: str
     prompt_version: str | None = None
-    # Not part of the contract's required keys; extra context for people and evals.
-    rejected: int = Field(default=0, description="ガードが取り除いた指摘の数")
+    # How many findings the guard removed. Kept off the JSON so the contract's shape stays exact.
+    _rejected: int = PrivateAttr(default=0)
+
+    @property
+    def rejected(self) -> int:
+        return self._rejected
 
     def for_field(self, field: str) -> list[Finding]:
         return [f for f in self.findings if f.field == field]

@@ -25,9 +25,6 @@ class CritiqueService:
         for critic in self.critics:
             candidates.extend(critic.critique(sheet))
         result = guard(candidates, sheet)
-        return Critique(
-            findings=result.kept,
-            engine="+".join(c.name for c in self.critics),
-            prompt_version=None,
-            rejected=len(result.rejected),
-        )
+        critique = Critique(findings=result.kept, engine="+".join(c.name for c in self.critics))
+        critique._rejected = len(result.rejected)
+        return critique

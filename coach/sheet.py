@@ -28,6 +28,10 @@ LABELS: dict[str, str] = {
     "problems": "問題",
     "tasks": "課題",
     "margin": "欄外メモ",
+    "body": "送信内容",
+    "file": "ファイル",
+    "dataset": "評価データ",
+    "id": "ID",
 }
 
 Name = Annotated[str, StringConstraints(max_length=MAX_NAME)]

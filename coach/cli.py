@@ -1,0 +1,129 @@
+"""The `coach` command line (contract §5). Exit 0 on success, 2 on bad input."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from pydantic import ValidationError
+
+from coach.errors import BadInput, FieldError, from_validation_error
+from coach.service import CritiqueService
+from coach.sheet import Sheet
+
+EXIT_BAD_INPUT = 2
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise BadInput([FieldError("file", None, f"ファイルが見つかりません: {path} (file not found)")]) from exc
+    except UnicodeDecodeError as exc:
+        raise BadInput([FieldError("file", None, "UTF-8 のテキストではありません (not UTF-8 text)")]) from exc
+    except OSError as exc:
+        raise BadInput([FieldError("file", None, f"読み込めません: {exc.strerror} (cannot read)")]) from exc
+
+
+def parse_sheet(raw: str, where: str = "") -> Sheet:
+    prefix = f"{where}: " if where else ""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise BadInput(
+            [FieldError("body", None, f"{prefix}JSON として読み取れません（{exc.lineno}行{exc.colno}列）(invalid JSON)")]
+        ) from exc
+    if not isinstance(data, dict):
+        raise BadInput([FieldError("body", None, f"{prefix}JSON オブジェクト（{{…}}）で書いてください (not an object)")])
+    try:
+        return Sheet.model_validate(data)
+    except ValidationError as exc:
+        bad = from_validation_error(exc)
+        if where:
+            bad.message = f"{where}: {bad.message}"
+        raise bad from exc
+
+
+def cmd_critique(args: argparse.Namespace, out: TextIO) -> int:
+    service = CritiqueService()
+    raw = _read(args.file)
+    if not args.jsonl:
+        out.write(service.critique(parse_sheet(raw)).model_dump_json() + "\n")
+        return 0
+    lines = [line for line in raw.splitlines()]
+    # Validate everything first so nothing is half-written on bad input.
+    sheets = [parse_sheet(line, f"{n}行目 (line {n})") for n, line in enumerate(lines, 1) if line.strip()]
+    for sheet in sheets:
+        out.write(service.critique(sheet).model_dump_json() + "\n")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+    from coach.evaluation import evaluate, load, markdown
+
+    failed = []
+    results = {}
+    for dataset in args.dataset:
+        path = Path(dataset)
+        try:
+            rows = load(path)
+        except (OSError, ValueError) as exc:
+            raise BadInput([FieldError("dataset", None, f"評価データを読めません: {exc} (cannot read dataset)")]) from exc
+        report = evaluate(CritiqueService(), rows)
+        out.write(markdown(report, dataset) + "\n")
+        results[dataset] = report.as_dict()
+        failed += [f"{dataset}: {f}" for f in report.failures()]
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    if args.check and failed:
+        for f in failed:
+            print(f"EVAL FAILED: {f}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    import uvicorn
+
+    from web.app import create_app
+
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coach", description="カレーライスシートのコーチ (curry-rice sheet coach)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("critique", help="シートを講評する / critique one sheet (or JSONL)")
+    p.add_argument("file", help="シートの JSON ファイル、- で標準入力 / sheet JSON file, - for stdin")
+    p.add_argument("--jsonl", action="store_true", help="1行に1シートの JSONL / one sheet per line")
+    p.set_defaults(func=cmd_critique)
+
+    p = sub.add_parser("eval", help="ラベル付きシートで講評を評価する / score the critic on labelled sheets")
+    p.add_argument("--dataset", nargs="+", default=["evals/devset.jsonl", "evals/holdout.jsonl"])
+    p.add_argument("--json", help="結果を JSON で書き出す先 / write results as JSON here")
+    p.add_argument("--check", action="store_true", help="基準を下回ったら終了コード 1 / exit 1 below the bar")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="Web サービスを起動する / start the web service")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args, sys.stdout))
+    except BadInput as exc:
+        print(exc.one_line().replace("\n", " "), file=sys.stderr)
+        return EXIT_BAD_INPUT

@@ -1,0 +1,86 @@
+"""Tables and the engine. The database is the source of truth; every save keeps a version."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Organisation(Base):
+    """A municipality. The product runs one by default but never assumes there is only one."""
+
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Section(Base):
+    """A 係 inside an organisation."""
+
+    __tablename__ = "sections"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class SheetRow(Base):
+    __tablename__ = "sheets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+    section: Mapped[Section] = relationship(lazy="joined")
+    versions: Mapped[list[VersionRow]] = relationship(back_populates="sheet", order_by="VersionRow.number")
+
+
+class VersionRow(Base):
+    """One saved state of a sheet. kind: create | save | autosave | restore | move."""
+
+    __tablename__ = "sheet_versions"
+    __table_args__ = (UniqueConstraint("sheet_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sheet_id: Mapped[int] = mapped_column(ForeignKey("sheets.id"), index=True)
+    number: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))
+    content: Mapped[str] = mapped_column(Text)  # the sheet as JSON
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+    sheet: Mapped[SheetRow] = relationship(back_populates="versions")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def init_db(engine: Engine) -> sessionmaker:
+    Base.metadata.create_all(engine)
+    return sessionmaker(engine, expire_on_commit=False)

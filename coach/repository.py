@@ -1,0 +1,211 @@
+"""Storing sheets: create, read, save (a new version), autosave (coalesced), history, restore."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from coach.db import Organisation, Section, SheetRow, VersionRow, now
+from coach.sheet import Sheet
+
+
+@dataclass(frozen=True)
+class StoredSheet:
+    id: int
+    organisation_id: int
+    section: str
+    title: str
+    status: str
+    version: int
+    sheet: Sheet
+    created_at: datetime
+    updated_at: datetime
+
+    def as_api(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "version": self.version,
+            "status": self.status,
+            "updated_at": self.updated_at.isoformat(timespec="seconds") + "Z",
+            **self.sheet.model_dump(),
+        }
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    number: int
+    kind: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def _clean(sheet: Sheet) -> Sheet:
+    """What is stored: no blank list rows (the editor always offers an empty one)."""
+    return sheet.model_copy(
+        update={"problems": [p for p in sheet.problems if p.strip()], "tasks": [t for t in sheet.tasks if t.strip()]}
+    )
+
+
+class SheetNotFound(LookupError):
+    pass
+
+
+class SheetRepository:
+    def __init__(self, sessions: sessionmaker[Session], autosave_window: timedelta = timedelta(minutes=10)) -> None:
+        self._sessions = sessions
+        self._window = autosave_window
+
+    # -- organisations and sections -----------------------------------------------------------
+
+    def ensure_organisation(self, name: str) -> int:
+        with self._sessions.begin() as s:
+            org = s.scalar(select(Organisation).where(Organisation.name == name))
+            if org is None:
+                org = Organisation(name=name)
+                s.add(org)
+                s.flush()
+            return org.id
+
+    def _section(self, s: Session, organisation_id: int, name: str) -> Section:
+        section = s.scalar(
+            select(Section).where(Section.organisation_id == organisation_id, Section.name == name)
+        )
+        if section is None:
+            section = Section(organisation_id=organisation_id, name=name)
+            s.add(section)
+            s.flush()
+        return section
+
+    # -- sheets ----------------------------------------------------------------------------------
+
+    def create(self, organisation_id: int, sheet: Sheet, kind: str = "create") -> StoredSheet:
+        sheet = _clean(sheet)
+        with self._sessions.begin() as s:
+            section = self._section(s, organisation_id, sheet.section.strip())
+            row = SheetRow(organisation_id=organisation_id, section_id=section.id, title=sheet.title, version=1)
+            s.add(row)
+            s.flush()
+            s.add(VersionRow(sheet_id=row.id, number=1, kind=kind, content=sheet.model_dump_json()))
+            s.flush()
+            return self._stored(row, sheet)
+
+    def get(self, sheet_id: int, organisation_id: int) -> StoredSheet:
+        with self._sessions() as s:
+            row = self._row(s, sheet_id, organisation_id)
+            latest = self._latest(s, row.id)
+            return self._stored(row, Sheet.model_validate_json(latest.content))
+
+    def save(self, sheet_id: int, organisation_id: int, sheet: Sheet, kind: str = "save") -> StoredSheet:
+        """A new version, always (an explicit save is a point the user can come back to)."""
+        sheet = _clean(sheet)
+        with self._sessions.begin() as s:
+            row = self._row(s, sheet_id, organisation_id)
+            return self._append(s, row, sheet, kind)
+
+    def autosave(self, sheet_id: int, organisation_id: int, sheet: Sheet) -> StoredSheet:
+        """Keep typing safe without flooding the history: recent autosaves fold into one version."""
+        sheet = _clean(sheet)
+        with self._sessions.begin() as s:
+            row = self._row(s, sheet_id, organisation_id)
+            latest = self._latest(s, row.id)
+            if Sheet.model_validate_json(latest.content) == sheet:
+                return self._stored(row, sheet)
+            if latest.kind == "autosave" and now() - latest.created_at <= self._window:
+                latest.content = sheet.model_dump_json()
+                latest.updated_at = now()
+                self._touch(s, row, sheet)
+                return self._stored(row, sheet)
+            return self._append(s, row, sheet, "autosave")
+
+    def versions(self, sheet_id: int, organisation_id: int) -> list[VersionInfo]:
+        with self._sessions() as s:
+            self._row(s, sheet_id, organisation_id)
+            rows = s.scalars(
+                select(VersionRow).where(VersionRow.sheet_id == sheet_id).order_by(VersionRow.number.desc())
+            )
+            return [VersionInfo(v.number, v.kind, v.created_at, v.updated_at) for v in rows]
+
+    def version(self, sheet_id: int, organisation_id: int, number: int) -> Sheet:
+        with self._sessions() as s:
+            self._row(s, sheet_id, organisation_id)
+            v = s.scalar(select(VersionRow).where(VersionRow.sheet_id == sheet_id, VersionRow.number == number))
+            if v is None:
+                raise SheetNotFound(f"version {number} of sheet {sheet_id}")
+            return Sheet.model_validate_json(v.content)
+
+    def restore(self, sheet_id: int, organisation_id: int, number: int) -> StoredSheet:
+        old = self.version(sheet_id, organisation_id, number)
+        return self.save(sheet_id, organisation_id, old, kind="restore")
+
+    def list(self, organisation_id: int) -> list[StoredSheet]:
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(SheetRow).where(SheetRow.organisation_id == organisation_id).order_by(SheetRow.updated_at.desc())
+            ).all()
+            out = []
+            for row in rows:
+                out.append(self._stored(row, Sheet.model_validate_json(self._latest(s, row.id).content)))
+            return out
+
+    def count(self) -> int:
+        with self._sessions() as s:
+            return int(s.scalar(select(func.count()).select_from(SheetRow)) or 0)
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _row(self, s: Session, sheet_id: int, organisation_id: int) -> SheetRow:
+        row = s.get(SheetRow, sheet_id)
+        if row is None or row.organisation_id != organisation_id:  # another organisation's sheet does not exist
+            raise SheetNotFound(str(sheet_id))
+        return row
+
+    def _latest(self, s: Session, sheet_id: int) -> VersionRow:
+        v = s.scalar(
+            select(VersionRow).where(VersionRow.sheet_id == sheet_id).order_by(VersionRow.number.desc()).limit(1)
+        )
+        assert v is not None, "a sheet always has a version"
+        return v
+
+    def _append(self, s: Session, row: SheetRow, sheet: Sheet, kind: str) -> StoredSheet:
+        row.version += 1
+        s.add(VersionRow(sheet_id=row.id, number=row.version, kind=kind, content=sheet.model_dump_json()))
+        self._touch(s, row, sheet)
+        return self._stored(row, sheet)
+
+    def _touch(self, s: Session, row: SheetRow, sheet: Sheet) -> None:
+        row.title = sheet.title
+        row.section_id = self._section(s, row.organisation_id, sheet.section.strip()).id
+        row.updated_at = now()
+        s.flush()
+        s.refresh(row)
+
+    @staticmethod
+    def _stored(row: SheetRow, sheet: Sheet) -> StoredSheet:
+        return StoredSheet(
+            id=row.id,
+            organisation_id=row.organisation_id,
+            section=sheet.section,
+            title=row.title,
+            status=row.status,
+            version=row.version,
+            sheet=sheet,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+def load_samples(repo: SheetRepository, organisation_id: int, lines: list[str]) -> int:
+    """Load the bundled sample sheets into an empty database (first start only)."""
+    if repo.count():
+        return 0
+    n = 0
+    for line in lines:
+        if line.strip():
+            data = json.loads(line)
+            repo.create(organisation_id, Sheet.model_validate(data), kind="create")
+            n += 1
+    return n

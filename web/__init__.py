@@ -1,0 +1,1 @@
+"""The web door into curry-coach: HTML pages (Jinja2 + htmx) and the JSON API."""

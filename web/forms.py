@@ -1,0 +1,47 @@
+"""Reading the sheet editor's HTML form: values as typed, and Japanese errors per field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from coach.errors import from_validation_error
+from coach.sheet import Sheet, SheetWrite
+
+
+@dataclass
+class SheetForm:
+    """What the user typed (kept even when invalid), the sheet if valid, and errors by field."""
+
+    values: dict[str, Any]
+    sheet: Sheet | None
+    errors: dict[str, str] = field(default_factory=dict)
+    op: str = "save"
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def read_sheet_form(form: FormData) -> SheetForm:
+    values: dict[str, Any] = {k: _text(form, k) for k in ("section", "title", "asis", "tobe", "purpose", "margin")}
+    values["problems"] = [v for v in form.getlist("problems") if isinstance(v, str)]
+    values["tasks"] = [v for v in form.getlist("tasks") if isinstance(v, str)]
+    op = _text(form, "op") or "save"
+    try:
+        sheet = SheetWrite.model_validate(values).sheet()
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for e in from_validation_error(exc).errors:
+            label = f"{e.item + 1}行目: " if e.item is not None else ""
+            errors.setdefault(e.field, label + e.reason)
+        return SheetForm(values=values, sheet=None, errors=errors, op=op)
+    return SheetForm(values=values, sheet=sheet, op=op)
+
+
+def values_of(sheet: Sheet) -> dict[str, Any]:
+    return sheet.model_dump()

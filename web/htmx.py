@@ -1,0 +1,29 @@
+"""One place decides between a full page and a partial (`_name.html`) for htmx requests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import StrictUndefined
+
+from web import view
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.undefined = StrictUndefined
+view.register(templates.env)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def render(
+    request: Request, page: str, context: dict[str, Any], partial: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """Render `page`, or only `partial` when htmx asked for it."""
+    name = partial if partial and is_htmx(request) else page
+    return templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -1,0 +1,183 @@
+"""HTML pages: the list of sheets and the editor with instant coaching. Works without JavaScript."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from coach.findings import Critique
+from coach.margin import move_to_margin
+from coach.repository import StoredSheet
+from coach.sheet import Sheet, empty_sheet
+from web.deps import CriticDep, OrgDep, RepoDep, ServicesDep
+from web.forms import SheetForm, read_sheet_form, values_of
+from web.htmx import is_htmx, render
+
+router = APIRouter(include_in_schema=False)
+log = logging.getLogger("coach.web")
+
+
+def _see(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request, repo: RepoDep, org: OrgDep, critic: CriticDep, services: ServicesDep) -> Response:
+    return _index(request, repo.list(org), critic, services.organisation_name, {}, {})
+
+
+def _index(request: Request, sheets: list[StoredSheet], critic: CriticDep, org_name: str,
+           values: dict[str, str], errors: dict[str, str], status_code: int = 200) -> Response:
+    by_section: dict[str, list[tuple[StoredSheet, Critique]]] = {}
+    for stored in sorted(sheets, key=lambda s: (s.section, s.title)):
+        by_section.setdefault(stored.section, []).append((stored, critic.critique(stored.sheet)))
+    context = {"by_section": by_section, "org_name": org_name, "values": values, "errors": errors}
+    return render(request, "index.html", context, status_code=status_code)
+
+
+@router.post("/sheets")
+async def create(request: Request, repo: RepoDep, org: OrgDep, critic: CriticDep, services: ServicesDep) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in ("section", "title")}
+    errors = {}
+    if not values["section"]:
+        errors["section"] = "係名を入力してください。"
+    for k in ("section", "title"):
+        if len(values[k]) > 100:
+            errors[k] = "100文字以内で入力してください。"
+    if errors:
+        return _index(request, repo.list(org), critic, services.organisation_name, values, errors, 422)
+    stored = repo.create(org, empty_sheet(values["section"], values["title"]))
+    return _see(f"/sheets/{stored.id}")
+
+
+def _editor(request: Request, stored: StoredSheet, critic: CriticDep, services: ServicesDep, *,
+            form: SheetForm | None = None, flash: str = "", status_code: int = 200,
+            partial: str | None = None) -> Response:
+    values = form.values if form else values_of(stored.sheet)
+    sheet = form.sheet if form else stored.sheet
+    critique = critic.critique(sheet) if sheet is not None else None
+    add = request.query_params.get("add", "")
+    context: dict[str, Any] = {
+        "stored": stored,
+        "values": values,
+        "errors": form.errors if form else {},
+        "critique": critique,
+        "flash": flash,
+        "saved_note": "",
+        "rows": {f: list(values[f]) + ([""] * (2 if add == f else 1)) for f in ("problems", "tasks")},
+        "org_name": services.organisation_name,
+    }
+    return render(request, "editor.html", context, partial=partial, status_code=status_code)
+
+
+@router.get("/sheets/{sheet_id}", response_class=HTMLResponse)
+def editor(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, critic: CriticDep,
+           services: ServicesDep) -> Response:
+    stored = repo.get(sheet_id, org)
+    q = request.query_params
+    flash = ""
+    if q.get("saved"):
+        flash = f"保存しました（第{q.get('saved')}版）。"
+    elif q.get("restored"):
+        flash = f"第{q.get('restored')}版の内容に戻しました。元の内容も履歴に残っています。"
+    elif q.get("moved"):
+        flash = "解決の手段を欄外メモへ移しました。"
+    return _editor(request, stored, critic, services, flash=flash)
+
+
+@router.post("/sheets/{sheet_id}")
+async def submit(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, critic: CriticDep,
+                 services: ServicesDep) -> Response:
+    """The form's real action: save, add/remove a row, or move a solution to the margin."""
+    stored = repo.get(sheet_id, org)
+    form = read_sheet_form(await request.form())
+    if form.sheet is None:  # keep what was typed, show why next to the field, save nothing
+        return _editor(request, stored, critic, services, form=form, status_code=422,
+                       flash="入力内容を確認してください。保存はまだされていません。",
+                       partial="_sheet_form.html")
+    op, _, arg = form.op.partition(":")
+    if op == "move":
+        return _move(request, stored, form.sheet, arg, repo, org, critic, services)
+    if op == "add" and arg in ("problems", "tasks"):
+        repo.autosave(sheet_id, org, form.sheet)
+        return _see(f"/sheets/{sheet_id}?add={arg}#{arg}")
+    if op == "remove":
+        field, _, index = arg.partition(":")
+        sheet = _remove_row(form.sheet, field, index)
+        repo.autosave(sheet_id, org, sheet)
+        return _see(f"/sheets/{sheet_id}#{field}")
+    saved = repo.save(sheet_id, org, form.sheet)
+    return _see(f"/sheets/{sheet_id}?saved={saved.version}")
+
+
+def _remove_row(sheet: Sheet, field: str, index: str) -> Sheet:
+    if field not in ("problems", "tasks") or not index.isdigit():
+        return sheet
+    items = list(getattr(sheet, field))
+    if int(index) < len(items):
+        del items[int(index)]
+    return sheet.model_copy(update={field: items})
+
+
+def _move(request: Request, stored: StoredSheet, sheet: Sheet, arg: str, repo: RepoDep, org: OrgDep,
+          critic: CriticDep, services: ServicesDep) -> Response:
+    field, _, index = arg.partition(":")
+    item = int(index) if index.isdigit() else None
+    finding = next(
+        (f for f in critic.critique(sheet).findings
+         if f.code == "SOLUTION_IN_SHEET" and f.field == field and f.item == item),
+        None,
+    )
+    if finding is not None:
+        sheet = move_to_margin(sheet, field, item, finding.evidence)
+    moved = repo.save(stored.id, org, sheet, kind="move")
+    if is_htmx(request):
+        return _editor(request, moved, critic, services, flash="解決の手段を欄外メモへ移しました。",
+                       partial="_sheet_form.html")
+    return _see(f"/sheets/{stored.id}?moved=1")
+
+
+@router.post("/sheets/{sheet_id}/check", response_class=HTMLResponse)
+async def check(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, critic: CriticDep) -> Response:
+    """While typing (htmx): critique what is in the form and autosave it. Returns feedback fragments."""
+    stored = repo.get(sheet_id, org)
+    form = read_sheet_form(await request.form())
+    saved_note = ""
+    if form.sheet is not None:
+        try:
+            stored = repo.autosave(sheet_id, org, form.sheet)
+            saved_note = "saved"
+        except Exception:  # the page still holds the text; say so instead of failing
+            log.exception("autosave failed for sheet %s", sheet_id)
+            saved_note = "failed"
+    critique = critic.critique(form.sheet) if form.sheet is not None else None
+    context = {"stored": stored, "values": form.values, "errors": form.errors, "critique": critique,
+               "saved_note": saved_note, "oob": True}
+    return render(request, "_feedback.html", context, partial="_feedback.html")
+
+
+@router.get("/sheets/{sheet_id}/history", response_class=HTMLResponse)
+def history(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, services: ServicesDep) -> Response:
+    stored = repo.get(sheet_id, org)
+    context = {"stored": stored, "versions": repo.versions(sheet_id, org), "org_name": services.organisation_name}
+    return render(request, "history.html", context)
+
+
+@router.get("/sheets/{sheet_id}/versions/{number}", response_class=HTMLResponse)
+def version(request: Request, sheet_id: int, number: int, repo: RepoDep, org: OrgDep, critic: CriticDep,
+            services: ServicesDep) -> Response:
+    stored = repo.get(sheet_id, org)
+    sheet = repo.version(sheet_id, org, number)
+    context = {"stored": stored, "number": number, "sheet": sheet, "critique": critic.critique(sheet),
+               "org_name": services.organisation_name}
+    return render(request, "version.html", context)
+
+
+@router.post("/sheets/{sheet_id}/versions/{number}/restore")
+def restore(sheet_id: int, number: int, repo: RepoDep, org: OrgDep) -> Response:
+    repo.restore(sheet_id, org, number)
+    return _see(f"/sheets/{sheet_id}?restored={number}")

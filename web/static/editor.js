@@ -1,0 +1,47 @@
+// Progressive enhancement for the sheet editor. Without this file every button is a normal
+// form submit that the server handles; with it, rows are added and removed in place.
+(function () {
+  "use strict";
+
+  function recheck(form) {
+    form.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function renumber(list) {
+    const field = list.dataset.field;
+    list.querySelectorAll("li").forEach(function (li, i) {
+      const area = li.querySelector("textarea");
+      area.id = "f-" + field + "-" + i;
+      const remove = li.querySelector("[data-remove-row]");
+      if (remove) remove.value = "remove:" + field + ":" + i;
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    const add = event.target.closest("[data-add-row]");
+    if (add) {
+      event.preventDefault();
+      const list = document.getElementById(add.dataset.addRow);
+      const last = list.querySelector("li:last-child");
+      const row = last.cloneNode(true);
+      row.querySelector("textarea").value = "";
+      list.appendChild(row);
+      renumber(list);
+      row.querySelector("textarea").focus();
+      return;
+    }
+    const remove = event.target.closest("[data-remove-row]");
+    if (remove) {
+      event.preventDefault();
+      const li = remove.closest("li");
+      const list = li.parentElement;
+      if (list.querySelectorAll("li").length > 1) {
+        li.remove();
+      } else {
+        li.querySelector("textarea").value = "";
+      }
+      renumber(list);
+      recheck(list.closest("form"));
+    }
+  });
+})();
