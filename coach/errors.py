@@ -70,6 +70,8 @@ def from_validation_error(exc: ValidationError | Any, *, skip_prefix: int = 0) -
     errors: list[FieldError] = []
     for err in exc.errors():
         loc = list(err.get("loc", ()))[skip_prefix:]
+        if err["type"] == "json_invalid":
+            loc = []
         field = str(loc[0]) if loc else "body"
         item = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
         errors.append(FieldError(field=field, item=item, reason=_reason(err)))

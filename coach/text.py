@@ -43,7 +43,7 @@ def _dictionary() -> Dictionary:
 def _tokenizer():  # type: ignore[no-untyped-def]
     tok = getattr(_local, "tokenizer", None)
     if tok is None:  # SudachiPy tokenizers are not thread-safe: one per thread
-        tok = _dictionary().create(SplitMode.C)
+        tok = _dictionary().tokenizer(mode=SplitMode.C)
         _local.tokenizer = tok
     return tok
 

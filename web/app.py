@@ -52,7 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        reasons = {404: "ページが見つかりません。", 405: "この方法では操作できません。"}
+        reasons = {
+            400: "送信内容を読み取れません。UTF-8 の JSON で送ってください。",
+            404: "ページが見つかりません。",
+            405: "この方法では操作できません。",
+        }
         return _error(request, exc.status_code, reasons.get(exc.status_code, "リクエストを処理できませんでした。"), "body")
 
     @app.exception_handler(Exception)

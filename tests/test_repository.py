@@ -1,0 +1,103 @@
+"""Persistence on a real SQLite file: versions, autosave folding, restore, organisations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from coach.db import init_db, make_engine
+from coach.repository import SheetNotFound, SheetRepository, load_samples
+from tests.conftest import make_sheet
+
+
+@pytest.fixture
+def repo(data_dir: Path) -> SheetRepository:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return SheetRepository(init_db(make_engine(f"sqlite:///{data_dir / 'coach.db'}")), timedelta(minutes=10))
+
+
+def test_create_read_save_keeps_every_version(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("サンプル町")
+    first = repo.create(org, make_sheet())
+    second = repo.save(first.id, org, make_sheet(tobe="住民が20分で帰れている。"))
+    assert (first.version, second.version) == (1, 2)
+    assert repo.get(first.id, org).sheet.tobe == "住民が20分で帰れている。"
+    assert [v.number for v in repo.versions(first.id, org)] == [2, 1]
+    assert repo.version(first.id, org, 1) == make_sheet()
+
+
+def test_blank_rows_are_not_stored(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("サンプル町")
+    stored = repo.create(org, make_sheet(tasks=["件数を数える", "", "  "]))
+    assert repo.get(stored.id, org).sheet.tasks == ["件数を数える"]
+
+
+def test_autosaves_fold_into_one_version_within_the_window(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("サンプル町")
+    stored = repo.create(org, make_sheet())
+    repo.autosave(stored.id, org, make_sheet(asis="一"))
+    repo.autosave(stored.id, org, make_sheet(asis="一二"))
+    last = repo.autosave(stored.id, org, make_sheet(asis="一二三"))
+    assert last.version == 2
+    assert repo.get(stored.id, org).sheet.asis == "一二三"
+    assert [v.kind for v in repo.versions(stored.id, org)] == ["autosave", "create"]
+
+
+def test_an_explicit_save_after_autosave_is_its_own_version(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("サンプル町")
+    stored = repo.create(org, make_sheet())
+    repo.autosave(stored.id, org, make_sheet(asis="途中"))
+    repo.save(stored.id, org, make_sheet(asis="完成"))
+    repo.autosave(stored.id, org, make_sheet(asis="完成の後"))
+    assert [v.kind for v in repo.versions(stored.id, org)] == ["autosave", "save", "autosave", "create"]
+
+
+def test_autosave_of_unchanged_content_adds_nothing(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("サンプル町")
+    stored = repo.create(org, make_sheet())
+    assert repo.autosave(stored.id, org, make_sheet()).version == 1
+
+
+def test_restore_adds_a_version_with_the_old_content(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("サンプル町")
+    stored = repo.create(org, make_sheet(asis="最初"))
+    repo.save(stored.id, org, make_sheet(asis="二番目"))
+    restored = repo.restore(stored.id, org, 1)
+    assert restored.version == 3 and repo.get(stored.id, org).sheet.asis == "最初"
+    assert repo.version(stored.id, org, 2).asis == "二番目"  # nothing is lost
+
+
+def test_another_organisations_sheet_does_not_exist(repo: SheetRepository) -> None:
+    town = repo.ensure_organisation("A町")
+    village = repo.ensure_organisation("B村")
+    stored = repo.create(town, make_sheet())
+    with pytest.raises(SheetNotFound):
+        repo.get(stored.id, village)
+    with pytest.raises(SheetNotFound):
+        repo.save(stored.id, village, make_sheet())
+    assert repo.list(village) == []
+    assert [s.id for s in repo.list(town)] == [stored.id]
+
+
+def test_same_section_name_in_two_organisations_are_two_sections(repo: SheetRepository) -> None:
+    a = repo.ensure_organisation("A町")
+    b = repo.ensure_organisation("B村")
+    repo.create(a, make_sheet(section="総務係"))
+    repo.create(b, make_sheet(section="総務係"))
+    assert len(repo.list(a)) == len(repo.list(b)) == 1
+
+
+def test_data_survives_a_new_process_view(repo: SheetRepository, data_dir: Path) -> None:
+    org = repo.ensure_organisation("サンプル町")
+    stored = repo.create(org, make_sheet(asis="残っているはず"))
+    fresh = SheetRepository(init_db(make_engine(f"sqlite:///{data_dir / 'coach.db'}")))
+    assert fresh.get(stored.id, org).sheet.asis == "残っているはず"
+
+
+def test_samples_load_only_into_an_empty_database(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("サンプル町")
+    line = make_sheet().model_dump_json()
+    assert load_samples(repo, org, [line, line]) == 2
+    assert load_samples(repo, org, [line]) == 0
