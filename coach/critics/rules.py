@@ -170,13 +170,19 @@ def _mirror_sentence(asis: str, spans: list[Span]) -> Span | None:
     if not has_reduction(tobe_norm):
         return None
     asis_norm, _ = normalize(asis)
-    words = [w for w in content_words(tobe_norm) if w not in lx.REDUCTION_LEMMAS and not ABSTRACT_RE.fullmatch(w)]
+    # People are not the content being turned around: 「住民が迷わない」 shares 住民, not the activity.
+    words = [
+        w for w in content_words(tobe_norm)
+        if w not in lx.REDUCTION_LEMMAS and w not in lx.ACTORS and not ABSTRACT_RE.fullmatch(w)
+    ]
     novel = [w for w in words if stem(w) not in asis_norm]
     shared = len(words) - len(novel)
     short = len(words) <= 3
     if len(novel) > _MIRROR_MAX_NOVEL or has_actor_beyond(tobe_norm, asis_norm):
         return None
-    if shared == 0 and not short:
+    # A short ToBe with nothing in common can still be a bare reversal (「待ち時間がなくなる」),
+    # unless it is about a person's state (「住民が迷わない」).
+    if shared == 0 and (not short or has_actor(tobe_norm)):
         return None
     reducing = [s for s in spans if has_reduction(s.norm)]
     return reducing[0] if reducing else spans[0]

@@ -76,6 +76,15 @@ def test_good_tobe_with_negation_is_not_a_mirror(tobe: str) -> None:
     assert ("TOBE_MIRRORS_ASIS", "tobe", None) not in got
 
 
+def test_a_persons_state_is_not_a_mirror_when_the_asis_never_said_it() -> None:
+    # Found in the browser: only the person (住民) is shared, not what is turned around.
+    asis = "転入の届出は窓口で受け付け、1件40分。住民が最大6か所の窓口を自分で回っている。"
+    assert codes(asis=asis, tobe="住民が迷わない。") == set()
+    assert codes(asis="手続きが分かりにくく迷う住民が多い。", tobe="住民が迷わない。") == {
+        ("TOBE_MIRRORS_ASIS", "tobe", None)
+    }
+
+
 # -- TOBE_VAGUE ----------------------------------------------------------------------------------------
 
 

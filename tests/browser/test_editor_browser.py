@@ -1,0 +1,118 @@
+"""A real person's path in Debian's headless chromium: type, see coaching appear, move a solution out.
+
+The server is a real uvicorn process on 127.0.0.1 with its own data directory; playwright only
+drives /usr/bin/chromium (it never downloads a browser).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import sheet_data
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(os.environ.get("COACH_SCREENSHOTS", "screenshots"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "COACH_DATA_DIR": str(tmp_path_factory.mktemp("browser-data")), "COACH_LOAD_SAMPLES": "0"}
+    proc = subprocess.Popen([sys.executable, "-m", "coach", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(base + "/", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("server did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; .ci/run must install Debian's chromium")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+def test_type_see_a_finding_then_move_the_solution_to_the_margin(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    data = sheet_data(margin="")
+    sid = httpx.post(server + "/api/v1/sheets", json=data).json()["id"]
+    page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="ja-JP")
+    page.goto(f"{server}/sheets/{sid}")
+    page.wait_for_selector("#fb-summary")
+    assert page.locator(".finding").count() == 0
+
+    # Type a tool into the ToBe the way a person does: key by key, then pause.
+    page.fill("#f-tobe", "")
+    page.locator("#f-tobe").press_sequentially("住民が迷わない。RPAで入力が自動化されている。", delay=15)
+    finding = page.locator("#fb-tobe .finding[data-code=SOLUTION_IN_SHEET]")
+    finding.wait_for(timeout=10_000)
+    assert "RPAで入力が自動化されている" in finding.locator("mark").inner_text()
+    assert "欄外メモ" in finding.inner_text()
+    page.wait_for_function("document.querySelector('#fb-status').textContent.includes('自動保存')")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "editor-finding.png"), full_page=True)
+
+    # The draft is already stored, before any explicit save.
+    assert "RPA" in httpx.get(f"{server}/api/v1/sheets/{sid}").json()["tobe"]
+
+    finding.locator("button.move").click()
+    page.wait_for_function("document.querySelector('#f-margin').value.includes('RPAで入力が自動化されている')")
+    assert page.locator("#f-tobe").input_value() == "住民が迷わない。"
+    assert page.locator("#fb-tobe .finding").count() == 0
+    assert page.url.endswith(f"/sheets/{sid}")  # htmx swapped the form in place
+    stored = httpx.get(f"{server}/api/v1/sheets/{sid}").json()
+    assert stored["margin"] == "RPAで入力が自動化されている" and stored["tobe"] == "住民が迷わない。"
+    page.screenshot(path=str(SHOTS / "editor-moved.png"), full_page=True)
+    page.close()
+
+
+def test_add_a_task_row_and_get_feedback_on_it(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    sid = httpx.post(server + "/api/v1/sheets", json=sheet_data()).json()["id"]
+    page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="ja-JP")
+    page.goto(f"{server}/sheets/{sid}")
+    rows = page.locator("#rows-tasks textarea")
+    before = rows.count()
+    page.click("[data-add-row=rows-tasks]")
+    assert rows.count() == before + 1
+    rows.nth(before).press_sequentially("職員の負担が大きい", delay=15)
+    page.locator("#fb-tasks .finding[data-code=TASK_NOT_ACTIONABLE]").wait_for(timeout=10_000)
+    page.close()
