@@ -89,9 +89,9 @@ def leaks_in(finding: Finding, sheet: Sheet) -> bool:
 
 
 def evaluate(service: CritiqueService, rows: list[Labelled]) -> Report:
-    tp = dict.fromkeys(CODES, 0)
-    fp = dict.fromkeys(CODES, 0)
-    fn = dict.fromkeys(CODES, 0)
+    tp: dict[str, int] = dict.fromkeys(CODES, 0)
+    fp: dict[str, int] = dict.fromkeys(CODES, 0)
+    fn: dict[str, int] = dict.fromkeys(CODES, 0)
     clean = clean_fp = total = grounded = leaks = rejected = 0
     latencies: list[float] = []
     errors: list[dict[str, Any]] = []
@@ -121,7 +121,7 @@ def evaluate(service: CritiqueService, rows: list[Labelled]) -> Report:
         if not row.expected:
             clean += 1
             clean_fp += bool(got)
-    per_code = {}
+    per_code: dict[str, dict[str, float]] = {}
     for code in CODES:
         p = tp[code] / (tp[code] + fp[code]) if tp[code] + fp[code] else 1.0
         r = tp[code] / (tp[code] + fn[code]) if tp[code] + fn[code] else 1.0

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from markupsafe import Markup, escape
 
 from coach.findings import CODE_LABELS, Critique, Finding
 from coach.sheet import LABELS
 
-UTC = timezone.utc
 JST = timezone(timedelta(hours=9))  # Japan has no daylight saving time
 
 HINTS = {
