@@ -16,7 +16,7 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/coach serve
 
-test: install lint types unit eval
+test: install lint types eval unit
 
 lint:
 	$(BIN)/ruff check coach web tests evals benchmarks

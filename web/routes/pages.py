@@ -96,9 +96,7 @@ async def submit(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, cr
     stored = repo.get(sheet_id, org)
     form = read_sheet_form(await request.form())
     if form.sheet is None:  # keep what was typed, show why next to the field, save nothing
-        return _editor(request, stored, critic, services, form=form, status_code=422,
-                       flash="入力内容を確認してください。保存はまだされていません。",
-                       partial="_sheet_form.html")
+        return _editor(request, stored, critic, services, form=form, status_code=422, partial="_sheet_form.html")
     op, _, arg = form.op.partition(":")
     if op == "move":
         return _move(request, stored, form.sheet, arg, repo, org, critic, services)
