@@ -29,6 +29,7 @@ unit:
 
 eval:
 	$(BIN)/coach eval --check --json evals/out/latest.json
+	$(BIN)/coach eval-retrieval --check --json evals/out/retrieval.json
 
 bench: install
 	$(BIN)/python -m benchmarks.bench_critique

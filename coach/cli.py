@@ -88,6 +88,105 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _retrieval():  # type: ignore[no-untyped-def]
+    """The database, this organisation and the similar-sheet service, as `coach serve` would build them."""
+    from coach.retrieval.service import SimilarService
+    from coach.settings import get_settings
+    from web.services import build_repository
+
+    settings = get_settings()
+    repo = build_repository(settings)
+    return repo, repo.ensure_organisation(settings.org_name), SimilarService.from_settings(settings)
+
+
+def _sheet_lines(raw: str) -> list[tuple[str, Sheet]]:
+    rows = []
+    for n, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{n}行目 (line {n})"
+        sheet = parse_sheet(line, where)
+        ident = json.loads(line).get("id")
+        if ident is None or str(ident).strip() == "" or len(str(ident)) > 100:
+            raise BadInput([FieldError("id", None, f"{where}: id（100文字以内）が必要です (each line needs an id)")])
+        rows.append((str(ident), sheet))
+    return rows
+
+
+def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
+    from coach.retrieval.entries import entry_of
+    from coach.retrieval.store import IndexMismatch, StoreUnavailable
+
+    rows = _sheet_lines(_read(args.file))  # everything is validated before anything is written
+    repo, org, similar = _retrieval()
+    stored = [repo.upsert_external(org, ident, sheet) for ident, sheet in rows]
+    try:
+        similar.store.upsert(entry_of(s) for s in stored)
+    except (IndexMismatch, StoreUnavailable) as exc:
+        print(f"シートはデータベースに保存しましたが、索引を更新できませんでした: {exc} (index not updated; "
+              "run `coach reindex`)", file=sys.stderr)
+        return 1
+    print(f"{len(stored)}件のシートを索引に登録しました (indexed {len(stored)} sheets)", file=sys.stderr)
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
+    from coach.retrieval.store import IndexMismatch, StoreUnavailable
+
+    if not 1 <= args.k <= 100:
+        raise BadInput([FieldError("k", None, "1〜100 の整数で指定してください (k must be 1..100)")])
+    raw = _read(args.file)
+    sheet = parse_sheet(raw)
+    ident = json.loads(raw).get("id")
+    _, org, similar = _retrieval()
+    try:
+        hits = similar.store.query(org, sheet, k=args.k, exclude_ref=None if ident is None else str(ident))
+    except (IndexMismatch, StoreUnavailable) as exc:
+        print(f"似ているシートを検索できません: {exc} (similar-sheet search unavailable)", file=sys.stderr)
+        return 1
+    result = [{"id": h.id, "score": h.score, "section": h.section, "title": h.title} for h in hits]
+    out.write(json.dumps(result, ensure_ascii=False) + "\n")
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace, out: TextIO) -> int:
+    from coach.retrieval.entries import entry_of
+
+    repo, _, similar = _retrieval()
+    total = repo.count()
+
+    def progress(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // total if total else width
+        bar = "█" * filled + "░" * (width - filled)
+        print(f"\r索引を作り直しています {bar} {done:,}/{total:,}", end="", file=sys.stderr, flush=True)
+
+    done = similar.rebuild((entry_of(s) for s in repo.all()), total, progress)
+    print(f"\n{done:,}件のシートで索引を作り直しました (reindexed {done:,} sheets with "
+          f"{similar.store.ef.name()})", file=sys.stderr)
+    return 0
+
+
+def cmd_eval_retrieval(args: argparse.Namespace, out: TextIO) -> int:
+    from coach.retrieval import evaluation as rev
+
+    try:
+        main, holdout = rev.load(Path(args.main)), rev.load(Path(args.holdout))
+    except (OSError, ValueError) as exc:
+        raise BadInput([FieldError("dataset", None, f"評価データを読めません: {exc} (cannot read dataset)")]) from exc
+    report = rev.evaluate(main, holdout)
+    out.write(rev.markdown(report))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=2), encoding="utf-8")
+    failed = rev.failures(report)
+    if args.check and failed:
+        for f in failed:
+            print(f"RETRIEVAL EVAL FAILED: {f}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     import uvicorn
 
@@ -111,6 +210,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", help="結果を JSON で書き出す先 / write results as JSON here")
     p.add_argument("--check", action="store_true", help="基準を下回ったら終了コード 1 / exit 1 below the bar")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("eval-retrieval", help="似ているシート検索を評価する / score similar-sheet retrieval")
+    p.add_argument("--main", default="evals/retrieval.jsonl")
+    p.add_argument("--holdout", default="evals/retrieval_holdout.jsonl")
+    p.add_argument("--json", help="結果を JSON で書き出す先 / write results as JSON here")
+    p.add_argument("--check", action="store_true", help="基準を下回ったら終了コード 1 / exit 1 below the bar")
+    p.set_defaults(func=cmd_eval_retrieval)
+
+    p = sub.add_parser("index", help="シートを似ているシートの索引に登録する / add sheets to the retrieval store")
+    p.add_argument("file", help="1行に1シート（id 付き）の JSONL / JSONL, one sheet with an id per line")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("similar", help="似ているシートを探す / the most similar indexed sheets")
+    p.add_argument("file", help="シートの JSON ファイル、- で標準入力 / sheet JSON file, - for stdin")
+    p.add_argument("--k", type=int, default=5, help="件数 / how many (default 5)")
+    p.set_defaults(func=cmd_similar)
+
+    p = sub.add_parser("reindex", help="データベースから索引を作り直す / rebuild the index from the database")
+    p.set_defaults(func=cmd_reindex)
 
     p = sub.add_parser("serve", help="Web サービスを起動する / start the web service")
     p.add_argument("--host", default="127.0.0.1")

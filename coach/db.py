@@ -38,7 +38,10 @@ class Section(Base):
 
 class SheetRow(Base):
     __tablename__ = "sheets"
+    __table_args__ = (UniqueConstraint("organisation_id", "external_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The id a sheet had where it came from (`coach index FILE.jsonl`), else None.
+    external_id: Mapped[str | None] = mapped_column(String(100), default=None)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"), index=True)
     title: Mapped[str] = mapped_column(String(100))

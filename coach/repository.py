@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +18,7 @@ from coach.sheet import Sheet
 class StoredSheet:
     id: int
     organisation_id: int
+    external_id: str | None
     section: str
     title: str
     status: str
@@ -82,11 +84,13 @@ class SheetRepository:
 
     # -- sheets ----------------------------------------------------------------------------------
 
-    def create(self, organisation_id: int, sheet: Sheet, kind: str = "create") -> StoredSheet:
+    def create(self, organisation_id: int, sheet: Sheet, kind: str = "create", status: str = "draft",
+               external_id: str | None = None) -> StoredSheet:
         sheet = _clean(sheet)
         with self._sessions.begin() as s:
             section = self._section(s, organisation_id, sheet.section.strip())
-            row = SheetRow(organisation_id=organisation_id, section_id=section.id, title=sheet.title, version=1)
+            row = SheetRow(organisation_id=organisation_id, section_id=section.id, title=sheet.title, version=1,
+                           status=status, external_id=external_id)
             s.add(row)
             s.flush()
             s.add(VersionRow(sheet_id=row.id, number=1, kind=kind, content=sheet.model_dump_json()))
@@ -120,6 +124,34 @@ class SheetRepository:
                 self._touch(s, row, sheet)
                 return self._stored(row, sheet)
             return self._append(s, row, sheet, "autosave")
+
+    def upsert_external(self, organisation_id: int, external_id: str, sheet: Sheet) -> StoredSheet:
+        """A sheet from outside (`coach index`): created once, then updated as a new version."""
+        with self._sessions() as s:
+            found = s.scalar(
+                select(SheetRow.id).where(SheetRow.organisation_id == organisation_id,
+                                          SheetRow.external_id == external_id)
+            )
+        if found is None:
+            return self.create(organisation_id, sheet, kind="import", status="submitted", external_id=external_id)
+        current = self.get(found, organisation_id)
+        if current.sheet == _clean(sheet):
+            return current
+        return self.save(found, organisation_id, sheet, kind="import")
+
+    def set_status(self, sheet_id: int, organisation_id: int, status: str) -> StoredSheet:
+        with self._sessions.begin() as s:
+            row = self._row(s, sheet_id, organisation_id)
+            row.status = status
+            row.updated_at = now()
+            s.flush()
+            return self._stored(row, Sheet.model_validate_json(self._latest(s, row.id).content))
+
+    def all(self) -> Iterator[StoredSheet]:
+        """Every sheet of every organisation, for rebuilding the index."""
+        with self._sessions() as s:
+            for row in s.scalars(select(SheetRow).order_by(SheetRow.id)):
+                yield self._stored(row, Sheet.model_validate_json(self._latest(s, row.id).content))
 
     def versions(self, sheet_id: int, organisation_id: int) -> list[VersionInfo]:
         with self._sessions() as s:
@@ -188,6 +220,7 @@ class SheetRepository:
         return StoredSheet(
             id=row.id,
             organisation_id=row.organisation_id,
+            external_id=row.external_id,
             section=sheet.section,
             title=row.title,
             status=row.status,
@@ -206,6 +239,6 @@ def load_samples(repo: SheetRepository, organisation_id: int, lines: list[str]) 
     for line in lines:
         if line.strip():
             data = json.loads(line)
-            repo.create(organisation_id, Sheet.model_validate(data), kind="create")
+            repo.create(organisation_id, Sheet.model_validate(data), kind="create", status="submitted")
             n += 1
     return n

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,13 @@ class Settings(BaseSettings):
     )
     org_name: str = Field(default="サンプル町", description="単一組織で動かすときの組織（自治体）名")
     load_samples: bool = Field(default=True, description="データベースが空のとき見本のシートを読み込む")
+    chroma_url: str = Field(default="", description="Chroma サーバーの URL（例 http://127.0.0.1:8001）。空なら組み込み")
+    embedding: Literal["problem-ngram", "openai"] = Field(
+        default="problem-ngram", description="似ているシートの埋め込み。problem-ngram は通信不要"
+    )
+    embedding_model: str = Field(default="text-embedding-3-small", description="embedding=openai のときのモデル名")
+    embedding_base_url: str = Field(default="", description="OpenAI 互換エンドポイント（空なら OpenAI）")
+    embedding_api_key: str = Field(default="", description="埋め込み API のキー（索引には保存されません）")
     autosave_window_minutes: int = Field(
         default=10, ge=0, description="この分数以内の自動保存は同じ版にまとめる"
     )
@@ -30,6 +38,13 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("COACH_DATABASE_URL must be a sqlite:// or postgresql:// URL")
         return value
+
+    @field_validator("chroma_url", "embedding_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
 
     @field_validator("org_name")
     @classmethod

@@ -32,6 +32,8 @@ LABELS: dict[str, str] = {
     "file": "ファイル",
     "dataset": "評価データ",
     "id": "ID",
+    "similar": "似ているシート",
+    "k": "件数",
 }
 
 Name = Annotated[str, StringConstraints(max_length=MAX_NAME)]

@@ -61,3 +61,44 @@ def test_bad_inputs_exit_2_with_a_japanese_and_english_reason(tmp_path: Path) ->
     assert wrong.returncode == 2 and "problems" in wrong.stderr and "配列" in wrong.stderr
     empty = run("critique", "-", stdin="")
     assert empty.returncode == 2 and "JSON" in empty.stderr
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    import os
+
+    return {**os.environ, "COACH_DATA_DIR": str(tmp_path / "cli-data"), "COACH_LOAD_SAMPLES": "0"}
+
+
+def run_env(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([COACH, *args], input=stdin, capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_index_similar_reindex(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    phone = sheet_data(section="環境衛生係", title="ごみの問い合わせ", asis="分別の問い合わせ電話が多く、電話対応で手が止まる。")
+    phone2 = sheet_data(section="税務係", title="申告期の電話", asis="問い合わせの電話がひっきりなしにかかる。")
+    road = sheet_data(section="土木係", title="道路", asis="道路の穴の場所を紙の地図に書いている。")
+    lines = [{"id": "a", **phone}, {"id": "b", **phone2}, {"id": "c", **road}]
+    path = tmp_path / "sheets.jsonl"
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), "utf-8")
+    done = run_env(env, "index", str(path))
+    assert done.returncode == 0, done.stderr
+    query = json.dumps({"id": "a", **phone}, ensure_ascii=False)
+    out = json.loads(run_env(env, "similar", "--k", "2", "-", stdin=query).stdout)
+    assert [x["id"] for x in out] == ["b", "c"] and set(out[0]) == {"id", "score", "section", "title"}
+    re = run_env(env, "reindex")
+    assert re.returncode == 0 and "3/3" in re.stderr
+    assert json.loads(run_env(env, "similar", "--k", "2", "-", stdin=query).stdout) == out
+    again = run_env(env, "index", str(path))  # idempotent: updates, no duplicates
+    assert again.returncode == 0
+    assert len(json.loads(run_env(env, "similar", "--k", "10", "-", stdin=query).stdout)) == 2
+
+
+def test_index_with_a_bad_line_writes_nothing(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    path = tmp_path / "sheets.jsonl"
+    path.write_text(json.dumps({"id": "a", **sheet_data()}) + "\n" + json.dumps(sheet_data()) + "\n", "utf-8")
+    done = run_env(env, "index", str(path))
+    assert done.returncode == 2 and "id" in done.stderr and "2行目" in done.stderr
+    out = run_env(env, "similar", "-", stdin=json.dumps(sheet_data()))
+    assert out.returncode == 0 and json.loads(out.stdout) == []

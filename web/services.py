@@ -8,7 +8,10 @@ from datetime import timedelta
 from importlib import resources
 
 from coach.db import init_db, make_engine
-from coach.repository import SheetRepository, load_samples
+from coach.repository import SheetRepository, StoredSheet, load_samples
+from coach.retrieval.entries import entry_of
+from coach.retrieval.service import SimilarService
+from coach.retrieval.store import IndexMismatch, StoreUnavailable
 from coach.service import CritiqueService
 from coach.settings import Settings
 
@@ -20,21 +23,41 @@ class Services:
     settings: Settings
     repo: SheetRepository
     critic: CritiqueService
+    similar: SimilarService
     organisation_id: int
     organisation_name: str
 
+    def after_save(self, stored: StoredSheet) -> None:
+        """Keep the index in step. A failure here never loses the draft: it is already stored."""
+        self.similar.index([entry_of(stored)])
 
-def build_services(settings: Settings) -> Services:
+
+def build_repository(settings: Settings) -> SheetRepository:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url())
-    repo = SheetRepository(init_db(engine), timedelta(minutes=settings.autosave_window_minutes))
+    return SheetRepository(init_db(engine), timedelta(minutes=settings.autosave_window_minutes))
+
+
+def build_services(settings: Settings) -> Services:
+    repo = build_repository(settings)
     org_id = repo.ensure_organisation(settings.org_name)
     if settings.load_samples:
         text = resources.files("coach").joinpath("samples/sheets.jsonl").read_text(encoding="utf-8")
         loaded = load_samples(repo, org_id, text.splitlines())
         if loaded:
             log.info("loaded %d sample sheets", loaded)
-    return Services(
-        settings=settings, repo=repo, critic=CritiqueService(), organisation_id=org_id,
-        organisation_name=settings.org_name,
-    )
+    similar = SimilarService.from_settings(settings)
+    _index_if_new(similar, repo)
+    return Services(settings=settings, repo=repo, critic=CritiqueService(), similar=similar,
+                    organisation_id=org_id, organisation_name=settings.org_name)
+
+
+def _index_if_new(similar: SimilarService, repo: SheetRepository) -> None:
+    """On a first start the index is empty while the database may not be: fill it once."""
+    try:
+        if similar.store.count() == 0 and repo.count():
+            similar.store.upsert(entry_of(s) for s in repo.all())
+    except IndexMismatch as exc:
+        log.warning("%s", exc)
+    except StoreUnavailable as exc:
+        log.warning("similar-sheet index unavailable at start: %s", exc)

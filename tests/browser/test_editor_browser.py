@@ -116,3 +116,25 @@ def test_add_a_task_row_and_get_feedback_on_it(server: str, browser) -> None:  #
     rows.nth(before).press_sequentially("職員の負担が大きい", delay=15)
     page.locator("#fb-tasks .finding[data-code=TASK_NOT_ACTIONABLE]").wait_for(timeout=10_000)
     page.close()
+
+
+def test_similar_panel_follows_typing_and_opens_read_only(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    other = sheet_data(section="税務係", title="申告期の電話",
+                       asis="申告の時期は問い合わせの電話がひっきりなしにかかり、受話器を取り続けている。")
+    oid = httpx.post(server + "/api/v1/sheets", json=other).json()["id"]
+    httpx.post(f"{server}/sheets/{oid}", data={**other, "op": "submit"})
+    mine = sheet_data(section="環境衛生係", title="ごみの出し方", asis="収集日を紙で配っている。", margin="")
+    sid = httpx.post(server + "/api/v1/sheets", json=mine).json()["id"]
+    page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="ja-JP")
+    page.goto(f"{server}/sheets/{sid}")
+    page.locator("#f-asis").press_sequentially("ごみの分別の問い合わせ電話が1日15件あり、電話対応で手が止まる。", delay=10)
+    item = page.locator(f"#similar .similar-item[data-id='{oid}']")
+    # The panel was there at load (from the saved text); wait for it to follow what was typed.
+    page.wait_for_function(
+        f"(document.querySelector(\"#similar .similar-item[data-id='{oid}'] .why\") || {{}}).textContent"
+        "?.includes('電話問い合わせの集中')", timeout=10_000)
+    page.screenshot(path=str(SHOTS / "editor-similar.png"), full_page=True)
+    item.locator("a").click()
+    page.wait_for_url(f"**/sheets/{oid}/view")
+    assert page.locator("textarea").count() == 0 and "受話器" in page.inner_text("main")
+    page.close()

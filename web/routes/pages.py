@@ -11,10 +11,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from coach.findings import Critique
 from coach.margin import move_to_margin
 from coach.repository import StoredSheet
+from coach.retrieval.entries import entry_of
+from coach.retrieval.service import SimilarResult
 from coach.sheet import Sheet, empty_sheet
 from web.deps import CriticDep, OrgDep, RepoDep, ServicesDep
 from web.forms import SheetForm, read_sheet_form, values_of
 from web.htmx import is_htmx, render
+from web.services import Services
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("coach.web")
@@ -51,6 +54,7 @@ async def create(request: Request, repo: RepoDep, org: OrgDep, critic: CriticDep
     if errors:
         return _index(request, repo.list(org), critic, services.organisation_name, values, errors, 422)
     stored = repo.create(org, empty_sheet(values["section"], values["title"]))
+    services.after_save(stored)
     return _see(f"/sheets/{stored.id}")
 
 
@@ -60,6 +64,7 @@ def _editor(request: Request, stored: StoredSheet, critic: CriticDep, services: 
     values = form.values if form else values_of(stored.sheet)
     sheet = form.sheet if form else stored.sheet
     critique = critic.critique(sheet) if sheet is not None else None
+    similar = _similar_for(services, stored, sheet or stored.sheet)
     add = request.query_params.get("add", "")
     context: dict[str, Any] = {
         "stored": stored,
@@ -70,8 +75,14 @@ def _editor(request: Request, stored: StoredSheet, critic: CriticDep, services: 
         "saved_note": "",
         "rows": {f: list(values[f]) + ([""] * (2 if add == f else 1)) for f in ("problems", "tasks")},
         "org_name": services.organisation_name,
+        "similar": similar,
     }
     return render(request, "editor.html", context, partial=partial, status_code=status_code)
+
+
+def _similar_for(services: Services, stored: StoredSheet, sheet: Sheet, k: int = 5) -> SimilarResult:
+    return services.similar.similar(stored.organisation_id, sheet, k=k, exclude_ref=entry_of(stored).ref,
+                                    viewer_section=stored.section)
 
 
 @router.get("/sheets/{sheet_id}", response_class=HTMLResponse)
@@ -86,6 +97,8 @@ def editor(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, critic: 
         flash = f"第{q.get('restored')}版の内容に戻しました。元の内容も履歴に残っています。"
     elif q.get("moved"):
         flash = "解決の手段を欄外メモへ移しました。"
+    elif q.get("submitted"):
+        flash = "提出しました。他の係からも「似ているシート」として見えるようになります。"
     return _editor(request, stored, critic, services, flash=flash)
 
 
@@ -101,14 +114,18 @@ async def submit(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, cr
     if op == "move":
         return _move(request, stored, form.sheet, arg, repo, org, critic, services)
     if op == "add" and arg in ("problems", "tasks"):
-        repo.autosave(sheet_id, org, form.sheet)
+        services.after_save(repo.autosave(sheet_id, org, form.sheet))
         return _see(f"/sheets/{sheet_id}?add={arg}#{arg}")
     if op == "remove":
         field, _, index = arg.partition(":")
-        sheet = _remove_row(form.sheet, field, index)
-        repo.autosave(sheet_id, org, sheet)
+        services.after_save(repo.autosave(sheet_id, org, _remove_row(form.sheet, field, index)))
         return _see(f"/sheets/{sheet_id}#{field}")
     saved = repo.save(sheet_id, org, form.sheet)
+    if op in ("submit", "unsubmit"):
+        saved = repo.set_status(sheet_id, org, "submitted" if op == "submit" else "draft")
+        services.after_save(saved)
+        return _see(f"/sheets/{sheet_id}?submitted=1" if op == "submit" else f"/sheets/{sheet_id}?saved={saved.version}")
+    services.after_save(saved)
     return _see(f"/sheets/{sheet_id}?saved={saved.version}")
 
 
@@ -133,6 +150,7 @@ def _move(request: Request, stored: StoredSheet, sheet: Sheet, arg: str, repo: R
     if finding is not None:
         sheet = move_to_margin(sheet, field, item, finding.evidence)
     moved = repo.save(stored.id, org, sheet, kind="move")
+    services.after_save(moved)
     if is_htmx(request):
         return _editor(request, moved, critic, services, flash="解決の手段を欄外メモへ移しました。",
                        partial="_sheet_form.html")
@@ -140,7 +158,8 @@ def _move(request: Request, stored: StoredSheet, sheet: Sheet, arg: str, repo: R
 
 
 @router.post("/sheets/{sheet_id}/check", response_class=HTMLResponse)
-async def check(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, critic: CriticDep) -> Response:
+async def check(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, critic: CriticDep,
+                services: ServicesDep) -> Response:
     """While typing (htmx): critique what is in the form and autosave it. Returns feedback fragments."""
     stored = repo.get(sheet_id, org)
     form = read_sheet_form(await request.form())
@@ -148,6 +167,7 @@ async def check(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, cri
     if form.sheet is not None:
         try:
             stored = repo.autosave(sheet_id, org, form.sheet)
+            services.after_save(stored)
             saved_note = "saved"
         except Exception:  # the page still holds the text; say so instead of failing
             log.exception("autosave failed for sheet %s", sheet_id)
@@ -176,6 +196,34 @@ def version(request: Request, sheet_id: int, number: int, repo: RepoDep, org: Or
 
 
 @router.post("/sheets/{sheet_id}/versions/{number}/restore")
-def restore(sheet_id: int, number: int, repo: RepoDep, org: OrgDep) -> Response:
-    repo.restore(sheet_id, org, number)
+def restore(sheet_id: int, number: int, repo: RepoDep, org: OrgDep, services: ServicesDep) -> Response:
+    services.after_save(repo.restore(sheet_id, org, number))
     return _see(f"/sheets/{sheet_id}?restored={number}")
+
+
+@router.get("/sheets/{sheet_id}/view", response_class=HTMLResponse)
+def view(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, services: ServicesDep) -> Response:
+    """Another section's sheet, read-only (opened from 「似ているシート」)."""
+    stored = repo.get(sheet_id, org)
+    context = {"stored": stored, "sheet": stored.sheet, "org_name": services.organisation_name}
+    return render(request, "view.html", context)
+
+
+@router.get("/sheets/{sheet_id}/similar", response_class=HTMLResponse)
+def similar_panel(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, services: ServicesDep) -> Response:
+    stored = repo.get(sheet_id, org)
+    context = {"stored": stored, "similar": _similar_for(services, stored, stored.sheet),
+               "org_name": services.organisation_name}
+    return render(request, "similar.html", context, partial="_similar.html")
+
+
+@router.post("/sheets/{sheet_id}/similar", response_class=HTMLResponse)
+async def similar_live(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep,
+                       services: ServicesDep) -> Response:
+    """While typing (htmx): similar sheets for what is in the form now, saved or not."""
+    stored = repo.get(sheet_id, org)
+    form = read_sheet_form(await request.form())
+    sheet = form.sheet or stored.sheet
+    context = {"stored": stored, "similar": _similar_for(services, stored, sheet),
+               "org_name": services.organisation_name}
+    return render(request, "similar.html", context, partial="_similar.html")

@@ -1,0 +1,258 @@
+"""The vector index on Chroma: embedded PersistentClient by default, HttpClient for a server.
+
+The database is the source of truth; this is an index of it. One collection per embedding
+function and configuration, so vectors of different models never mix. Every query is filtered
+by organisation: another municipality's sheets are never returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.api.types import Documents, EmbeddingFunction
+from chromadb.config import Settings as ChromaSettings
+
+from coach.sheet import Sheet
+
+log = logging.getLogger("coach.retrieval")
+PREFIX = "sheets-"
+
+
+class StoreUnavailable(RuntimeError):
+    """Chroma cannot be reached or answered with an error."""
+
+
+class IndexMismatch(RuntimeError):
+    """The index was built with another embedding; `coach reindex` rebuilds it."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One sheet as the index knows it. `ref` is the sheet's id: a database id or an imported id."""
+
+    ref: str
+    source: str  # "db" | "import"
+    db_id: int
+    organisation_id: int
+    section: str
+    title: str
+    status: str
+    sheet: Sheet
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}:{self.ref}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    ref: str
+    source: str
+    db_id: int
+    score: float
+    section: str
+    title: str
+    text: str
+
+    @property
+    def id(self) -> int | str:
+        return int(self.ref) if self.source == "db" and self.ref.isdigit() else self.ref
+
+
+def sheet_text(sheet: Sheet) -> str:
+    """What is embedded: the whole sheet except the margin (solution ideas are not the problem)."""
+    return "\n".join([sheet.title, sheet.asis, sheet.tobe, sheet.purpose, *sheet.problems, *sheet.tasks])
+
+
+def collection_name(ef: EmbeddingFunction[Documents]) -> str:
+    config = json.dumps(ef.get_config(), sort_keys=True)
+    digest = hashlib.sha1(f"{ef.name()}|{config}".encode()).hexdigest()[:10]
+    return f"{PREFIX}{ef.name()}-{digest}"
+
+
+def connector(data_dir: Path, url: str = "") -> Callable[[], ClientAPI]:
+    return lambda: make_client(data_dir, url)
+
+
+def make_client(data_dir: Path, url: str = "") -> ClientAPI:
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if url:
+        from urllib.parse import urlparse
+
+        u = urlparse(url)
+        return chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or 8000, ssl=u.scheme == "https",
+                                   settings=settings)
+    path = data_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+class SimilarStore:
+    """`connect` makes the client on first use and again after a failure: a Chroma server that is
+    down at start (HttpClient raises at construction) must not stop the service from starting."""
+
+    def __init__(self, connect: Callable[[], ClientAPI], ef: EmbeddingFunction[Documents]) -> None:
+        self._connect = connect
+        self._client: ClientAPI | None = None
+        self.ef = ef
+        self.name = collection_name(ef)
+        self._collection: Collection | None = None
+
+    @property
+    def client(self) -> ClientAPI:
+        if self._client is None:
+            try:
+                self._client = self._connect()
+            except Exception as exc:
+                raise StoreUnavailable(str(exc)) from exc
+        return self._client
+
+    def _forget(self) -> None:
+        """After an error, reconnect next time (the server may have restarted)."""
+        self._client = None
+        self._collection = None
+
+    # -- the collection -----------------------------------------------------------------------------
+
+    def others(self) -> list[str]:
+        """Collections of this product made with another embedding."""
+        try:
+            names = [c.name if hasattr(c, "name") else str(c) for c in self.client.list_collections()]
+        except StoreUnavailable:
+            raise
+        except Exception as exc:
+            self._forget()
+            raise StoreUnavailable(str(exc)) from exc
+        return [n for n in names if n.startswith(PREFIX) and n != self.name]
+
+    def collection(self, create: bool = False) -> Collection:
+        if self._collection is not None:
+            return self._collection
+        try:
+            names = [c.name if hasattr(c, "name") else str(c) for c in self.client.list_collections()]
+            if self.name in names:
+                # No function passed: Chroma rebuilds it from the stored config via the registry.
+                self._collection = self.client.get_collection(self.name)
+            elif create or not [n for n in names if n.startswith(PREFIX)]:
+                self._collection = self.client.create_collection(
+                    self.name, embedding_function=self.ef, configuration={"hnsw": {"space": "cosine"}},
+                    metadata={"product": "curry-coach"},
+                )
+            else:
+                raise IndexMismatch(
+                    f"検索用の索引は別の埋め込み（{', '.join(n for n in names if n.startswith(PREFIX))}）で"
+                    f"作られています。今の設定（{self.ef.name()}）で使うには `coach reindex` を実行してください。"
+                )
+        except (IndexMismatch, StoreUnavailable):
+            raise
+        except Exception as exc:
+            self._forget()
+            raise StoreUnavailable(str(exc)) from exc
+        return self._collection
+
+    def is_new(self) -> bool:
+        return self.count() == 0
+
+    def count(self) -> int:
+        try:
+            return int(self.collection().count())
+        except (IndexMismatch, StoreUnavailable):
+            raise
+        except Exception as exc:
+            self._forget()
+            raise StoreUnavailable(str(exc)) from exc
+
+    # -- writing --------------------------------------------------------------------------------------
+
+    def upsert(self, entries: Iterable[Entry]) -> int:
+        batch = list(entries)
+        if not batch:
+            return 0
+        try:
+            self.collection().upsert(
+                ids=[e.key for e in batch],
+                documents=[sheet_text(e.sheet) for e in batch],
+                metadatas=[
+                    {"ref": e.ref, "source": e.source, "db_id": e.db_id, "org": e.organisation_id, "section": e.section,
+                     "title": e.title, "status": e.status}
+                    for e in batch
+                ],
+            )
+        except (IndexMismatch, StoreUnavailable):
+            raise
+        except Exception as exc:
+            self._forget()
+            raise StoreUnavailable(str(exc)) from exc
+        return len(batch)
+
+    def rebuild(self, entries: Iterable[Entry], total: int, progress: Callable[[int, int], None] | None = None,
+                batch_size: int = 256) -> int:
+        """Drop every collection of this product and index `entries` afresh."""
+        try:
+            for name in [*self.others(), self.name]:
+                try:
+                    self.client.delete_collection(name)
+                except Exception:  # absent is fine
+                    pass
+        except StoreUnavailable:
+            raise
+        self._collection = None
+        self.collection(create=True)
+        done = 0
+        batch: list[Entry] = []
+        for entry in entries:
+            batch.append(entry)
+            if len(batch) >= batch_size:
+                done += self.upsert(batch)
+                batch = []
+                if progress:
+                    progress(done, total)
+        done += self.upsert(batch)
+        if progress:
+            progress(done, total)
+        return done
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    def query(self, organisation_id: int, sheet: Sheet, k: int = 5, exclude_ref: str | None = None,
+              viewer_section: str | None = None) -> list[Hit]:
+        """The k most similar sheets of the same organisation, best first.
+
+        With `viewer_section`, drafts are shown only from that section; other sections' sheets
+        appear once submitted.
+        """
+        clauses: list[dict[str, Any]] = [{"org": organisation_id}]
+        if exclude_ref is not None:
+            clauses.append({"ref": {"$ne": str(exclude_ref)}})
+        if viewer_section is not None:
+            clauses.append({"$or": [{"status": "submitted"}, {"section": viewer_section}]})
+        where: dict[str, Any] = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        try:
+            collection = self.collection()
+            n = min(k, max(collection.count(), 1))
+            result = collection.query(
+                query_embeddings=self.ef.embed_query([sheet_text(sheet)]), n_results=n, where=where,
+                include=["metadatas", "distances", "documents"],
+            )
+        except (IndexMismatch, StoreUnavailable):
+            raise
+        except Exception as exc:
+            self._forget()
+            raise StoreUnavailable(str(exc)) from exc
+        hits = []
+        metas = (result.get("metadatas") or [[]])[0]
+        dists = (result.get("distances") or [[]])[0]
+        docs = (result.get("documents") or [[]])[0]
+        for meta, dist, doc in zip(metas, dists, docs, strict=False):
+            hits.append(Hit(ref=str(meta["ref"]), source=str(meta["source"]), db_id=int(meta["db_id"]), score=round(1.0 - float(dist), 4),
+                            section=str(meta["section"]), title=str(meta["title"]), text=doc or ""))
+        return hits

@@ -1,0 +1,87 @@
+"""Embedding functions: the registry protocol, and the OpenAI-compatible one over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from chromadb.utils.embedding_functions import known_embedding_functions
+
+from coach.retrieval.concepts import concepts_in
+from coach.retrieval.embeddings import CharNgramEmbedding, OpenAICompatibleEmbedding, ProblemNgramEmbedding
+from coach.retrieval.store import Entry, SimilarStore, connector
+from tests.conftest import make_sheet
+
+
+@pytest.mark.parametrize("cls", [CharNgramEmbedding, ProblemNgramEmbedding])
+def test_registered_and_rebuilt_from_config(cls) -> None:  # type: ignore[no-untyped-def]
+    ef = cls()
+    assert known_embedding_functions[ef.name()] is cls
+    again = cls.build_from_config(json.loads(json.dumps(ef.get_config())))
+    texts = ["電話の問い合わせが多い", "紙の地図で場所を探している"]
+    assert np.allclose(np.array(ef(texts)), np.array(again(texts)))
+    assert ef.default_space() == "cosine"
+
+
+def test_vectors_are_unit_length_and_full_width_folds() -> None:
+    ef = ProblemNgramEmbedding()
+    a, b = ef(["ＲＰＡで入力を１０件"]), ef(["RPAで入力を10件"])
+    assert np.allclose(a[0], b[0]) and abs(float(np.linalg.norm(a[0])) - 1.0) < 1e-5
+
+
+def test_concepts_name_the_shared_problem() -> None:
+    assert "電話問い合わせの集中" in concepts_in("問い合わせの電話がひっきりなしにかかる")
+    assert "位置の特定" in concepts_in("通報の場所が紙の地図でしか分からない")
+    assert concepts_in("研修資料を作り直している") == {}
+
+
+class _Stub(BaseHTTPRequestHandler):
+    seen: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        _Stub.seen.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        data = [{"object": "embedding", "index": i, "embedding": [float(len(t)), 1.0, float("電話" in t)]}
+                for i, t in enumerate(texts)]
+        payload = json.dumps({"object": "list", "data": list(reversed(data)), "model": body["model"],
+                              "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def stub() -> Iterator[str]:
+    server = HTTPServer(("127.0.0.1", 0), _Stub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Stub.seen = []
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+def test_openai_compatible_over_real_http(stub: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("COACH_EMBEDDING_API_KEY", "sk-test-secret")
+    ef = OpenAICompatibleEmbedding(model="local-embed", base_url=stub)
+    vectors = ef(["電話が多い", "紙"])
+    assert len(vectors) == 2 and vectors[0][2] > 0 and vectors[1][2] == 0  # order restored by index
+    assert _Stub.seen[0]["path"] == "/v1/embeddings" and _Stub.seen[0]["auth"] == "Bearer sk-test-secret"
+    assert "sk-test-secret" not in json.dumps(ef.get_config())  # the key never lands in the index
+    store = SimilarStore(connector(tmp_path), ef)
+    sheet = make_sheet()
+    store.upsert([Entry("a", "import", 1, 1, "係", "題", "submitted", sheet)])
+    assert [h.ref for h in store.query(1, sheet)] == ["a"]
+    rebuilt = OpenAICompatibleEmbedding.build_from_config(ef.get_config())
+    assert rebuilt.base_url == stub and rebuilt.model == "local-embed"

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from coach.retrieval.embeddings import ProblemNgramEmbedding
+from coach.retrieval.service import SimilarService, explain
+from coach.retrieval.store import Entry, Hit, SimilarStore, connector
+from tests.conftest import make_sheet
+
+
+def test_explain_says_which_problem_and_words_are_shared() -> None:
+    query = make_sheet(asis="ごみの分別の問い合わせ電話が多く、窓口の手が止まる。")
+    hit = Hit(ref="2", source="db", db_id=2, score=0.6, section="税務係", title="申告期の電話",
+              text="申告期の電話\n申告の時期は問い合わせの電話がひっきりなしにかかる。\n窓口の受付が止まる。")
+    match = explain(query, hit)
+    assert match.concepts == ["電話問い合わせの集中"]
+    assert "問い合わせ" in match.words
+    assert match.passage == "申告の時期は問い合わせの電話がひっきりなしにかかる"
+
+
+def test_index_failure_is_swallowed_and_search_says_unavailable(tmp_path: Path) -> None:
+    service = SimilarService(SimilarStore(connector(tmp_path, "http://127.0.0.1:9"), ProblemNgramEmbedding()))
+    sheet = make_sheet()
+    assert service.index([Entry("1", "db", 1, 1, "係", "題", "draft", sheet)]) is False
+    result = service.similar(1, sheet)
+    assert result.matches == [] and "表示できません" in result.unavailable

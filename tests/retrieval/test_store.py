@@ -1,0 +1,113 @@
+"""The Chroma store, embedded and over HTTP: tenancy, self-exclusion, drafts, rebuild, mismatch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coach.retrieval.embeddings import CharNgramEmbedding, ProblemNgramEmbedding
+from coach.retrieval.store import Entry, IndexMismatch, SimilarStore, StoreUnavailable, connector
+from tests.conftest import make_sheet
+
+PHONE = make_sheet(section="環境衛生係", title="ごみの問い合わせ", asis="ごみの分別の問い合わせ電話が1日15件あり、電話対応で手が止まる。")
+PHONE2 = make_sheet(section="税務係", title="申告期の電話", asis="申告の時期は問い合わせの電話がひっきりなしにかかり、受話器を取り続けている。")
+MAP = make_sheet(section="土木係", title="道路の通報", asis="通報の場所を紙の地図に書いており、現地で位置が分からない。")
+
+
+def entry(ref: str, sheet, org: int = 1, status: str = "submitted") -> Entry:  # type: ignore[no-untyped-def]
+    return Entry(ref=ref, source="import", db_id=int(ref[1:]) if ref[1:].isdigit() else 0, organisation_id=org,
+                 section=sheet.section, title=sheet.title, status=status, sheet=sheet)
+
+
+@pytest.fixture(params=["embedded", "http"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> SimilarStore:
+    if request.param == "embedded":
+        return SimilarStore(connector(tmp_path), ProblemNgramEmbedding())
+    url = request.getfixturevalue("chroma_server")
+    s = SimilarStore(connector(tmp_path, url), ProblemNgramEmbedding())
+    for c in s.client.list_collections():  # one server for the session: each test starts empty
+        s.client.delete_collection(c.name)
+    return s
+
+
+def test_finds_the_same_problem_in_another_section(store: SimilarStore) -> None:
+    store.upsert([entry("s1", PHONE), entry("s2", PHONE2), entry("s3", MAP)])
+    hits = store.query(1, PHONE, k=2, exclude_ref="s1")
+    assert [h.ref for h in hits] == ["s2", "s3"]
+    assert hits[0].score > hits[1].score and hits[0].section == "税務係"
+
+
+def test_never_returns_the_query_sheet_itself(store: SimilarStore) -> None:
+    store.upsert([entry("s1", PHONE), entry("s2", PHONE2)])
+    assert "s1" not in [h.ref for h in store.query(1, PHONE, k=5, exclude_ref="s1")]
+
+
+def test_another_organisations_sheets_are_never_returned(store: SimilarStore) -> None:
+    store.upsert([entry("s1", PHONE, org=1), entry("s2", PHONE2, org=2), entry("s3", PHONE2, org=2)])
+    assert [h.ref for h in store.query(1, PHONE2, k=5)] == ["s1"]
+    assert {h.ref for h in store.query(2, PHONE, k=5)} == {"s2", "s3"}
+
+
+def test_other_sections_drafts_stay_hidden_until_submitted(store: SimilarStore) -> None:
+    store.upsert([entry("s2", PHONE2, status="draft"), entry("s3", MAP, status="draft"),
+                  entry("s4", PHONE, status="draft")])
+    visible = [h.ref for h in store.query(1, PHONE, k=5, viewer_section="環境衛生係")]
+    assert visible == ["s4"]  # own section's draft only
+    store.upsert([entry("s2", PHONE2, status="submitted")])
+    assert "s2" in [h.ref for h in store.query(1, PHONE, k=5, viewer_section="環境衛生係")]
+
+
+def test_upsert_updates_in_place(store: SimilarStore) -> None:
+    store.upsert([entry("s1", PHONE), entry("s2", MAP)])
+    store.upsert([entry("s2", PHONE2)])
+    assert store.count() == 2
+    assert store.query(1, PHONE, k=1, exclude_ref="s1")[0].title == "申告期の電話"
+
+
+def test_rebuild_replaces_everything(store: SimilarStore) -> None:
+    store.upsert([entry("s1", PHONE), entry("s9", MAP)])
+    seen: list[tuple[int, int]] = []
+    assert store.rebuild([entry("s2", PHONE2)], total=1, progress=lambda d, t: seen.append((d, t))) == 1
+    assert [h.ref for h in store.query(1, PHONE, k=5)] == ["s2"] and seen[-1] == (1, 1)
+
+
+def test_another_embedding_is_refused_until_reindex(tmp_path: Path) -> None:
+    SimilarStore(connector(tmp_path), ProblemNgramEmbedding()).upsert([entry("s1", PHONE)])
+    other = SimilarStore(connector(tmp_path), CharNgramEmbedding())
+    with pytest.raises(IndexMismatch, match="coach reindex"):
+        other.query(1, PHONE)
+    other.rebuild([entry("s1", PHONE)], total=1)
+    assert [h.ref for h in other.query(1, PHONE2)] == ["s1"]
+
+
+def test_a_server_that_is_down_is_unavailable_not_a_crash(tmp_path: Path) -> None:
+    store = SimilarStore(connector(tmp_path, "http://127.0.0.1:9"), ProblemNgramEmbedding())
+    with pytest.raises(StoreUnavailable):
+        store.query(1, PHONE)
+    with pytest.raises(StoreUnavailable):
+        store.upsert([entry("s1", PHONE)])
+
+
+def test_collection_reopens_in_a_new_process_without_passing_the_function(tmp_path: Path) -> None:
+    store = SimilarStore(connector(tmp_path), ProblemNgramEmbedding())
+    store.upsert([entry("s1", PHONE)])
+    code = f"""
+import json, chromadb
+from chromadb.config import Settings
+import coach.retrieval.embeddings  # registers the functions, as the app does
+c = chromadb.PersistentClient(path={str(tmp_path / 'chroma')!r}, settings=Settings(anonymized_telemetry=False))
+col = c.get_collection({store.name!r})
+col.add(ids=["new"], documents=["申告の電話がひっきりなしにかかる"])
+got = col.get(ids=["new"], include=["embeddings"])["embeddings"][0]
+print(json.dumps([float(x) for x in got]))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    theirs = json.loads(done.stdout)
+    ours = ProblemNgramEmbedding()(["申告の電話がひっきりなしにかかる"])[0]
+    assert max(abs(a - b) for a, b in zip(theirs, ours, strict=True)) < 1e-5

@@ -1,0 +1,91 @@
+"""Similar sheets in the app: saving updates the index, the panel, the read-only view, the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+
+from coach.settings import Settings
+from tests.conftest import sheet_data
+
+PHONE = sheet_data(section="環境衛生係", title="ごみの問い合わせ",
+                   asis="ごみの分別の問い合わせ電話が1日15件あり、電話対応で係の手が止まる。")
+PHONE2 = sheet_data(section="税務係", title="申告期の電話",
+                    asis="申告の時期は問い合わせの電話がひっきりなしにかかり、受話器を取り続けている。")
+
+
+def create(client: TestClient, data: dict, submit: bool = True) -> int:
+    sid = client.post("/api/v1/sheets", json=data).json()["id"]
+    if submit:
+        client.post(f"/sheets/{sid}", data={**data, "op": "submit"})
+    return int(sid)
+
+
+def test_api_similar_follows_the_contract(client: TestClient) -> None:
+    a, b = create(client, PHONE), create(client, PHONE2)
+    body = client.get(f"/api/v1/sheets/{a}/similar?k=3").json()
+    assert body[0] == {"id": b, "score": body[0]["score"], "section": "税務係", "title": "申告期の電話"}
+    assert all(item["id"] != a for item in body)
+    assert [x["score"] for x in body] == sorted((x["score"] for x in body), reverse=True)
+
+
+def test_api_similar_validates_k(client: TestClient) -> None:
+    a = create(client, PHONE)
+    for bad in ("0", "21", "x"):
+        r = client.get(f"/api/v1/sheets/{a}/similar?k={bad}")
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "k"
+
+
+def test_other_sections_drafts_appear_only_once_submitted(client: TestClient) -> None:
+    a = create(client, PHONE)
+    b = create(client, PHONE2, submit=False)
+    assert b not in [x["id"] for x in client.get(f"/api/v1/sheets/{a}/similar").json()]
+    client.post(f"/sheets/{b}", data={**PHONE2, "op": "submit"})
+    assert b in [x["id"] for x in client.get(f"/api/v1/sheets/{a}/similar").json()]
+
+
+def test_editing_updates_the_index(client: TestClient) -> None:
+    a = create(client, PHONE)
+    b = create(client, sheet_data(section="土木係", title="道路", asis="道路の穴の場所を紙の地図に書いている。"))
+    before = client.get(f"/api/v1/sheets/{a}/similar?k=1").json()[0]["score"]
+    client.put(f"/api/v1/sheets/{b}", json={**PHONE2, "section": "土木係", "title": "道路"})
+    after = client.get(f"/api/v1/sheets/{a}/similar?k=1").json()[0]
+    assert after["id"] == b and after["score"] > before
+
+
+def test_panel_in_the_editor_explains_the_match_and_links_read_only(client: TestClient) -> None:
+    a, b = create(client, PHONE), create(client, PHONE2)
+    page = BeautifulSoup(client.get(f"/sheets/{a}").text, "html.parser")
+    panel = page.select_one("#similar")
+    assert panel["hx-post"] == f"/sheets/{a}/similar" and "input from:#sheet-form" in panel["hx-trigger"]
+    item = panel.select_one(".similar-item")
+    assert item.select_one("a")["href"] == f"/sheets/{b}/view"
+    assert "電話問い合わせの集中" in item.select_one(".why").text
+    assert "問い合わせ" in item.select_one(".passage").text
+    view = BeautifulSoup(client.get(f"/sheets/{b}/view").text, "html.parser")
+    assert view.select_one("textarea") is None and "申告の時期" in view.text
+
+
+def test_panel_follows_unsaved_text_while_typing(client: TestClient) -> None:
+    a = create(client, sheet_data(section="土木係", title="道路", asis="道路の穴"))
+    b = create(client, PHONE2)
+    live = client.post(f"/sheets/{a}/similar", data=PHONE, headers={"HX-Request": "true"})
+    page = BeautifulSoup(live.text, "html.parser")
+    assert page.select_one("header") is None
+    assert page.select_one(".similar-item")["data-id"] == str(b)
+
+
+def test_editing_and_saving_work_while_chroma_is_down(tmp_path: Path) -> None:
+    from web.app import create_app
+
+    settings = Settings(data_dir=tmp_path, load_samples=False, chroma_url="http://127.0.0.1:9")
+    with TestClient(create_app(settings)) as client:
+        sid = client.post("/api/v1/sheets", json=PHONE).json()["id"]
+        saved = client.post(f"/sheets/{sid}", data={**PHONE, "asis": "変えた"}, follow_redirects=False)
+        assert saved.status_code == 303
+        assert client.get(f"/api/v1/sheets/{sid}").json()["asis"] == "変えた"
+        page = BeautifulSoup(client.get(f"/sheets/{sid}").text, "html.parser")
+        assert "表示できません" in page.select_one("#similar [data-state=unavailable]").text
+        assert client.get(f"/api/v1/sheets/{sid}/similar").status_code == 503
