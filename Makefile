@@ -33,6 +33,7 @@ eval:
 
 bench: install
 	$(BIN)/python -m benchmarks.bench_critique
+	$(BIN)/python -m benchmarks.bench_retrieval
 
 clean:
 	rm -rf $(VENV) evals/out benchmarks/out .pytest_cache .mypy_cache .ruff_cache

@@ -10,7 +10,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
@@ -91,13 +91,13 @@ class ProblemNgramEmbedding(EmbeddingFunction[Documents]):
     def __call__(self, input: Documents) -> Embeddings:
         a = math.sqrt(1.0 - self.concept_weight)
         b = math.sqrt(self.concept_weight)
-        out = []
+        out: list[np.ndarray] = []
         for text, chars in zip(input, self.char(input), strict=True):
             joined = np.concatenate([a * np.asarray(chars, dtype=np.float32), b * concept_vector(text)])
             norm = float(np.linalg.norm(joined))
             # A sheet with no known concept is all n-grams: unit length keeps scores comparable.
-            out.append(joined / norm if norm else joined)
-        return out
+            out.append((joined / norm if norm else joined).astype(np.float32))
+        return cast(Embeddings, out)
 
     @staticmethod
     def name() -> str:

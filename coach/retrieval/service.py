@@ -12,7 +12,15 @@ from chromadb.api.types import Documents, EmbeddingFunction
 from coach.critics.analysis import content_words
 from coach.retrieval.concepts import concepts_in
 from coach.retrieval.embeddings import OpenAICompatibleEmbedding, ProblemNgramEmbedding
-from coach.retrieval.store import Entry, Hit, IndexMismatch, SimilarStore, StoreUnavailable, connector, sheet_text
+from coach.retrieval.store import (
+    Entry,
+    Hit,
+    IndexMismatch,
+    SimilarStore,
+    StoreUnavailable,
+    connector,
+    sheet_text,
+)
 from coach.settings import Settings
 from coach.sheet import Sheet
 from coach.text import normalize

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import chromadb
 from chromadb.api import ClientAPI
@@ -144,7 +144,7 @@ class SimilarStore:
                 self._collection = self.client.get_collection(self.name)
             elif create or not [n for n in names if n.startswith(PREFIX)]:
                 self._collection = self.client.create_collection(
-                    self.name, embedding_function=self.ef, configuration={"hnsw": {"space": "cosine"}},
+                    self.name, embedding_function=cast(Any, self.ef), configuration={"hnsw": {"space": "cosine"}},
                     metadata={"product": "curry-coach"},
                 )
             else:
@@ -253,6 +253,6 @@ class SimilarStore:
         dists = (result.get("distances") or [[]])[0]
         docs = (result.get("documents") or [[]])[0]
         for meta, dist, doc in zip(metas, dists, docs, strict=False):
-            hits.append(Hit(ref=str(meta["ref"]), source=str(meta["source"]), db_id=int(meta["db_id"]), score=round(1.0 - float(dist), 4),
+            hits.append(Hit(ref=str(meta["ref"]), source=str(meta["source"]), db_id=int(str(meta["db_id"])), score=round(1.0 - float(dist), 4),
                             section=str(meta["section"]), title=str(meta["title"]), text=doc or ""))
         return hits

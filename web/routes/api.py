@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 
 from coach.errors import BadInput, FieldError
 from coach.findings import Critique
-from coach.sheet import Sheet, SheetWrite
 from coach.retrieval.entries import entry_of
+from coach.sheet import Sheet, SheetWrite
 from web.deps import CriticDep, OrgDep, RepoDep, ServicesDep
 
 router = APIRouter(prefix="/api/v1", tags=["api"])

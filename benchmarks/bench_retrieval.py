@@ -1,0 +1,123 @@
+"""Index 10,000 generated sheets, then time k=5 queries: embedded Chroma, Chroma over HTTP, and a
+brute-force numpy baseline on the same vectors. Results to stdout and benchmarks/out/retrieval.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from coach.retrieval.embeddings import ProblemNgramEmbedding
+from coach.retrieval.store import Entry, SimilarStore, connector, sheet_text
+from coach.sheet import Sheet
+
+ROOT = Path(__file__).resolve().parents[1]
+N = int(os.environ.get("BENCH_SHEETS", "10000"))
+QUERIES = int(os.environ.get("BENCH_QUERIES", "200"))
+
+
+def generate(n: int, seed: int = 7) -> list[Sheet]:
+    """Sheets stitched from real sentences of the eval sets, with varied numbers: realistic text, many of them."""
+    rng = random.Random(seed)
+    rows = [json.loads(line)["sheet"] for name in ("devset.jsonl", "retrieval.jsonl")
+            for line in (ROOT / "evals" / name).read_text("utf-8").splitlines()]
+    out = []
+    for i in range(n):
+        a, b, c = rng.sample(rows, 3)
+        out.append(Sheet(section=a["section"], title=f"{b['title']}（{i}）",
+                         asis=f"{a['asis']} 月に{rng.randint(5, 900)}件。", tobe=b["tobe"], purpose=c["purpose"],
+                         problems=(a["problems"] + b["problems"])[:4], tasks=(b["tasks"] + c["tasks"])[:4]))
+    return out
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def timings(fn, queries: list[Sheet]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    for q in queries[:10]:
+        fn(q)
+    times = []
+    for q in queries:
+        start = time.perf_counter()
+        fn(q)
+        times.append((time.perf_counter() - start) * 1000)
+    return {"p50_ms": pct(times, 50), "p95_ms": pct(times, 95), "mean_ms": statistics.mean(times)}
+
+
+def index(store: SimilarStore, sheets: list[Sheet]) -> float:
+    start = time.perf_counter()
+    for lo in range(0, len(sheets), 500):
+        store.upsert(Entry(ref=str(i), source="db", db_id=i, organisation_id=1 + i % 2, section=s.section,
+                           title=s.title, status="submitted", sheet=s)
+                     for i, s in enumerate(sheets[lo:lo + 500], lo))
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    sheets = generate(N)
+    queries = generate(QUERIES, seed=11)
+    ef = ProblemNgramEmbedding()
+    report: dict[str, object] = {"sheets": N, "queries": QUERIES, "organisations": 2}
+
+    start = time.perf_counter()
+    matrix = np.array(ef([sheet_text(s) for s in sheets]), dtype=np.float32)
+    report["embed_all_s"] = time.perf_counter() - start
+    orgs = np.array([1 + i % 2 for i in range(N)])
+
+    def brute(q: Sheet) -> list[int]:
+        v = np.asarray(ef.embed_query([sheet_text(q)])[0], dtype=np.float32)
+        scores = matrix @ v
+        scores[orgs != 1] = -np.inf
+        top = np.argpartition(-scores, 5)[:5]
+        return list(top[np.argsort(-scores[top])])
+
+    report["numpy_brute_force"] = timings(brute, queries)
+
+    tmp = Path(tempfile.mkdtemp(prefix="coach-bench-"))
+    embedded = SimilarStore(connector(tmp / "embedded"), ef)
+    report["embedded_index_s"] = index(embedded, sheets)
+    report["embedded_query"] = timings(lambda q: embedded.query(1, q, k=5), queries)
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    proc = subprocess.Popen([chroma, "run", "--path", str(tmp / "server"), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                httpx.get(f"{url}/api/v2/heartbeat", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        remote = SimilarStore(connector(tmp / "client", url), ef)
+        report["http_index_s"] = index(remote, sheets)
+        report["http_query"] = timings(lambda q: remote.query(1, q, k=5), queries)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(json.dumps(report, indent=2))
+    out = ROOT / "benchmarks" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "retrieval.json").write_text(json.dumps(report, indent=2), "utf-8")
+
+
+if __name__ == "__main__":
+    main()
