@@ -1,13 +1,22 @@
-"""The critique service: runs the critics, applies the guard, and says which engine answered."""
+"""The critique service: runs the critics, applies the guard, and says which engine answered.
+
+Rules answer instantly (`critique`). The LLM coach answers on demand (`deep`), merged with the
+rules; whatever happens to the LLM, the rules' findings are always there.
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from coach.critics.rules import RuleCritic
 from coach.findings import Critique, Finding
 from coach.guard import guard
+from coach.llm.critic import LLMCritic, LLMUnavailable
 from coach.sheet import Sheet
+
+log = logging.getLogger("coach.service")
 
 
 class Critic(Protocol):
@@ -16,15 +25,68 @@ class Critic(Protocol):
     def critique(self, sheet: Sheet) -> list[Finding]: ...
 
 
+@dataclass
+class DeepResult:
+    critique: Critique
+    notice: str = ""  # Japanese, when the LLM could not help this time
+    masked: list[str] = field(default_factory=list)  # kinds of personal data kept from the model
+    added: int = 0  # findings the LLM added to the rules'
+    rejected: int = 0  # LLM findings the guard removed
+    invalid: int = 0  # LLM answers outside the schema
+
+
+def merge(rules: list[Finding], llm: list[Finding]) -> list[Finding]:
+    """Rules first; the LLM adds only what the rules did not already say for that field and row.
+
+    One defect yields one code (contract §2), so a field/row the rules already flagged keeps the
+    rules' code, and a clean-sheet encouragement goes once anything is found.
+    """
+    coded = [f for f in rules if f.code is not None]
+    taken = {(f.field, f.item) for f in coded}
+    added = []
+    for f in llm:
+        if f.code is None or (f.field, f.item) in taken:
+            continue
+        taken.add((f.field, f.item))
+        added.append(f)
+    if not coded and not added:
+        return rules
+    return coded + added
+
+
 class CritiqueService:
-    def __init__(self, critics: list[Critic] | None = None) -> None:
+    def __init__(self, critics: list[Critic] | None = None, llm: LLMCritic | None = None) -> None:
         self.critics: list[Critic] = critics if critics is not None else [RuleCritic()]
+        self.llm = llm
+
+    @property
+    def engine(self) -> str:
+        return "+".join(c.name for c in self.critics)
 
     def critique(self, sheet: Sheet) -> Critique:
         candidates: list[Finding] = []
         for critic in self.critics:
             candidates.extend(critic.critique(sheet))
         result = guard(candidates, sheet)
-        critique = Critique(findings=result.kept, engine="+".join(c.name for c in self.critics))
+        critique = Critique(findings=result.kept, engine=self.engine)
         critique._rejected = len(result.rejected)
         return critique
+
+    def deep(self, sheet: Sheet, references: list[Sheet] | None = None) -> DeepResult:
+        rules = self.critique(sheet)
+        if self.llm is None:
+            return DeepResult(rules, notice="AIコーチは設定されていません。ルールによる指摘を表示しています。")
+        try:
+            answer = self.llm.critique(sheet, references)
+        except LLMUnavailable as exc:
+            return DeepResult(rules, notice=exc.notice)
+        checked = guard(answer.findings, sheet)
+        if checked.rejected:
+            log.warning("guard removed %d of %d LLM findings", len(checked.rejected), len(answer.findings))
+        merged = merge(rules.findings, checked.kept)
+        critique = Critique(findings=merged, engine=f"{self.engine}+{self.llm.name}",
+                            prompt_version=self.llm.prompt_version)
+        critique._rejected = rules.rejected + len(checked.rejected)
+        added = len([f for f in merged if f not in rules.findings])
+        return DeepResult(critique, masked=answer.masked, added=added, rejected=len(checked.rejected),
+                          invalid=answer.invalid)

@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     embedding_model: str = Field(default="text-embedding-3-small", description="embedding=openai のときのモデル名")
     embedding_base_url: str = Field(default="", description="OpenAI 互換エンドポイント（空なら OpenAI）")
     embedding_api_key: str = Field(default="", description="埋め込み API のキー（索引には保存されません）")
+    llm_base_url: str = Field(default="", description="OpenAI 互換の LLM エンドポイント（OpenAI・Azure OpenAI・vLLM・Ollama・llama.cpp）")
+    llm_api_key: str = Field(default="", description="LLM の API キー")
+    llm_model: str = Field(default="", description="LLM のモデル名。空なら AI コーチは使わずルールだけで動く")
+    llm_timeout: float = Field(default=30.0, gt=0, le=600, description="LLM 1回の呼び出しの制限時間（秒）")
+    llm_structured: Literal["function_calling", "json_schema", "json_object_schema", "json_mode"] = Field(
+        default="function_calling", description="構造化出力の方式（サーバーが受け付けるもの）"
+    )
+    llm_mask_pii: bool = Field(default=True, description="LLM に送る前に個人情報を伏せる")
     autosave_window_minutes: int = Field(
         default=10, ge=0, description="この分数以内の自動保存は同じ版にまとめる"
     )
@@ -39,7 +47,7 @@ class Settings(BaseSettings):
             raise ValueError("COACH_DATABASE_URL must be a sqlite:// or postgresql:// URL")
         return value
 
-    @field_validator("chroma_url", "embedding_base_url")
+    @field_validator("chroma_url", "embedding_base_url", "llm_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
@@ -52,6 +60,9 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("COACH_ORG_NAME must not be blank")
         return value.strip()
+
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_model)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -1,0 +1,184 @@
+"""The LLM critic: mask → prompt → typed answer (retried once) → unmask → findings for the guard.
+
+Failures never reach the user as errors: timeouts and server errors are retried once with backoff,
+repeated failures open a circuit breaker, and the caller keeps the rules' feedback either way.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from coach.findings import Finding
+from coach.llm.calling import Caller, InvalidOutput
+from coach.llm.pii import mask
+from coach.llm.prompts import prompt_version, render, sheet_block
+from coach.sheet import Sheet
+
+log = logging.getLogger("coach.llm")
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
+
+
+class LLMUnavailable(RuntimeError):
+    """The model could not answer now. `notice` is what the user reads."""
+
+    def __init__(self, notice: str, reason: str = "") -> None:
+        super().__init__(reason or notice)
+        self.notice = notice
+
+
+@dataclass
+class LLMAnswer:
+    findings: list[Finding]
+    masked: list[str] = field(default_factory=list)  # kinds of personal data kept from the model
+    invalid: int = 0  # answers outside the schema (retried/dropped)
+    dropped: int = 0  # findings dropped while converting (e.g. unknown row)
+    cached: bool = False
+
+
+class CircuitBreaker:
+    """After `threshold` failures in a row, refuse calls for `cooldown` seconds."""
+
+    def __init__(self, threshold: int = 3, cooldown: float = 60.0) -> None:
+        self.threshold, self.cooldown = threshold, cooldown
+        self.failures = 0
+        self.opened_at: float | None = None
+        self._lock = threading.Lock()
+
+    def allow(self) -> bool:
+        with self._lock:
+            if self.opened_at is None:
+                return True
+            if time.monotonic() - self.opened_at >= self.cooldown:
+                self.opened_at = None  # half-open: let one try through
+                self.failures = self.threshold - 1
+                return True
+            return False
+
+    def success(self) -> None:
+        with self._lock:
+            self.failures, self.opened_at = 0, None
+
+    def failure(self) -> None:
+        with self._lock:
+            self.failures += 1
+            if self.failures >= self.threshold:
+                self.opened_at = time.monotonic()
+
+
+class LLMCritic:
+    def __init__(self, call: Caller, model: str, *, mask_pii: bool = True, retries: int = 1,
+                 backoff: float = 1.0, breaker: CircuitBreaker | None = None, cache_size: int = 256,
+                 deadline: float = 30.0) -> None:
+        self.call = call
+        # The HTTP client's timeout is per read: a server trickling bytes could hold a call forever.
+        self.deadline = deadline
+        self.model = model
+        self.name = f"llm:{model}"
+        self.mask_pii = mask_pii
+        self.retries = retries
+        self.backoff = backoff
+        self.breaker = breaker or CircuitBreaker()
+        self._cache: OrderedDict[str, LLMAnswer] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    @property
+    def prompt_version(self) -> str:
+        return prompt_version()
+
+    def _key(self, sheet: Sheet, references: list[Sheet]) -> str:
+        raw = json.dumps([sheet.model_dump(), [r.model_dump() for r in references], prompt_version(), self.model],
+                         ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def critique(self, sheet: Sheet, references: list[Sheet] | None = None) -> LLMAnswer:
+        references = references or []
+        key = self._key(sheet, references)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                hit = self._cache[key]
+                return LLMAnswer(hit.findings, hit.masked, hit.invalid, hit.dropped, cached=True)
+        answer = self._ask(sheet, references)
+        with self._lock:
+            self._cache[key] = answer
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return answer
+
+    def _ask(self, sheet: Sheet, references: list[Sheet]) -> LLMAnswer:
+        if not self.breaker.allow():
+            raise LLMUnavailable("AIコーチは今、応答が続けて失敗したため休止しています。しばらくしてからお試しください。",
+                                 "circuit open")
+        fields = {"section": sheet.section, "title": sheet.title, "asis": sheet.asis, "tobe": sheet.tobe,
+                  "purpose": sheet.purpose}
+        fields |= {f"problems.{i}": p for i, p in enumerate(sheet.problems)}
+        fields |= {f"tasks.{i}": t for i, t in enumerate(sheet.tasks)}
+        masked = mask(fields) if self.mask_pii else None
+        text = masked.text if masked else fields
+        view = {"section": text["section"], "title": text["title"], "asis": text["asis"], "tobe": text["tobe"],
+                "purpose": text["purpose"],
+                "problems": [text[f"problems.{i}"] for i in range(len(sheet.problems))],
+                "tasks": [text[f"tasks.{i}"] for i in range(len(sheet.tasks))]}
+        refs = []
+        for ref in references:  # past sheets are data too, and their people stay home as well
+            ref_fields = {"s": sheet_block(ref)}
+            refs.append(mask(ref_fields).text["s"] if self.mask_pii else ref_fields["s"])
+        system, user = render(sheet_block(view), refs)
+
+        invalid = 0
+        attempt = 0
+        while True:
+            try:
+                future = _POOL.submit(self.call, system, user)
+                try:
+                    parsed = future.result(timeout=self.deadline)
+                except concurrent.futures.TimeoutError as exc:
+                    future.cancel()
+                    raise TimeoutError(f"no answer within {self.deadline:g} s") from exc
+                self.breaker.success()
+                break
+            except InvalidOutput as exc:
+                invalid += 1
+                log.warning("LLM answer outside the schema (%s): %s", self.model, str(exc)[:200])
+                if invalid > 1:  # retried once; drop, never show raw
+                    self.breaker.success()
+                    return LLMAnswer(findings=[], masked=_kinds(masked), invalid=invalid)
+            except Exception as exc:  # timeouts, 429/5xx, connection errors
+                attempt += 1
+                log.warning("LLM call failed (%s, try %d): %s", self.model, attempt, exc)
+                if attempt > self.retries:
+                    self.breaker.failure()
+                    raise LLMUnavailable("AIコーチに今はつながりません。ルールによる指摘はそのまま使えます。",
+                                         str(exc)) from exc
+                time.sleep(self.backoff * attempt)
+
+        findings, dropped = [], 0
+        for f in parsed.findings:
+            unmask = masked.unmask if masked else (lambda s: s)
+            items = getattr(sheet, f.field) if f.field in ("problems", "tasks") else None
+            item = f.item if items is not None else None
+            if items is not None and (item is None or item >= len(items)):
+                dropped += 1
+                continue
+            findings.append(Finding(code=f.code, field=f.field, item=item, severity=f.severity,
+                                    evidence=unmask(f.evidence), message=unmask(f.message),
+                                    question=unmask(f.question)))
+        return LLMAnswer(findings=findings, masked=_kinds(masked), invalid=invalid, dropped=dropped)
+
+
+def _kinds(masked) -> list[str]:  # type: ignore[no-untyped-def]
+    if masked is None:
+        return []
+    kinds: list[str] = []
+    for kind, _ in masked.summary():
+        if kind not in kinds:
+            kinds.append(kind)
+    return kinds

@@ -1,0 +1,29 @@
+"""What the model must answer: the contract's finding, typed, with limits. Anything else is dropped."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from coach.findings import Code
+
+
+class LLMFinding(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    code: Code
+    field: Literal["asis", "tobe", "purpose", "problems", "tasks"]
+    item: int | None = Field(default=None, ge=0, le=19)
+    severity: Literal["error", "warning"] = "warning"
+    evidence: str = Field(min_length=1, max_length=400)
+    message: str = Field(min_length=1, max_length=300)
+    question: str = Field(default="", max_length=200)
+
+
+class LLMCritique(BaseModel):
+    """指摘の一覧 (findings of a curry-rice sheet)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    findings: list[LLMFinding] = Field(default_factory=list, max_length=12)
