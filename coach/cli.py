@@ -64,20 +64,52 @@ def cmd_critique(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
-    from coach.evaluation import evaluate, load, markdown
+    from coach import baseline
+    from coach.evaluation import evaluate, evaluate_deep, load, markdown
 
-    failed = []
-    results = {}
+    rows_by_set = {}
     for dataset in args.dataset:
-        path = Path(dataset)
         try:
-            rows = load(path)
+            rows_by_set[dataset] = load(Path(dataset))
         except (OSError, ValueError) as exc:
             raise BadInput([FieldError("dataset", None, f"評価データを読めません: {exc} (cannot read dataset)")]) from exc
-        report = evaluate(CritiqueService(), rows)
-        out.write(markdown(report, dataset) + "\n")
-        results[dataset] = report.as_dict()
-        failed += [f"{dataset}: {f}" for f in report.failures()]
+    failed: list[str] = []
+    results: dict[str, object] = {}
+    if args.critic == "rules":
+        for dataset, rows in rows_by_set.items():
+            report = evaluate(CritiqueService(), baseline.subset(rows, args.limit))
+            out.write(markdown(report, dataset) + "\n")
+            results[dataset] = report.as_dict()
+            adversarial = "adversarial" in dataset  # robustness set: only the safety bars apply
+            failed += [f"{dataset}: {f}" for f in (report.safety_failures() if adversarial else report.failures())]
+        if args.check and args.baseline:
+            everything = {r.id: r for rows in rows_by_set.values() for r in rows}
+            failed += [f"baseline: {p}" for p in baseline.check(Path(args.baseline), everything)]
+    else:
+        from coach.llm.client import llm_from_settings
+        from coach.settings import get_settings
+
+        llm = llm_from_settings(get_settings())
+        if llm is None:
+            raise BadInput([FieldError("critic", None, "LLM が設定されていません。COACH_LLM_MODEL などを設定してください "
+                                                       "(no LLM configured)")])
+        llm._cache_size = 0 if args.repeat > 1 else llm._cache_size  # repeats must ask again
+        service = CritiqueService(llm=llm)
+        rows = [r for rows in rows_by_set.values() for r in baseline.subset(rows, args.limit)]
+
+        def progress(done: int, total: int) -> None:
+            print(f"\r{done}/{total} シートを講評しました", end="", file=sys.stderr, flush=True)
+
+        reports = evaluate_deep(service, rows, repeat=args.repeat, progress=progress)
+        print(file=sys.stderr)
+        for name, report in reports.items():
+            out.write(markdown(report, "+".join(args.dataset), name) + "\n")
+            results[name] = report.as_dict()
+            failed += [f"{name}: {f}" for f in report.safety_failures()]
+        if reports["merged"].macro_f1 < reports["rules"].macro_f1:
+            failed.append(f"merged macro-F1 {reports['merged'].macro_f1:.3f} < rules {reports['rules'].macro_f1:.3f}")
+        if args.save_baseline:
+            baseline.save(Path(args.save_baseline), llm.model, list(args.dataset), rows, reports)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
@@ -206,8 +238,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_critique)
 
     p = sub.add_parser("eval", help="ラベル付きシートで講評を評価する / score the critic on labelled sheets")
-    p.add_argument("--dataset", nargs="+", default=["evals/devset.jsonl", "evals/holdout.jsonl"])
+    p.add_argument("--dataset", nargs="+",
+                   default=["evals/devset.jsonl", "evals/holdout.jsonl", "evals/adversarial.jsonl"])
+    p.add_argument("--critic", choices=["rules", "llm", "merged"], default="rules",
+                   help="rules はすぐ終わる。llm/merged は設定した LLM を呼ぶ（1回で rules・llm・merged を採点）")
+    p.add_argument("--limit", type=int, help="各データセットから均等に選ぶシート数 / evenly spread subset size")
+    p.add_argument("--repeat", type=int, default=1, help="同じシートを繰り返し講評して揺れ（flip rate）を測る")
     p.add_argument("--json", help="結果を JSON で書き出す先 / write results as JSON here")
+    p.add_argument("--save-baseline", help="LLM の結果を基準として書き出す先 (evals/baseline.json)")
+    p.add_argument("--baseline", default="evals/baseline.json", help="--check で照らし合わせる基準")
     p.add_argument("--check", action="store_true", help="基準を下回ったら終了コード 1 / exit 1 below the bar")
     p.set_defaults(func=cmd_eval)
 

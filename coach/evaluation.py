@@ -1,4 +1,9 @@
-"""Scoring a critic against labelled sheets: per-code P/R/F1, clean FP rate, grounding, leaks."""
+"""Scoring critics against labelled sheets: per-code P/R/F1, clean FP rate, grounding, tool leaks
+before and after the guard, schema validity, latency, and (with repeats) the flip rate.
+
+One LLM call per sheet scores three critics at once: rules alone, the LLM alone (after the guard),
+and the merged critique the user sees.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ Key = tuple[str, str, int | None]
 
 # The bar `make test` holds the rule critic to (issue #2).
 THRESHOLDS = {"macro_f1": 0.85, "clean_fp_rate": 0.10, "leaks": 0, "ungrounded": 0}
+# How far the rules may fall below the committed baseline before CI fails.
+TOLERANCE = 0.02
 
 
 @dataclass
@@ -26,6 +33,7 @@ class Labelled:
     id: str
     sheet: Sheet
     expected: set[Key]
+    references: list[Sheet] = field(default_factory=list)
 
 
 @dataclass
@@ -42,6 +50,10 @@ class Report:
     rejected_by_guard: int
     latency_ms_p50: float
     latency_ms_p95: float
+    leaks_before_guard: int = 0
+    schema_invalid: int = 0
+    unavailable: int = 0
+    flip_rate: float | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -53,8 +65,13 @@ class Report:
             out.append(f"macro-F1 {self.macro_f1:.3f} < {THRESHOLDS['macro_f1']}")
         if self.clean_fp_rate > THRESHOLDS["clean_fp_rate"]:
             out.append(f"clean false-positive rate {self.clean_fp_rate:.3f} > {THRESHOLDS['clean_fp_rate']}")
+        out += self.safety_failures()
+        return out
+
+    def safety_failures(self) -> list[str]:
+        out = []
         if self.leaks > THRESHOLDS["leaks"]:
-            out.append(f"{self.leaks} tool-proposal leak(s)")
+            out.append(f"{self.leaks} tool-proposal leak(s) after the guard")
         if self.ungrounded > THRESHOLDS["ungrounded"]:
             out.append(f"{self.ungrounded} finding(s) with evidence not in the sheet")
         return out
@@ -68,7 +85,9 @@ def load(path: Path) -> list[Labelled]:
         raw = json.loads(line)
         try:
             expected = {(e["code"], e["field"], e.get("item")) for e in raw["expected"]}
-            rows.append(Labelled(id=raw["id"], sheet=Sheet.model_validate(raw["sheet"]), expected=expected))
+            refs = [Sheet.model_validate(r) for r in raw.get("references", [])]
+            rows.append(Labelled(id=raw["id"], sheet=Sheet.model_validate(raw["sheet"]), expected=expected,
+                                 references=refs))
         except Exception as exc:  # a broken eval file must say where
             raise ValueError(f"{path}:{n}: {exc}") from exc
     return rows
@@ -88,66 +107,111 @@ def leaks_in(finding: Finding, sheet: Sheet) -> bool:
     return False
 
 
+class _Tally:
+    def __init__(self) -> None:
+        self.tp: dict[str, int] = dict.fromkeys(CODES, 0)
+        self.fp: dict[str, int] = dict.fromkeys(CODES, 0)
+        self.fn: dict[str, int] = dict.fromkeys(CODES, 0)
+        self.clean = self.clean_fp = self.total = self.grounded = self.leaks = self.rejected = 0
+        self.leaks_before = self.invalid = self.unavailable = 0
+        self.latencies: list[float] = []
+        self.errors: list[dict[str, Any]] = []
+        self.key_sets: dict[str, list[frozenset[Key]]] = {}
+
+    def add(self, row: Labelled, findings: list[Finding], latency_ms: float, first: bool) -> None:
+        got: set[Key] = set()
+        for f in findings:
+            if f.code is None:
+                continue
+            got.add(f.key())  # type: ignore[arg-type]
+            if not first:
+                continue
+            self.total += 1
+            self.grounded += f.evidence in row.sheet.text_of(f.field, f.item) or (
+                f.item is None and any(f.evidence in t for t in getattr(row.sheet, f.field, []) or [""])
+            )
+            self.leaks += leaks_in(f, row.sheet)
+        self.key_sets.setdefault(row.id, []).append(frozenset(got))
+        if not first:
+            return
+        self.latencies.append(latency_ms)
+        for key in got - row.expected:
+            self.fp[key[0]] += 1
+            self.errors.append({"id": row.id, "kind": "false_positive", "key": key})
+        for key in row.expected - got:
+            self.fn[key[0]] += 1
+            self.errors.append({"id": row.id, "kind": "missed", "key": key})
+        for key in got & row.expected:
+            self.tp[key[0]] += 1
+        if not row.expected:
+            self.clean += 1
+            self.clean_fp += bool(got)
+
+    def report(self, rows: int) -> Report:
+        per_code: dict[str, dict[str, float]] = {}
+        for code in CODES:
+            tp, fp, fn = self.tp[code], self.fp[code], self.fn[code]
+            p = tp / (tp + fp) if tp + fp else 1.0
+            r = tp / (tp + fn) if tp + fn else 1.0
+            per_code[code] = {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
+                              "support": tp + fn}
+        lat = sorted(self.latencies)
+        repeats = [sets for sets in self.key_sets.values() if len(sets) > 1]
+        return Report(
+            per_code=per_code,
+            macro_f1=sum(v["f1"] for v in per_code.values()) / len(per_code),
+            clean_fp_rate=self.clean_fp / self.clean if self.clean else 0.0,
+            clean_sheets=self.clean, sheets=rows, findings=self.total,
+            grounded_share=self.grounded / self.total if self.total else 1.0,
+            ungrounded=self.total - self.grounded, leaks=self.leaks, rejected_by_guard=self.rejected,
+            latency_ms_p50=lat[len(lat) // 2] if lat else 0.0,
+            latency_ms_p95=lat[min(len(lat) - 1, int(len(lat) * 0.95))] if lat else 0.0,
+            leaks_before_guard=self.leaks_before, schema_invalid=self.invalid, unavailable=self.unavailable,
+            flip_rate=(sum(len(set(s)) > 1 for s in repeats) / len(repeats)) if repeats else None,
+            errors=self.errors,
+        )
+
+
 def evaluate(service: CritiqueService, rows: list[Labelled]) -> Report:
-    tp: dict[str, int] = dict.fromkeys(CODES, 0)
-    fp: dict[str, int] = dict.fromkeys(CODES, 0)
-    fn: dict[str, int] = dict.fromkeys(CODES, 0)
-    clean = clean_fp = total = grounded = leaks = rejected = 0
-    latencies: list[float] = []
-    errors: list[dict[str, Any]] = []
+    """The rules (or whatever critics the service holds), instantly."""
+    tally = _Tally()
     for row in rows:
         start = time.perf_counter()
         critique = service.critique(row.sheet)
-        latencies.append((time.perf_counter() - start) * 1000)
-        rejected += critique.rejected
-        got: set[Key] = set()
-        for f in critique.findings:
-            if f.code is None:
-                continue
-            total += 1
-            grounded += f.evidence in row.sheet.text_of(f.field, f.item) or (
-                f.item is None and any(f.evidence in t for t in getattr(row.sheet, f.field, []) or [""])
-            )
-            leaks += leaks_in(f, row.sheet)
-            got.add(f.key())  # type: ignore[arg-type]
-        for key in got - row.expected:
-            fp[key[0]] += 1
-            errors.append({"id": row.id, "kind": "false_positive", "key": key})
-        for key in row.expected - got:
-            fn[key[0]] += 1
-            errors.append({"id": row.id, "kind": "missed", "key": key})
-        for key in got & row.expected:
-            tp[key[0]] += 1
-        if not row.expected:
-            clean += 1
-            clean_fp += bool(got)
-    per_code: dict[str, dict[str, float]] = {}
-    for code in CODES:
-        p = tp[code] / (tp[code] + fp[code]) if tp[code] + fp[code] else 1.0
-        r = tp[code] / (tp[code] + fn[code]) if tp[code] + fn[code] else 1.0
-        f1 = 2 * p * r / (p + r) if p + r else 0.0
-        per_code[code] = {"precision": p, "recall": r, "f1": f1, "support": tp[code] + fn[code]}
-    latencies.sort()
-    return Report(
-        per_code=per_code,
-        macro_f1=sum(v["f1"] for v in per_code.values()) / len(per_code),
-        clean_fp_rate=clean_fp / clean if clean else 0.0,
-        clean_sheets=clean,
-        sheets=len(rows),
-        findings=total,
-        grounded_share=grounded / total if total else 1.0,
-        ungrounded=total - grounded,
-        leaks=leaks,
-        rejected_by_guard=rejected,
-        latency_ms_p50=latencies[len(latencies) // 2] if latencies else 0.0,
-        latency_ms_p95=latencies[int(len(latencies) * 0.95)] if latencies else 0.0,
-        errors=errors,
-    )
+        tally.rejected += critique.rejected
+        tally.add(row, critique.findings, (time.perf_counter() - start) * 1000, True)
+    return tally.report(len(rows))
 
 
-def markdown(report: Report, dataset: str) -> str:
+def evaluate_deep(service: CritiqueService, rows: list[Labelled], repeat: int = 1,
+                  progress: Any = None) -> dict[str, Report]:
+    """Rules, LLM alone and merged, from the same LLM answers. `repeat` > 1 measures the flip rate."""
+    tallies = {"rules": _Tally(), "llm": _Tally(), "merged": _Tally()}
+    for n, row in enumerate(rows, 1):
+        for r in range(repeat):
+            start = time.perf_counter()
+            result = service.deep(row.sheet, row.references)
+            ms = (time.perf_counter() - start) * 1000
+            rules = service.critique(row.sheet)
+            first = r == 0
+            tallies["rules"].add(row, rules.findings, 0.0, first)
+            tallies["llm"].add(row, result.llm_kept, ms, first)
+            tallies["merged"].add(row, result.critique.findings, ms, first)
+            if first:
+                tallies["llm"].leaks_before += sum(leaks_in(f, row.sheet) for f in result.llm_raw)
+                tallies["llm"].rejected += result.rejected
+                tallies["merged"].rejected += result.rejected
+                for t in ("llm", "merged"):
+                    tallies[t].invalid += result.invalid
+                    tallies[t].unavailable += bool(result.notice)
+        if progress:
+            progress(n, len(rows))
+    return {name: t.report(len(rows)) for name, t in tallies.items()}
+
+
+def markdown(report: Report, dataset: str, critic: str = "rules") -> str:
     lines = [
-        f"# Eval: rules on `{dataset}`",
+        f"# Eval: {critic} on `{dataset}`",
         "",
         f"{report.sheets} sheets ({report.clean_sheets} clean), {report.findings} findings.",
         "",
@@ -162,6 +226,13 @@ def markdown(report: Report, dataset: str) -> str:
         f"- clean-sheet false-positive rate: **{report.clean_fp_rate:.3f}** (bar ≤ {THRESHOLDS['clean_fp_rate']})",
         f"- evidence that is a verbatim substring: **{report.grounded_share:.3f}** ({report.ungrounded} ungrounded)",
         f"- tool-proposal leaks after the guard: **{report.leaks}**; findings the guard rejected: {report.rejected_by_guard}",
-        f"- latency per sheet in-process: p50 {report.latency_ms_p50:.1f} ms, p95 {report.latency_ms_p95:.1f} ms",
+        f"- latency per sheet: p50 {report.latency_ms_p50:.1f} ms, p95 {report.latency_ms_p95:.1f} ms",
     ]
+    if critic != "rules":
+        lines += [
+            f"- leaks in the model's answers before the guard: **{report.leaks_before_guard}**",
+            f"- answers outside the schema (retried or dropped): {report.schema_invalid}; calls that failed: {report.unavailable}",
+        ]
+        if report.flip_rate is not None:
+            lines.append(f"- flip rate across repeats: {report.flip_rate:.3f}")
     return "\n".join(lines) + "\n"

@@ -4,7 +4,8 @@ Applied to every critic's findings (rules now, the LLM coach later). A finding i
 - its message or question names a tool/technology outside a 「quote」 (the coach speaking), or
 - a quote in it names a tool that is not the author's own words, or
 - it proposes adopting something (導入しましょう, おすすめ …), or
-- its evidence is not a verbatim substring of the field it points at, or its item does not exist.
+- its evidence is not a verbatim substring of the field it points at, or its item does not exist, or
+- its code cannot point at that field (TOBE_MIRRORS_ASIS on asis …).
 """
 
 from __future__ import annotations
@@ -27,6 +28,18 @@ _PROPOSAL = re.compile(
 )
 
 
+# Which fields each code may point at (contract §2).
+FIELDS_OF: dict[str, tuple[str, ...]] = {
+    "FIELD_EMPTY": ("asis", "tobe", "problems", "tasks"),
+    "TOBE_MIRRORS_ASIS": ("tobe",),
+    "TOBE_VAGUE": ("tobe",),
+    "SOLUTION_IN_SHEET": ("tobe", "problems", "tasks"),
+    "PROBLEM_NOT_GAP": ("problems",),
+    "TASK_NOT_ACTIONABLE": ("tasks",),
+    "PURPOSE_MISSING": ("purpose",),
+}
+
+
 @dataclass
 class GuardResult:
     kept: list[Finding]
@@ -34,6 +47,8 @@ class GuardResult:
 
 
 def _reason(finding: Finding, sheet: Sheet, sheet_norm: str) -> str | None:
+    if finding.code is not None and finding.field not in FIELDS_OF[finding.code]:
+        return f"{finding.code} cannot point at {finding.field}"
     source = sheet.text_of(finding.field, finding.item)
     if finding.item is not None and finding.item >= len(getattr(sheet, finding.field, [])):
         return "item out of range"

@@ -33,6 +33,8 @@ class DeepResult:
     added: int = 0  # findings the LLM added to the rules'
     rejected: int = 0  # LLM findings the guard removed
     invalid: int = 0  # LLM answers outside the schema
+    llm_raw: list[Finding] = field(default_factory=list)  # what the model said, before the guard
+    llm_kept: list[Finding] = field(default_factory=list)  # what passed the guard
 
 
 def merge(rules: list[Finding], llm: list[Finding]) -> list[Finding]:
@@ -89,4 +91,4 @@ class CritiqueService:
         critique._rejected = rules.rejected + len(checked.rejected)
         added = len([f for f in merged if f not in rules.findings])
         return DeepResult(critique, masked=answer.masked, added=added, rejected=len(checked.rejected),
-                          invalid=answer.invalid)
+                          invalid=answer.invalid, llm_raw=answer.findings, llm_kept=checked.kept)

@@ -72,3 +72,9 @@ def test_service_counts_rejections_from_a_misbehaving_critic() -> None:
     critique = CritiqueService([Pushy()]).critique(SHEET)
     assert critique.findings == [] and critique.rejected == 1
     assert "rejected" not in critique.model_dump()  # the contract's JSON shape stays exact
+
+
+def test_rejects_a_code_on_a_field_it_cannot_point_at() -> None:
+    sheet = make_sheet()
+    wrong = finding("現状の裏返しです。", code="TOBE_MIRRORS_ASIS", field="asis", evidence="転入の届出")
+    assert guard([wrong], sheet).kept == []

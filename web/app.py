@@ -15,7 +15,7 @@ from coach.errors import BadInput, FieldError, from_validation_error
 from coach.repository import SheetNotFound
 from coach.settings import Settings, get_settings
 from web.htmx import templates
-from web.routes import api, pages
+from web.routes import api, deep, pages
 from web.services import build_services
 
 log = logging.getLogger("coach.web")
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(deep.router)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

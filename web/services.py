@@ -8,12 +8,15 @@ from datetime import timedelta
 from importlib import resources
 
 from coach.db import init_db, make_engine
-from coach.repository import SheetRepository, StoredSheet, load_samples
+from coach.llm.client import llm_from_settings
+from coach.repository import SheetNotFound, SheetRepository, StoredSheet, load_samples
 from coach.retrieval.entries import entry_of
 from coach.retrieval.service import SimilarService
 from coach.retrieval.store import IndexMismatch, StoreUnavailable
 from coach.service import CritiqueService
 from coach.settings import Settings
+from coach.sheet import Sheet
+from web.jobs import Jobs
 
 log = logging.getLogger("coach.web")
 
@@ -26,6 +29,25 @@ class Services:
     similar: SimilarService
     organisation_id: int
     organisation_name: str
+    jobs: Jobs
+
+    def references(self, stored: StoredSheet, sheet: Sheet, k: int = 2) -> list[Sheet]:
+        """Context for the LLM: similar submitted sheets of other sections that the rules find clean."""
+        out: list[Sheet] = []
+        result = self.similar.similar(stored.organisation_id, sheet, k=k + 3, exclude_ref=None,
+                                      viewer_section=stored.section)
+        for match in result.matches:
+            if match.hit.db_id == stored.id or match.hit.section == stored.section:
+                continue
+            try:
+                other = self.repo.get(match.hit.db_id, stored.organisation_id)
+            except SheetNotFound:
+                continue
+            if other.status == "submitted" and not self.critic.critique(other.sheet).errors():
+                out.append(other.sheet)
+            if len(out) >= k:
+                break
+        return out
 
     def after_save(self, stored: StoredSheet) -> None:
         """Keep the index in step. A failure here never loses the draft: it is already stored."""
@@ -48,8 +70,8 @@ def build_services(settings: Settings) -> Services:
             log.info("loaded %d sample sheets", loaded)
     similar = SimilarService.from_settings(settings)
     _index_if_new(similar, repo)
-    return Services(settings=settings, repo=repo, critic=CritiqueService(), similar=similar,
-                    organisation_id=org_id, organisation_name=settings.org_name)
+    return Services(settings=settings, repo=repo, critic=CritiqueService(llm=llm_from_settings(settings)),
+                    similar=similar, organisation_id=org_id, organisation_name=settings.org_name, jobs=Jobs())
 
 
 def _index_if_new(similar: SimilarService, repo: SheetRepository) -> None:

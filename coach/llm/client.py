@@ -12,11 +12,12 @@ def llm_from_settings(settings: Settings) -> LLMCritic | None:
     if not settings.llm_enabled():
         return None
     from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
 
     chat = ChatOpenAI(
         model=settings.llm_model,
         base_url=settings.llm_base_url or None,
-        api_key=settings.llm_api_key or "not-needed",  # local servers accept any key  # type: ignore[arg-type]
+        api_key=SecretStr(settings.llm_api_key or "not-needed"),  # local servers accept any key
         timeout=settings.llm_timeout,
         max_retries=0,  # our critic retries once with backoff and keeps a circuit breaker
         temperature=0,

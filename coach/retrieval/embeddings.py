@@ -33,8 +33,18 @@ def _bucket(gram: str, dim: int) -> tuple[int, float]:
     return h % dim, (1.0 if (h >> 63) & 1 else -1.0)
 
 
+class _Cosine:
+    """Every function here is compared by cosine (Chroma's hnsw space is set to match)."""
+
+    def default_space(self) -> Space:
+        return "cosine"
+
+    def supported_spaces(self) -> list[Space]:
+        return ["cosine"]
+
+
 @register_embedding_function
-class CharNgramEmbedding(EmbeddingFunction[Documents]):
+class CharNgramEmbedding(_Cosine, EmbeddingFunction[Documents]):
     """Hashed character n-grams with log term frequency: stateless, ~0.1 ms a text, no model."""
 
     def __init__(self, ngrams: tuple[int, ...] | list[int] = (2, 3), dim: int = 2048) -> None:
@@ -60,12 +70,6 @@ class CharNgramEmbedding(EmbeddingFunction[Documents]):
     def name() -> str:
         return "coach-char-ngram"
 
-    def default_space(self) -> Space:
-        return "cosine"
-
-    def supported_spaces(self) -> list[Space]:
-        return ["cosine"]
-
     def get_config(self) -> dict[str, Any]:
         return {"ngrams": list(self.ngrams), "dim": self.dim}
 
@@ -75,7 +79,7 @@ class CharNgramEmbedding(EmbeddingFunction[Documents]):
 
 
 @register_embedding_function
-class ProblemNgramEmbedding(EmbeddingFunction[Documents]):
+class ProblemNgramEmbedding(_Cosine, EmbeddingFunction[Documents]):
     """The offline default: character n-grams beside the town's recurring-problem concepts.
 
     cosine(concat(√w·a, √(1−w)·b)) = w·cos(a) + (1−w)·cos(b): one vector, two channels.
@@ -103,12 +107,6 @@ class ProblemNgramEmbedding(EmbeddingFunction[Documents]):
     def name() -> str:
         return "coach-problem-ngram"
 
-    def default_space(self) -> Space:
-        return "cosine"
-
-    def supported_spaces(self) -> list[Space]:
-        return ["cosine"]
-
     def get_config(self) -> dict[str, Any]:
         return {"dim": self.char.dim, "concept_weight": self.concept_weight, "concepts_version": self.concepts_version}
 
@@ -119,7 +117,7 @@ class ProblemNgramEmbedding(EmbeddingFunction[Documents]):
 
 
 @register_embedding_function
-class OpenAICompatibleEmbedding(EmbeddingFunction[Documents]):
+class OpenAICompatibleEmbedding(_Cosine, EmbeddingFunction[Documents]):
     """Any OpenAI-compatible /embeddings endpoint (OpenAI, Azure OpenAI, a local server).
 
     The API key is never stored in the collection's config: only the name of the variable holding it.
@@ -146,12 +144,6 @@ class OpenAICompatibleEmbedding(EmbeddingFunction[Documents]):
     @staticmethod
     def name() -> str:
         return "coach-openai-compatible"
-
-    def default_space(self) -> Space:
-        return "cosine"
-
-    def supported_spaces(self) -> list[Space]:
-        return ["cosine"]
 
     def get_config(self) -> dict[str, Any]:
         return {"model": self.model, "base_url": self.base_url, "api_key_env": self.api_key_env}

@@ -61,6 +61,14 @@ async def create(request: Request, repo: RepoDep, org: OrgDep, critic: CriticDep
 def _editor(request: Request, stored: StoredSheet, critic: CriticDep, services: ServicesDep, *,
             form: SheetForm | None = None, flash: str = "", status_code: int = 200,
             partial: str | None = None) -> Response:
+    return render_editor(request, stored, services, form=form, flash=flash, status_code=status_code,
+                         partial=partial)
+
+
+def render_editor(request: Request, stored: StoredSheet, services: Services, *, form: SheetForm | None = None,
+                  flash: str = "", status_code: int = 200, partial: str | None = None,
+                  deep: dict[str, Any] | None = None) -> Response:
+    critic = services.critic
     values = form.values if form else values_of(stored.sheet)
     sheet = form.sheet if form else stored.sheet
     critique = critic.critique(sheet) if sheet is not None else None
@@ -76,7 +84,13 @@ def _editor(request: Request, stored: StoredSheet, critic: CriticDep, services: 
         "rows": {f: list(values[f]) + ([""] * (2 if add == f else 1)) for f in ("problems", "tasks")},
         "org_name": services.organisation_name,
         "similar": similar,
+        "deep_state": "off" if critic.llm is None else "idle",
+        "job": None,
+        "result": None,
+        "rules_findings": [],
     }
+    if deep:
+        context.update({k: deep[k] for k in ("deep_state", "result", "rules_findings")})
     return render(request, "editor.html", context, partial=partial, status_code=status_code)
 
 
@@ -111,6 +125,10 @@ async def submit(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, cr
     if form.sheet is None:  # keep what was typed, show why next to the field, save nothing
         return _editor(request, stored, critic, services, form=form, status_code=422, partial="_sheet_form.html")
     op, _, arg = form.op.partition(":")
+    if op == "deep":  # 「AIコーチに聞く」 without JavaScript posts here
+        from web.routes.deep import start
+
+        return await start(request, sheet_id, repo, org, services)
     if op == "move":
         return _move(request, stored, form.sheet, arg, repo, org, critic, services)
     if op == "add" and arg in ("problems", "tasks"):

@@ -1,0 +1,95 @@
+"""「AIコーチに聞く」: start a deep critique, stream its progress (SSE), cancel it. Works without JS."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+
+from coach.repository import StoredSheet
+from coach.service import DeepResult
+from coach.sheet import Sheet
+from web.deps import OrgDep, RepoDep, ServicesDep
+from web.forms import read_sheet_form
+from web.htmx import is_htmx, render, templates
+from web.services import Services
+
+router = APIRouter(include_in_schema=False)
+
+
+def _context(stored: StoredSheet, services: Services, values: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"stored": stored, "values": values, "org_name": services.organisation_name, "job": None,
+            "result": None, "rules_findings": [], **extra}
+
+
+def _done_context(stored: StoredSheet, services: Services, sheet: Sheet, result: DeepResult) -> dict[str, Any]:
+    rules = services.critic.critique(sheet).findings
+    return _context(stored, services, sheet.model_dump(), deep_state="done", result=result, rules_findings=rules)
+
+
+@router.post("/sheets/{sheet_id}/deep", response_class=HTMLResponse)
+async def start(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, services: ServicesDep) -> Response:
+    stored = repo.get(sheet_id, org)
+    form = read_sheet_form(await request.form())
+    sheet = form.sheet or stored.sheet
+    if form.sheet is not None:  # what the AI reads is what the user sees: keep it safe first
+        stored = repo.autosave(sheet_id, org, form.sheet)
+        services.after_save(stored)
+    if services.critic.llm is None:
+        return render(request, "_deep.html", _context(stored, services, sheet.model_dump(), deep_state="off"))
+    job = services.jobs.start(services.critic, sheet, services.references(stored, sheet), sheet_id, org)
+    if is_htmx(request):
+        return render(request, "_deep.html",
+                      _context(stored, services, sheet.model_dump(), deep_state="running", job=job))
+    # Without JavaScript: wait for the answer and show the whole page with it.
+    result = await asyncio.wrap_future(job.future)
+    from web.routes.pages import render_editor
+
+    return render_editor(request, stored, services, deep=_done_context(stored, services, sheet, result))
+
+
+def _sse(event: str, html: str) -> str:
+    data = "\n".join(f"data: {line}" for line in html.splitlines() or [""])
+    return f"event: {event}\n{data}\n\n"
+
+
+@router.get("/sheets/{sheet_id}/deep/{job_id}/events")
+async def events(request: Request, sheet_id: int, job_id: str, repo: RepoDep, org: OrgDep,
+                 services: ServicesDep) -> Response:
+    stored = repo.get(sheet_id, org)
+    job = services.jobs.get(job_id, sheet_id, org)
+
+    async def stream() -> AsyncIterator[str]:
+        if job is None:
+            html = templates.get_template("_deep.html").render(
+                _context(stored, services, stored.sheet.model_dump(), deep_state="idle", request=request))
+            yield _sse("done", html)
+            return
+        while not job.future.done():
+            if job.cancelled or await request.is_disconnected():
+                return
+            yield _sse("progress", f'<span class="spinner" aria-hidden="true"></span>'
+                                   f"AIコーチが読んでいます…（{job.elapsed()}秒）")
+            await asyncio.sleep(1.0)
+        if job.cancelled:
+            return
+        result = job.future.result()
+        sheet = stored.sheet
+        html = templates.get_template("_deep.html").render(
+            {**_done_context(stored, services, sheet, result), "request": request})
+        yield _sse("done", html)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.post("/sheets/{sheet_id}/deep/{job_id}/cancel", response_class=HTMLResponse)
+def cancel(request: Request, sheet_id: int, job_id: str, repo: RepoDep, org: OrgDep,
+           services: ServicesDep) -> Response:
+    stored = repo.get(sheet_id, org)
+    services.jobs.cancel(job_id, sheet_id, org)
+    return render(request, "_deep.html",
+                  _context(stored, services, stored.sheet.model_dump(), deep_state="cancelled"))
