@@ -10,6 +10,7 @@ import concurrent.futures
 import hashlib
 import json
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -129,7 +130,7 @@ class LLMCritic:
                 "tasks": [text[f"tasks.{i}"] for i in range(len(sheet.tasks))]}
         refs = []
         for ref in references:  # past sheets are data too, and their people stay home as well
-            ref_fields = {"s": sheet_block(ref)}
+            ref_fields = {"s": sheet_block(ref, budget=0.4)}
             refs.append(mask(ref_fields).text["s"] if self.mask_pii else ref_fields["s"])
         system, user = render(sheet_block(view), refs)
 
@@ -161,17 +162,41 @@ class LLMCritic:
                 time.sleep(self.backoff * attempt)
 
         findings, dropped = [], 0
+        unmask = masked.unmask if masked else (lambda s: s)
         for f in parsed.findings:
-            unmask = masked.unmask if masked else (lambda s: s)
-            items = getattr(sheet, f.field) if f.field in ("problems", "tasks") else None
-            item = f.item if items is not None else None
-            if items is not None and (item is None or item >= len(items)):
-                dropped += 1
-                continue
+            evidence = _snap(unmask(f.evidence), sheet.text_of(f.field) if f.field not in ("problems", "tasks") else "")
+            item = None
+            if f.field in ("problems", "tasks"):
+                item = _row(getattr(sheet, f.field), f.item, evidence)
+                if item is None:
+                    dropped += 1
+                    continue
+                evidence = _snap(evidence, getattr(sheet, f.field)[item])
             findings.append(Finding(code=f.code, field=f.field, item=item, severity=f.severity,
-                                    evidence=unmask(f.evidence), message=unmask(f.message),
-                                    question=unmask(f.question)))
+                                    evidence=evidence, message=unmask(f.message), question=unmask(f.question)))
         return LLMAnswer(findings=findings, masked=_kinds(masked), invalid=invalid, dropped=dropped)
+
+
+_LABEL = re.compile(r"^\s*(?:asis|tobe|purpose|problems\[\d+\]|tasks\[\d+\])?\s*（[^）]*）\s*[:：]\s*")
+
+
+def _snap(evidence: str, source: str) -> str:
+    """Evidence the model copied with the line's label or quote marks around it, cut back to the
+    verbatim text. Nothing is invented: if the trimmed text is not in the field, it stays as it was
+    (and the guard rejects it)."""
+    if not source or evidence in source:
+        return evidence
+    trimmed = _LABEL.sub("", evidence).strip().strip("「」『』\"'")
+    return trimmed if trimmed and trimmed in source else evidence
+
+
+def _row(items: list[str], item: int | None, evidence: str) -> int | None:
+    """The row a list finding points at: the model's number if the evidence is there, else the one
+    row that holds the evidence verbatim, else none (the finding is dropped)."""
+    if item is not None and 0 <= item < len(items) and _snap(evidence, items[item]) in items[item]:
+        return item
+    holders = [i for i, text in enumerate(items) if evidence and _snap(evidence, text) in text]
+    return holders[0] if len(holders) == 1 else None
 
 
 def _kinds(masked) -> list[str]:  # type: ignore[no-untyped-def]

@@ -14,13 +14,13 @@ from coach.sheet import Sheet
 
 PROMPT_FILES = ("system.md.j2", "critique.md.j2", "fewshot.json")
 CODE_MEANINGS = [
-    ("FIELD_EMPTY", "現状・あるべき姿・問題・課題のどれかが空、または「なし」「〇〇」だけ"),
-    ("TOBE_MIRRORS_ASIS", "あるべき姿が現状の裏返し（〜しない・なくなる・減る）で、誰がどんな状態かが新しく描かれていない"),
-    ("TOBE_VAGUE", "あるべき姿が効率化・円滑化・向上などの抽象語に頼り、誰がどんな状態かが具体的でない"),
-    ("SOLUTION_IN_SHEET", "システム・アプリ・AI・電子申請・デジタル化など解決の手段がシートの中に書かれている"),
-    ("PROBLEM_NOT_GAP", "問題が「〜する必要がある」「〜すべき」「〜を見直す」のような、やることの形で書かれている"),
-    ("TASK_NOT_ACTIONABLE", "課題が「〜が多い」「〜できていない」「〜が大変」のような状態・不満の形で書かれている"),
-    ("PURPOSE_MISSING", "目的が空、あるべき姿の言い換え、または誰のため・なぜが分からない標語"),
+    ("FIELD_EMPTY", "field は asis・tobe・problems・tasks のどれか。その欄が空、または「なし」「〇〇」だけ"),
+    ("TOBE_MIRRORS_ASIS", "field は必ず tobe。あるべき姿が現状の裏返し（〜しない・なくなる・減る）で、誰がどんな状態かが新しく描かれていない"),
+    ("TOBE_VAGUE", "field は必ず tobe。あるべき姿が効率化・円滑化・向上などの抽象語に頼り、誰がどんな状態かが具体的でない"),
+    ("SOLUTION_IN_SHEET", "field は tobe・problems・tasks のどれか。システム・アプリ・AI・電子申請・デジタル化など解決の手段がその欄に書かれている"),
+    ("PROBLEM_NOT_GAP", "field は必ず problems（item に番号）。問題が「〜する必要がある」「〜すべき」「〜を見直す」のような、やることの形"),
+    ("TASK_NOT_ACTIONABLE", "field は必ず tasks（item に番号）。課題が「〜が多い」「〜できていない」「〜が大変」のような状態・不満の形"),
+    ("PURPOSE_MISSING", "field は必ず purpose。目的が空、あるべき姿の言い換え、または誰のため・なぜが分からない標語"),
 ]
 
 
@@ -43,13 +43,22 @@ def _env() -> Environment:
     return Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
-def sheet_block(sheet: Sheet | dict[str, Any]) -> str:
+# What is sent is bounded, so a long sheet cannot overflow a small model's context window.
+TEXT_BUDGET, ITEM_BUDGET, ITEMS_BUDGET = 1200, 300, 8
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…（長いため省略）"
+
+
+def sheet_block(sheet: Sheet | dict[str, Any], budget: float = 1.0) -> str:
     """The sheet as data for the model: one field a line, list items numbered from 0."""
     data = sheet.model_dump() if isinstance(sheet, Sheet) else sheet
-    lines = [f"係名: {data['section']}", f"業務・案件名: {data['title']}", f"asis（現状）: {data['asis']}",
-             f"tobe（あるべき姿）: {data['tobe']}", f"purpose（目的）: {data['purpose']}"]
-    lines += [f"problems[{i}]（問題）: {p}" for i, p in enumerate(data["problems"])]
-    lines += [f"tasks[{i}]（課題）: {t}" for i, t in enumerate(data["tasks"])]
+    text, item = int(TEXT_BUDGET * budget), int(ITEM_BUDGET * budget)
+    lines = [f"係名: {data['section']}", f"業務・案件名: {data['title']}", f"asis（現状）: {_cut(data['asis'], text)}",
+             f"tobe（あるべき姿）: {_cut(data['tobe'], text)}", f"purpose（目的）: {_cut(data['purpose'], text)}"]
+    lines += [f"problems[{i}]（問題）: {_cut(p, item)}" for i, p in enumerate(data["problems"][:ITEMS_BUDGET])]
+    lines += [f"tasks[{i}]（課題）: {_cut(t, item)}" for i, t in enumerate(data["tasks"][:ITEMS_BUDGET])]
     # Tags the model could read as the end of the data are neutralised.
     return "\n".join(lines).replace("</sheet>", "</ sheet>").replace("</reference>", "</ reference>")
 

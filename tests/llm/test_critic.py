@@ -74,7 +74,7 @@ def test_invalid_output_twice_is_dropped_never_shown(bad: str) -> None:
 
 
 def test_rows_that_do_not_exist_are_dropped() -> None:
-    row = {**VAGUE, "code": "TASK_NOT_ACTIONABLE", "field": "tasks", "item": 7, "evidence": "計測する"}
+    row = {**VAGUE, "code": "TASK_NOT_ACTIONABLE", "field": "tasks", "item": 7, "evidence": "どの課題にもない文"}
     got = critic(plain_caller(fake(answer(row)))).critique(make_sheet())
     assert got.findings == [] and got.dropped == 1
 
@@ -164,3 +164,19 @@ def test_merge_keeps_rules_and_adds_only_new_places() -> None:
         ("PURPOSE_MISSING", "purpose", None), ("TOBE_VAGUE", "tobe", None), ("TASK_NOT_ACTIONABLE", "tasks", 1)]
     assert merge([f(None, "tobe")], []) == [f(None, "tobe")]
     assert [x.key() for x in merge([f(None, "tobe")], [f("TOBE_VAGUE", "tobe")])] == [("TOBE_VAGUE", "tobe", None)]
+
+
+def test_evidence_with_a_label_or_quotes_snaps_to_the_verbatim_text_and_rows_are_found() -> None:
+    labelled = {**VAGUE, "evidence": "tobe（あるべき姿）: 「20分ほどで役場を出られている」"}
+    no_row = {"code": "TASK_NOT_ACTIONABLE", "field": "tasks", "item": None, "severity": "warning",
+              "evidence": "各窓口の処理時間を3月に計測する", "message": "m", "question": "q"}
+    invented = {**VAGUE, "evidence": "シートにない文"}
+    got = critic(plain_caller(fake(answer(labelled, no_row, invented)))).critique(make_sheet())
+    assert [(f.evidence, f.item) for f in got.findings] == [
+        ("20分ほどで役場を出られている", None), ("各窓口の処理時間を3月に計測する", 1), ("シートにない文", None)]
+
+
+def test_a_long_sheet_is_cut_before_it_is_sent() -> None:
+    rec = Recording(plain_caller(fake(answer())))
+    critic(rec).critique(make_sheet(asis="長い現状の説明です。" * 400, tasks=[f"課題{i}を決める" for i in range(20)]))
+    assert "長いため省略" in rec.users[0] and "tasks[8]" not in rec.users[0] and len(rec.users[0]) < 6000
