@@ -37,7 +37,7 @@ unit:
 	$(BIN)/pytest
 
 eval:
-	$(BIN)/coach eval --check --json evals/out/latest.json
+	$(BIN)/coach eval --check --json evals/out/latest.json --report evals/out/latest.md
 	$(BIN)/coach eval-retrieval --check --json evals/out/retrieval.json
 
 eval-llm: local-llm

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from pydantic import ValidationError
 
@@ -63,7 +63,7 @@ def cmd_critique(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:  # noqa: C901 - one runner, three critics
     from coach import baseline
     from coach.evaluation import evaluate, evaluate_deep, load, markdown
 
@@ -75,6 +75,8 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
             raise BadInput([FieldError("dataset", None, f"評価データを読めません: {exc} (cannot read dataset)")]) from exc
     failed: list[str] = []
     results: dict[str, object] = {}
+    if args.report:
+        out = cast(TextIO, _Tee(out, Path(args.report)))
     if args.critic == "rules":
         for dataset, rows in rows_by_set.items():
             report = evaluate(CritiqueService(), baseline.subset(rows, args.limit))
@@ -113,11 +115,28 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    if isinstance(out, _Tee):
+        out.close()
     if args.check and failed:
         for f in failed:
             print(f"EVAL FAILED: {f}", file=sys.stderr)
         return 1
     return 0
+
+
+class _Tee:
+    """Writes the report to the terminal and to a Markdown file."""
+
+    def __init__(self, out: TextIO, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.out, self.file = out, path.open("w", encoding="utf-8")
+
+    def write(self, text: str) -> int:
+        self.file.write(text)
+        return self.out.write(text)
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def _retrieval():  # type: ignore[no-untyped-def]
@@ -245,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="各データセットから均等に選ぶシート数 / evenly spread subset size")
     p.add_argument("--repeat", type=int, default=1, help="同じシートを繰り返し講評して揺れ（flip rate）を測る")
     p.add_argument("--json", help="結果を JSON で書き出す先 / write results as JSON here")
+    p.add_argument("--report", help="読みやすい Markdown の報告を書き出す先 / write a Markdown report here")
     p.add_argument("--save-baseline", help="LLM の結果を基準として書き出す先 (evals/baseline.json)")
     p.add_argument("--baseline", default="evals/baseline.json", help="--check で照らし合わせる基準")
     p.add_argument("--check", action="store_true", help="基準を下回ったら終了コード 1 / exit 1 below the bar")

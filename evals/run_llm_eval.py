@@ -30,9 +30,8 @@ def main() -> int:
         done = subprocess.run(
             [sys.executable, "-m", "coach", "eval", "--critic", "merged", "--limit", LIMIT,
              "--dataset", "evals/devset.jsonl", "evals/adversarial.jsonl",
-             "--json", str(out / "llm.json"), "--save-baseline", str(ROOT / "evals" / "baseline.json")],
+             "--json", str(out / "llm.json"), "--report", str(out / "llm.md"), "--save-baseline", str(ROOT / "evals" / "baseline.json")],
             env=env, cwd=ROOT, capture_output=True, text=True)
-        (out / "llm.md").write_text(done.stdout, encoding="utf-8")
         sys.stdout.write(done.stdout)
         sys.stderr.write(done.stderr[-4000:])
         return done.returncode

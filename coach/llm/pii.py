@@ -26,6 +26,11 @@ _KINDS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+# Words before さん/様 that are not anybody's name.
+NOT_NAMES = frozenset({"皆", "みな", "お客", "客", "利用者", "住民", "町民", "市民", "業者", "担当者", "患者", "お子",
+                       "奥", "お父", "お母", "ご家族", "家族", "先生", "議員", "委員", "お年寄り", "相談者", "申請者"})
+
+
 @dataclass
 class Masked:
     text: dict[str, str]  # field key → masked text
@@ -49,7 +54,7 @@ def mask(fields: dict[str, str]) -> Masked:
         for kind, pattern in _KINDS:
             def repl(m: re.Match[str], kind: str = kind) -> str:
                 value = m.group(0)
-                if value.startswith("［") or not value.strip():
+                if value.startswith("［") or not value.strip() or (kind == "氏名" and value in NOT_NAMES):
                     return value
                 if value not in seen:
                     counters[kind] = counters.get(kind, 0) + 1
