@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from coach.critics.rules import RuleCritic
+from coach.critics.rules import RuleCritic, plausible
 from coach.findings import Critique, Finding
 from coach.guard import guard
 from coach.llm.critic import LLMCritic, LLMUnavailable
@@ -37,8 +37,9 @@ class DeepResult:
     llm_kept: list[Finding] = field(default_factory=list)  # what passed the guard
 
 
-def merge(rules: list[Finding], llm: list[Finding]) -> list[Finding]:
-    """Rules first; the LLM adds only what the rules did not already say for that field and row.
+def merge(rules: list[Finding], llm: list[Finding], sheet: Sheet | None = None) -> list[Finding]:
+    """Rules first; the LLM adds only what the rules did not already say for that field and row,
+    and (given the sheet) only where the rules' analysis saw a weak signal of that code.
 
     One defect yields one code (contract §2), so a field/row the rules already flagged keeps the
     rules' code, and a clean-sheet encouragement goes once anything is found.
@@ -48,6 +49,8 @@ def merge(rules: list[Finding], llm: list[Finding]) -> list[Finding]:
     added = []
     for f in llm:
         if f.code is None or (f.field, f.item) in taken:
+            continue
+        if sheet is not None and not plausible(sheet, f):
             continue
         taken.add((f.field, f.item))
         added.append(f)
@@ -85,7 +88,7 @@ class CritiqueService:
         checked = guard(answer.findings, sheet)
         if checked.rejected:
             log.warning("guard removed %d of %d LLM findings", len(checked.rejected), len(answer.findings))
-        merged = merge(rules.findings, checked.kept)
+        merged = merge(rules.findings, checked.kept, sheet)
         critique = Critique(findings=merged, engine=f"{self.engine}+{self.llm.name}",
                             prompt_version=self.llm.prompt_version)
         critique._rejected = rules.rejected + len(checked.rejected)

@@ -78,7 +78,7 @@ def start_server(model: Path, port: int, log: Path | None = None) -> subprocess.
     out = log.open("wb") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", MODEL_NAME,
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192", "--cache", "True", "--n_threads", str(os.cpu_count() or 2),
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192", "--n_threads", str(os.cpu_count() or 2),
          "--chat_format", "chatml-function-calling"],
         stdout=out, stderr=subprocess.STDOUT)
     for _ in range(600):

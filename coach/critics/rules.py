@@ -224,3 +224,36 @@ def _purpose_defect(purpose: str, tobe: str) -> str | None:
         if len(in_tobe) * 2 >= len([w for w in words if w not in lx.ACTORS]):
             return "restates"
     return None
+
+
+# -- corroboration for the LLM ---------------------------------------------------------------------
+
+
+def plausible(sheet: Sheet, finding: Finding) -> bool:
+    """Did the rules' own analysis see at least a weak signal of this code at this place?
+
+    The LLM may add what the rules did not say only where this holds: the rules stay the floor,
+    and the model breaks ties where the rules were unsure instead of inventing defects.
+    """
+    text = sheet.text_of(finding.field, finding.item)
+    norm, _ = normalize(text)
+    code = finding.code
+    if code == "FIELD_EMPTY":
+        return len(norm.strip()) < 6
+    if code == "SOLUTION_IN_SHEET":
+        return bool(TOOL_RE.search(norm) or DIGITISATION_RE.search(norm))
+    if code == "TOBE_MIRRORS_ASIS":
+        return has_reduction(norm)
+    if code == "TOBE_VAGUE":
+        return bool(ABSTRACT_RE.search(norm))
+    if code == "PURPOSE_MISSING":
+        return len(norm) < 40 or not has_actor(norm)
+    spans = sentences(text)
+    if not spans:
+        return False
+    form = sentence_form(spans[-1].norm)
+    if code == "PROBLEM_NOT_GAP":
+        return form is not Form.STATE
+    if code == "TASK_NOT_ACTIONABLE":
+        return form is not Form.ACTION
+    return False

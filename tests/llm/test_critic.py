@@ -180,3 +180,13 @@ def test_a_long_sheet_is_cut_before_it_is_sent() -> None:
     rec = Recording(plain_caller(fake(answer())))
     critic(rec).critique(make_sheet(asis="長い現状の説明です。" * 400, tasks=[f"課題{i}を決める" for i in range(20)]))
     assert "長いため省略" in rec.users[0] and "tasks[8]" not in rec.users[0] and len(rec.users[0]) < 6000
+
+
+def test_merge_adds_only_what_the_rules_analysis_corroborates() -> None:
+    sheet = make_sheet(tasks=["転入時に必要になる手続きを洗い出す", "窓口の混雑がひどい日もある"])
+    invented = Finding(code="SOLUTION_IN_SHEET", field="tasks", item=0, severity="error",
+                       evidence="転入時に必要になる手続きを洗い出す", message="m", question="q")
+    unsure = Finding(code="TASK_NOT_ACTIONABLE", field="tasks", item=1, severity="warning",
+                     evidence="窓口の混雑がひどい日もある", message="m", question="q")
+    merged = merge([f(None, "tobe")], [invented, unsure], sheet)
+    assert [x.key() for x in merged] == [("TASK_NOT_ACTIONABLE", "tasks", 1)]
