@@ -30,11 +30,13 @@ def _read(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def prompt_version() -> str:
-    """critique-<sha256 of every prompt file>: any edit to a prompt changes it."""
+    """critique-<sha256 of everything rendered into the prompt>: the files, the code meanings and
+    the budgets. Any edit to what the model reads changes it (and CI asks for a fresh eval)."""
     digest = hashlib.sha256()
     for name in PROMPT_FILES:
         digest.update(name.encode())
         digest.update(_read(name).encode())
+    digest.update(json.dumps([CODE_MEANINGS, TEXT_BUDGET, ITEM_BUDGET, ITEMS_BUDGET], ensure_ascii=False).encode())
     return f"critique-{digest.hexdigest()[:12]}"
 
 

@@ -45,3 +45,11 @@ def test_version_is_stable_and_follows_content(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(prompts, "_read", lambda name: original(name) + ("\n" if name == "system.md.j2" else ""))
     assert prompts.prompt_version() != before
     prompts.prompt_version.cache_clear()
+
+
+def test_version_covers_what_is_rendered_from_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = prompts.prompt_version()
+    prompts.prompt_version.cache_clear()
+    monkeypatch.setattr(prompts, "CODE_MEANINGS", [*prompts.CODE_MEANINGS[:-1], ("PURPOSE_MISSING", "変えた説明")])
+    assert prompts.prompt_version() != before
+    prompts.prompt_version.cache_clear()
