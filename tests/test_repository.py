@@ -1,21 +1,39 @@
-"""Persistence on a real SQLite file: versions, autosave folding, restore, organisations."""
+"""Persistence on a real SQLite file and a real PostgreSQL: versions, autosave, restore, organisations."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from coach.db import init_db, make_engine
+from coach.db import Base, init_db, make_engine
 from coach.repository import SheetNotFound, SheetRepository, load_samples
 from tests.conftest import make_sheet
 
+POSTGRES = os.environ.get("COACH_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, data_dir: Path) -> str:
+    """Every repository test runs on a real SQLite file and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{data_dir / 'coach.db'}"
+    if not POSTGRES:
+        if os.environ.get("CI"):
+            pytest.fail("COACH_TEST_POSTGRES_URL is not set; .ci/run starts PostgreSQL")
+        pytest.skip("no PostgreSQL (set COACH_TEST_POSTGRES_URL, e.g. postgresql+psycopg://coach:coach@127.0.0.1/coach_test)")
+    engine = make_engine(POSTGRES)
+    Base.metadata.drop_all(engine)  # each test starts from empty tables
+    engine.dispose()
+    return POSTGRES
+
 
 @pytest.fixture
-def repo(data_dir: Path) -> SheetRepository:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return SheetRepository(init_db(make_engine(f"sqlite:///{data_dir / 'coach.db'}")), timedelta(minutes=10))
+def repo(database_url: str) -> SheetRepository:
+    return SheetRepository(init_db(make_engine(database_url)), timedelta(minutes=10))
 
 
 def test_create_read_save_keeps_every_version(repo: SheetRepository) -> None:
@@ -89,10 +107,10 @@ def test_same_section_name_in_two_organisations_are_two_sections(repo: SheetRepo
     assert len(repo.list(a)) == len(repo.list(b)) == 1
 
 
-def test_data_survives_a_new_process_view(repo: SheetRepository, data_dir: Path) -> None:
+def test_data_survives_a_new_engine(repo: SheetRepository, database_url: str) -> None:
     org = repo.ensure_organisation("サンプル町")
     stored = repo.create(org, make_sheet(asis="残っているはず"))
-    fresh = SheetRepository(init_db(make_engine(f"sqlite:///{data_dir / 'coach.db'}")))
+    fresh = SheetRepository(init_db(make_engine(database_url)))
     assert fresh.get(stored.id, org).sheet.asis == "残っているはず"
 
 

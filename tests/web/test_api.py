@@ -119,3 +119,25 @@ def test_openapi_docs(client: TestClient) -> None:
 def test_wrong_content_type_is_a_4xx(client: TestClient) -> None:
     r = client.post("/api/v1/critique", content=json.dumps(sheet_data()), headers={"content-type": "text/plain"})
     assert 400 <= r.status_code < 500
+
+
+def test_the_api_on_postgresql(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from coach.db import Base, make_engine
+    from coach.settings import Settings
+    from web.app import create_app
+
+    url = os.environ.get("COACH_TEST_POSTGRES_URL", "")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("COACH_TEST_POSTGRES_URL is not set; .ci/run starts PostgreSQL")
+        pytest.skip("no PostgreSQL (set COACH_TEST_POSTGRES_URL)")
+    engine = make_engine(url)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+    with TestClient(create_app(Settings(data_dir=tmp_path, database_url=url, load_samples=False))) as client:
+        sid = client.post("/api/v1/sheets", json=sheet_data()).json()["id"]
+        client.put(f"/api/v1/sheets/{sid}", json=sheet_data(asis="PostgreSQL で更新"))
+        assert client.get(f"/api/v1/sheets/{sid}").json()["asis"] == "PostgreSQL で更新"
+        assert [v["number"] for v in client.get(f"/api/v1/sheets/{sid}/versions").json()] == [2, 1]
