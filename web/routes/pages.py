@@ -58,13 +58,6 @@ async def create(request: Request, repo: RepoDep, org: OrgDep, critic: CriticDep
     return _see(f"/sheets/{stored.id}")
 
 
-def _editor(request: Request, stored: StoredSheet, critic: CriticDep, services: ServicesDep, *,
-            form: SheetForm | None = None, flash: str = "", status_code: int = 200,
-            partial: str | None = None) -> Response:
-    return render_editor(request, stored, services, form=form, flash=flash, status_code=status_code,
-                         partial=partial)
-
-
 def render_editor(request: Request, stored: StoredSheet, services: Services, *, form: SheetForm | None = None,
                   flash: str = "", status_code: int = 200, partial: str | None = None,
                   deep: dict[str, Any] | None = None) -> Response:
@@ -100,8 +93,7 @@ def _similar_for(services: Services, stored: StoredSheet, sheet: Sheet, k: int =
 
 
 @router.get("/sheets/{sheet_id}", response_class=HTMLResponse)
-def editor(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, critic: CriticDep,
-           services: ServicesDep) -> Response:
+def editor(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, services: ServicesDep) -> Response:
     stored = repo.get(sheet_id, org)
     q = request.query_params
     flash = ""
@@ -113,7 +105,7 @@ def editor(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, critic: 
         flash = "解決の手段を欄外メモへ移しました。"
     elif q.get("submitted"):
         flash = "提出しました。他の係からも「似ているシート」として見えるようになります。"
-    return _editor(request, stored, critic, services, flash=flash)
+    return render_editor(request, stored, services, flash=flash)
 
 
 @router.post("/sheets/{sheet_id}")
@@ -123,7 +115,7 @@ async def submit(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, cr
     stored = repo.get(sheet_id, org)
     form = read_sheet_form(await request.form())
     if form.sheet is None:  # keep what was typed, show why next to the field, save nothing
-        return _editor(request, stored, critic, services, form=form, status_code=422, partial="_sheet_form.html")
+        return render_editor(request, stored, services, form=form, status_code=422, partial="_sheet_form.html")
     op, _, arg = form.op.partition(":")
     if op == "deep":  # 「AIコーチに聞く」 without JavaScript posts here
         from web.routes.deep import start
@@ -170,7 +162,7 @@ def _move(request: Request, stored: StoredSheet, sheet: Sheet, arg: str, repo: R
     moved = repo.save(stored.id, org, sheet, kind="move")
     services.after_save(moved)
     if is_htmx(request):
-        return _editor(request, moved, critic, services, flash="解決の手段を欄外メモへ移しました。",
+        return render_editor(request, moved, services, flash="解決の手段を欄外メモへ移しました。",
                        partial="_sheet_form.html")
     return _see(f"/sheets/{stored.id}?moved=1")
 
