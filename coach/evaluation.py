@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coach.critics.analysis import GUARD_RE
 from coach.findings import CODES, Finding
-from coach.guard import _QUOTE
+from coach.guard import tool_talk
 from coach.service import CritiqueService
 from coach.sheet import Sheet
 from coach.text import normalize
@@ -94,17 +93,9 @@ def load(path: Path) -> list[Labelled]:
 
 
 def leaks_in(finding: Finding, sheet: Sheet) -> bool:
-    """A leak: the coach's own words (outside quotes) name a tool, or a quote names one the author never wrote."""
+    """A leak: the coach's own words name a tool, or a quote names one the author never wrote."""
     sheet_norm, _ = normalize(sheet.all_text())
-    for text in (finding.message, finding.question):
-        norm, _ = normalize(text)
-        if GUARD_RE.search(_QUOTE.sub("", norm)):
-            return True
-        for m in _QUOTE.finditer(norm):
-            quoted = (m.group(1) or m.group(2) or "").rstrip("…")
-            if GUARD_RE.search(quoted) and quoted not in sheet_norm:
-                return True
-    return False
+    return any(tool_talk(text, sheet_norm) for text in (finding.message, finding.question))
 
 
 class _Tally:

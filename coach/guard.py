@@ -58,16 +58,25 @@ def _reason(finding: Finding, sheet: Sheet, sheet_norm: str) -> str | None:
     elif finding.evidence not in source:
         return "evidence not in field"
     for text in (finding.message, finding.question):
-        norm, _ = normalize(text)
-        outside = _QUOTE.sub("", norm)
-        if GUARD_RE.search(outside):
-            return f"names a tool: {GUARD_RE.search(outside).group(0)}"  # type: ignore[union-attr]
-        if _PROPOSAL.search(outside):
+        talk = tool_talk(text, sheet_norm)
+        if talk:
+            return talk
+        if _PROPOSAL.search(_QUOTE.sub("", normalize(text)[0])):
             return "proposes adopting something"
-        for m in _QUOTE.finditer(norm):
-            quoted = (m.group(1) or m.group(2) or "").rstrip("…")
-            if GUARD_RE.search(quoted) and quoted not in sheet_norm:
-                return "quotes a tool the author did not write"
+    return None
+
+
+def tool_talk(text: str, sheet_norm: str) -> str | None:
+    """Why `text` leaks a tool: named in the coach's own words (outside 「quotes」), or quoted
+    although the author never wrote it. None when it does not. Used by the guard and the evals."""
+    norm, _ = normalize(text)
+    named = GUARD_RE.search(_QUOTE.sub("", norm))
+    if named:
+        return f"names a tool: {named.group(0)}"
+    for m in _QUOTE.finditer(norm):
+        quoted = (m.group(1) or m.group(2) or "").rstrip("…")
+        if GUARD_RE.search(quoted) and quoted not in sheet_norm:
+            return "quotes a tool the author did not write"
     return None
 
 
