@@ -23,6 +23,7 @@ $(BIN)/.local-llm: pyproject.toml $(BIN)/.installed
 local-llm: $(BIN)/.local-llm
 
 run: install
+	$(BIN)/coach demo
 	$(BIN)/coach serve
 
 test: install local-llm lint types eval unit

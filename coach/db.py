@@ -85,5 +85,8 @@ def make_engine(url: str) -> Engine:
 
 
 def init_db(engine: Engine) -> sessionmaker:
+    # the workspace's tables live next to their logic; importing them registers them on Base
+    from coach import accounts, cycle, review  # noqa: F401
+
     Base.metadata.create_all(engine)
     return sessionmaker(engine, expire_on_commit=False)

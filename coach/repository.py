@@ -82,6 +82,21 @@ class SheetRepository:
             s.flush()
         return section
 
+    def sections(self, organisation_id: int) -> list[str]:
+        with self._sessions() as s:
+            return sorted(s.scalars(select(Section.name).where(Section.organisation_id == organisation_id)))
+
+    def add_sections(self, organisation_id: int, names: list[str]) -> int:
+        """Known sections, with or without a sheet (the overview counts how many have one)."""
+        added = 0
+        with self._sessions.begin() as s:
+            for name in names:
+                if name.strip() and s.scalar(select(Section.id).where(
+                        Section.organisation_id == organisation_id, Section.name == name.strip())) is None:
+                    self._section(s, organisation_id, name.strip())
+                    added += 1
+        return added
+
     # -- sheets ----------------------------------------------------------------------------------
 
     def create(self, organisation_id: int, sheet: Sheet, kind: str = "create", status: str = "draft",
@@ -138,6 +153,20 @@ class SheetRepository:
         if current.sheet == _clean(sheet):
             return current
         return self.save(found, organisation_id, sheet, kind="import")
+
+    def find(self, organisation_id: int, ref: str) -> StoredSheet | None:
+        """A sheet by the id another system gave it, else by our own id (as exported)."""
+        if not ref:
+            return None
+        with self._sessions() as s:
+            found = s.scalar(select(SheetRow.id).where(SheetRow.organisation_id == organisation_id,
+                                                       SheetRow.external_id == ref))
+        if found is None and ref.isdigit():
+            found = int(ref)
+        try:
+            return self.get(found, organisation_id) if found is not None else None
+        except SheetNotFound:
+            return None
 
     def set_status(self, sheet_id: int, organisation_id: int, status: str) -> StoredSheet:
         with self._sessions.begin() as s:

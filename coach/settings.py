@@ -36,6 +36,11 @@ class Settings(BaseSettings):
         default="function_calling", description="構造化出力の方式（サーバーが受け付けるもの）"
     )
     llm_mask_pii: bool = Field(default=True, description="LLM に送る前に個人情報を伏せる")
+    api_open: bool = Field(
+        default=True, description="ログインなしの JSON API（/api/v1）を、この端末（127.0.0.1）からだけ受け付ける"
+    )
+    secure_cookies: bool = Field(default=False, description="ログインの Cookie を HTTPS だけで送る（HTTPS で公開するときは true）")
+    session_idle_hours: int = Field(default=8, ge=1, le=168, description="操作がないままこの時間がたつとログアウト")
     autosave_window_minutes: int = Field(
         default=10, ge=0, description="この分数以内の自動保存は同じ版にまとめる"
     )

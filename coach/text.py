@@ -21,6 +21,7 @@ class Token:
     form: str  # conjugation form, e.g. 終止形-一般, or "*"
     begin: int  # offsets into the normalised text
     end: int
+    pos3: str = ""  # e.g. 一般, サ変可能, 副詞可能 (時を表す名詞)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def tokenize(norm_text: str) -> tuple[Token, ...]:
                 form=pos[5],
                 begin=m.begin(),
                 end=m.end(),
+                pos3=pos[2],
             )
         )
     return tuple(tokens)

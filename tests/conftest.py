@@ -47,9 +47,69 @@ def settings(data_dir: Path) -> Settings:
     return Settings(data_dir=data_dir, load_samples=False)
 
 
+LOOPBACK = ("127.0.0.1", 50000)  # a program on this machine: the contract's API answers without a login
+TOWN_PC = ("10.0.0.5", 50000)  # a person at a desk in the town hall: everything needs a login
+PASSWORD = "correct-horse-9"
+
+
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
+    """Not logged in, on this machine: the JSON API of contract §6 works as it always did."""
     from web.app import create_app
 
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), client=LOOPBACK) as c:
         yield c
+
+
+def ensure_account(app: Any, login: str, role: str = "staff", section: str | None = "住民窓口係",
+                   name: str | None = None) -> Any:
+    services = app.state.services
+    found = services.accounts.by_login(login)
+    if found is not None:
+        return found
+    return services.accounts.create(services.organisation_id, login, name or f"{login}さん", role, PASSWORD,
+                                    section if role == "staff" else None)
+
+
+def login_form_token(c: TestClient) -> str:
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(c.get("/login").text, "html.parser")
+    return str(page.select_one("input[name=csrf_token]")["value"])  # type: ignore[index]
+
+
+def logged_in(app: Any, login: str, role: str = "staff", section: str | None = "住民窓口係",
+              csrf_header: bool = True) -> TestClient:
+    """A new browser-like client, logged in through the real login form."""
+    ensure_account(app, login, role, section)
+    c = TestClient(app, client=TOWN_PC)
+    r = c.post("/login", data={"login": login, "password": PASSWORD, "csrf_token": login_form_token(c)},
+               follow_redirects=False)
+    assert r.status_code == 303, r.text
+    if csrf_header:  # what htmx sends from <body hx-headers>; forms also carry it as a hidden field
+        c.headers["X-CSRF-Token"] = csrf_of(c)
+    return c
+
+
+def section_staff(app: Any, section: str) -> TestClient:
+    """A logged-in member of `section` (one account per section per test)."""
+    import hashlib
+
+    return logged_in(app, "s" + hashlib.sha1(section.encode()).hexdigest()[:8], "staff", section)
+
+
+def csrf_of(c: TestClient) -> str:
+    session = c.app.state.services.accounts.session(c.cookies.get("coach_session"))  # type: ignore[attr-defined]
+    assert session is not None
+    return str(session.csrf)
+
+
+@pytest.fixture
+def staff(client: TestClient) -> TestClient:
+    """Section staff of 住民窓口係 (the section of the GOOD sheet)."""
+    return logged_in(client.app, "madoguchi", "staff", "住民窓口係")
+
+
+@pytest.fixture
+def dx(client: TestClient) -> TestClient:
+    return logged_in(client.app, "dx-team", "dx", None)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coach.errors import BadInput, FieldError, from_validation_error
 from coach.repository import SheetNotFound
 from coach.settings import Settings, get_settings
-from web.htmx import templates
-from web.routes import api, deep, pages
+from web.auth import CsrfFailed, Forbidden, NeedLogin
+from web.htmx import is_htmx, templates
+from web.routes import admin, api, auth, deep, pages, review, workspace
 from web.services import build_services
 
 log = logging.getLogger("coach.web")
@@ -35,8 +37,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = build_services(settings)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(api.router)
+    app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(deep.router)
+    app.include_router(review.router)
+    app.include_router(workspace.router)
+    app.include_router(admin.router)
+
+    @app.exception_handler(NeedLogin)
+    async def _need_login(request: Request, exc: NeedLogin) -> Response:
+        if _wants_json(request):
+            return _error(request, 401, "ログインが必要です。この端末以外からは、ログインしたブラウザーから使ってください。",
+                          "login")
+        target = "/login?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        if is_htmx(request):  # the page keeps what was typed; editor.js says so and offers to log in again
+            return Response(status_code=401, headers={"HX-Trigger": "coach-login-expired"})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        return _error(request, 403, exc.reason, "login")
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf(request: Request, exc: CsrfFailed) -> Response:
+        return _error(request, 403, "送信の確認ができませんでした。ページを読み込み直してから、もう一度操作してください。",
+                      "csrf_token")
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -45,7 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(BadInput)
     async def _bad_input(request: Request, exc: BadInput) -> Response:
-        return JSONResponse(exc.as_dict(), status_code=422)
+        if _wants_json(request):
+            return JSONResponse(exc.as_dict(), status_code=422)
+        reason = exc.errors[0].reason if exc.errors else exc.message
+        return _error(request, 422, reason, exc.errors[0].field if exc.errors else "body")
 
     @app.exception_handler(SheetNotFound)
     async def _not_found(request: Request, exc: SheetNotFound) -> Response:

@@ -12,7 +12,19 @@ from jinja2 import StrictUndefined
 
 from web import view
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+def _who(request: Request) -> dict[str, Any]:
+    """Every template sees the person logged in (or None) and the session's CSRF token."""
+    from web.auth import session_of
+
+    try:
+        session = session_of(request)
+    except Exception:  # an error page must render even when the database does not answer
+        session = None
+    return {"user": session.account if session else None, "csrf": session.csrf if session else ""}
+
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"), context_processors=[_who])
 templates.env.undefined = StrictUndefined
 view.register(templates.env)
 

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import resources
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from coach.accounts import Account, Accounts
+from coach.cycle import Cycle
 from coach.db import init_db, make_engine
 from coach.llm.client import llm_from_settings
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet, load_samples
 from coach.retrieval.entries import entry_of
 from coach.retrieval.service import SimilarService
 from coach.retrieval.store import IndexMismatch, StoreUnavailable
+from coach.review import Review, Reviews, Submission
 from coach.service import CritiqueService
 from coach.settings import Settings
 from coach.sheet import Sheet
+from web.auth import Throttle
 from web.jobs import Jobs
 
 log = logging.getLogger("coach.web")
@@ -30,6 +36,10 @@ class Services:
     organisation_id: int
     organisation_name: str
     jobs: Jobs
+    accounts: Accounts
+    reviews: Reviews
+    cycle: Cycle
+    login_throttle: Throttle = field(default_factory=Throttle)
 
     def references(self, stored: StoredSheet, sheet: Sheet, k: int = 2) -> list[Sheet]:
         """Context for the LLM: similar submitted sheets of other sections that the rules find clean."""
@@ -49,19 +59,43 @@ class Services:
                 break
         return out
 
+    def submit(self, who: Account, stored: StoredSheet, hearing: bool) -> Review:
+        """Submit for review. The critics run once more; what they say decides whether it is flagged."""
+        sheet = stored.sheet
+        if self.critic.llm is not None:
+            result = self.critic.deep(sheet, self.references(stored, sheet))
+            sub = Submission(result.critique.findings, engine=result.critique.engine,
+                             llm_unavailable=bool(result.notice), hearing=hearing)
+        else:
+            critique = self.critic.critique(sheet)
+            sub = Submission(critique.findings, engine=critique.engine, hearing=hearing)
+        saved = self.repo.set_status(stored.id, stored.organisation_id, "submitted")
+        self.after_save(saved)
+        return self.reviews.submitted(who, stored.id, saved.version, sub)
+
+    def unsubmit(self, who: Account, stored: StoredSheet) -> StoredSheet:
+        saved = self.repo.set_status(stored.id, stored.organisation_id, "draft")
+        self.after_save(saved)
+        self.reviews.withdrawn(who, stored.id)
+        return saved
+
     def after_save(self, stored: StoredSheet) -> None:
         """Keep the index in step. A failure here never loses the draft: it is already stored."""
         self.similar.index([entry_of(stored)])
 
 
-def build_repository(settings: Settings) -> SheetRepository:
+def build_sessions(settings: Settings) -> sessionmaker[Session]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.resolved_database_url())
-    return SheetRepository(init_db(engine), timedelta(minutes=settings.autosave_window_minutes))
+    return init_db(make_engine(settings.resolved_database_url()))
+
+
+def build_repository(settings: Settings, sessions: sessionmaker[Session] | None = None) -> SheetRepository:
+    return SheetRepository(sessions or build_sessions(settings), timedelta(minutes=settings.autosave_window_minutes))
 
 
 def build_services(settings: Settings) -> Services:
-    repo = build_repository(settings)
+    sessions = build_sessions(settings)
+    repo = build_repository(settings, sessions)
     org_id = repo.ensure_organisation(settings.org_name)
     if settings.load_samples:
         text = resources.files("coach").joinpath("samples/sheets.jsonl").read_text(encoding="utf-8")
@@ -71,7 +105,9 @@ def build_services(settings: Settings) -> Services:
     similar = SimilarService.from_settings(settings)
     _index_if_new(similar, repo)
     return Services(settings=settings, repo=repo, critic=CritiqueService(llm=llm_from_settings(settings)),
-                    similar=similar, organisation_id=org_id, organisation_name=settings.org_name, jobs=Jobs())
+                    similar=similar, organisation_id=org_id, organisation_name=settings.org_name, jobs=Jobs(),
+                    accounts=Accounts(sessions, idle=timedelta(hours=settings.session_idle_hours)),
+                    reviews=Reviews(sessions), cycle=Cycle(sessions))
 
 
 def _index_if_new(similar: SimilarService, repo: SheetRepository) -> None:

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from markupsafe import Markup, escape
 
+from coach.cycle import OUTCOME_KINDS, STAGES
 from coach.findings import CODE_LABELS, Critique, Finding
+from coach.review import FLAGS, STATES, VERDICTS
 from coach.sheet import LABELS
 
 JST = timezone(timedelta(hours=9))  # Japan has no daylight saving time
@@ -19,7 +21,7 @@ HINTS = {
     "tasks": ("ずれを埋めるために取り組むこと", "問題を埋めるために係がすることを「〜する」の形で書きます。手段（システム等）は書きません。"),
     "margin": ("欄外メモ", "システム・アプリ・AI などの解決のアイデアはここへ。シートの外なので講評の対象になりません。"),
 }
-KIND_LABELS = {"create": "作成", "save": "保存", "autosave": "自動保存", "restore": "復元", "move": "欄外へ移動"}
+KIND_LABELS = {"create": "作成", "save": "保存", "autosave": "自動保存", "restore": "復元", "move": "欄外へ移動", "import": "取り込み"}
 
 
 def jst(value: datetime) -> str:
@@ -66,5 +68,6 @@ def counts(critique: Critique | None) -> dict[str, int]:
 def register(env) -> None:  # type: ignore[no-untyped-def]
     env.globals.update(LABELS=LABELS, HINTS=HINTS, CODE_LABELS=CODE_LABELS, KIND_LABELS=KIND_LABELS)
     env.globals.update(snippet=snippet, finding_source=finding_source, counts=counts)
+    env.globals.update(STATES=STATES, FLAGS=FLAGS, VERDICTS=VERDICTS, STAGES=STAGES, OUTCOME_KINDS=OUTCOME_KINDS)
     env.filters["jst"] = jst
     env.filters["jst_time"] = jst_time

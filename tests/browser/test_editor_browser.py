@@ -6,63 +6,18 @@ drives /usr/bin/chromium (it never downloads a browser).
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import pytest
 
+from tests.browser.conftest import SHOTS, http_login, open_as
 from tests.conftest import sheet_data
-from tests.servers import free_port, wait_until_up
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = Path(os.environ.get("COACH_SCREENSHOTS", "screenshots"))
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "COACH_DATA_DIR": str(tmp_path_factory.mktemp("browser-data")), "COACH_LOAD_SAMPLES": "0"}
-    proc = subprocess.Popen([sys.executable, "-m", "coach", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base + "/")
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; .ci/run must install Debian's chromium")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        yield b
-        b.close()
-
 
 def test_type_see_a_finding_then_move_the_solution_to_the_margin(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     data = sheet_data(margin="")
     sid = httpx.post(server + "/api/v1/sheets", json=data).json()["id"]
-    page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="ja-JP")
-    page.goto(f"{server}/sheets/{sid}")
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
     page.wait_for_selector("#fb-summary")
     assert page.locator(".finding").count() == 0
 
@@ -93,8 +48,7 @@ def test_type_see_a_finding_then_move_the_solution_to_the_margin(server: str, br
 
 def test_add_a_task_row_and_get_feedback_on_it(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     sid = httpx.post(server + "/api/v1/sheets", json=sheet_data()).json()["id"]
-    page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="ja-JP")
-    page.goto(f"{server}/sheets/{sid}")
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
     rows = page.locator("#rows-tasks textarea")
     before = rows.count()
     page.click("[data-add-row=rows-tasks]")
@@ -108,11 +62,12 @@ def test_similar_panel_follows_typing_and_opens_read_only(server: str, browser) 
     other = sheet_data(section="税務係", title="申告期の電話",
                        asis="申告の時期は問い合わせの電話がひっきりなしにかかり、受話器を取り続けている。")
     oid = httpx.post(server + "/api/v1/sheets", json=other).json()["id"]
-    httpx.post(f"{server}/sheets/{oid}", data={**other, "op": "submit"})
+    zeimu = http_login(server, "zeimu")  # 税務係 submits their sheet
+    assert zeimu.post(f"/sheets/{oid}", data={**other, "op": "submit"}).status_code == 303
+    zeimu.close()
     mine = sheet_data(section="環境衛生係", title="ごみの出し方", asis="収集日を紙で配っている。", margin="")
     sid = httpx.post(server + "/api/v1/sheets", json=mine).json()["id"]
-    page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="ja-JP")
-    page.goto(f"{server}/sheets/{sid}")
+    page = open_as(browser, server, "kankyo", f"/sheets/{sid}")
     page.locator("#f-asis").press_sequentially("ごみの分別の問い合わせ電話が1日15件あり、電話対応で手が止まる。", delay=10)
     item = page.locator(f"#similar .similar-item[data-id='{oid}']")
     # The panel was there at load (from the saved text); wait for it to follow what was typed.

@@ -7,7 +7,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import sheet_data
+from tests.conftest import logged_in, sheet_data
 
 
 def test_critique(client: TestClient) -> None:
@@ -36,7 +36,7 @@ def test_script_in_fields_is_stored_as_text(client: TestClient) -> None:
     evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     sid = client.post("/api/v1/sheets", json=sheet_data(asis=evil)).json()["id"]
     assert client.get(f"/api/v1/sheets/{sid}").json()["asis"] == evil
-    page = client.get(f"/sheets/{sid}").text
+    page = logged_in(client.app, "madoguchi").get(f"/sheets/{sid}").text
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
 
 

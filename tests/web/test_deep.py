@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -12,7 +13,7 @@ from langchain_core.messages import AIMessage
 
 from coach.llm.calling import plain_caller
 from coach.llm.critic import LLMCritic
-from tests.conftest import sheet_data
+from tests.conftest import logged_in, sheet_data
 
 EXTRA = {"findings": [{"code": "TOBE_VAGUE", "field": "tobe", "item": None, "severity": "warning",
                        "evidence": "20分ほどで役場を出られている", "message": "職員の様子も描けそうです。",
@@ -23,6 +24,12 @@ EXTRA = {"findings": [{"code": "TOBE_VAGUE", "field": "tobe", "item": None, "sev
 
 # An abstract word beside a concrete picture: the rules hold back, so the LLM may add TOBE_VAGUE here.
 DATA = sheet_data(tobe="窓口業務が効率化され、転入した住民が20分ほどで役場を出られている。")
+
+
+@pytest.fixture
+def client(client: TestClient) -> TestClient:
+    """These pages are used by section staff of 住民窓口係, logged in from a town PC."""
+    return logged_in(client.app, "madoguchi", "staff", "住民窓口係")
 
 
 def with_llm(client: TestClient, *replies: str, gate: threading.Event | None = None) -> None:

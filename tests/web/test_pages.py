@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
-from tests.conftest import sheet_data
+from tests.conftest import LOOPBACK, logged_in, section_staff, sheet_data
+
+
+@pytest.fixture
+def client(client: TestClient) -> TestClient:
+    """These pages are used by section staff of 住民窓口係, logged in from a town PC."""
+    return logged_in(client.app, "madoguchi", "staff", "住民窓口係")
 
 
 def soup(r) -> BeautifulSoup:  # type: ignore[no-untyped-def]
@@ -26,21 +33,34 @@ def new_sheet(client: TestClient) -> int:
     return int(r.headers["location"].rsplit("/", 1)[1])
 
 
-def test_index_groups_sheets_by_section(client: TestClient) -> None:
-    client.post("/api/v1/sheets", json=sheet_data(section="戸籍係", title="証明書"))
-    client.post("/api/v1/sheets", json=sheet_data(section="土木係", title="道路", purpose="効率化のため"))
+def test_index_shows_my_section_then_others_submitted_sheets_by_section(client: TestClient) -> None:
+    mine = client.post("/api/v1/sheets", json=sheet_data(title="転入", purpose="効率化のため")).json()["id"]
+    for section, title in (("戸籍係", "証明書"), ("土木係", "道路"), ("税務係", "下書きのまま")):
+        sid = client.post("/api/v1/sheets", json=sheet_data(section=section, title=title))
+        assert sid.status_code == 403  # staff write only for their own section, through the API too
+        local = TestClient(client.app, client=LOOPBACK)
+        sid = local.post("/api/v1/sheets", json=sheet_data(section=section, title=title)).json()["id"]
+        if title != "下書きのまま":
+            section_staff(client.app, section).post(f"/sheets/{sid}", data=form_data(section=section, title=title,
+                                                                                      op="submit"))
     page = soup(client.get("/"))
-    groups = {g.h2.text: [a.text for a in g.select("a")] for g in page.select(".section-group")}
-    assert groups == {"戸籍係": ["証明書"], "土木係": ["道路"]}
-    assert page.select_one(".section-group .pill-warning") is not None
+    assert [a["href"] for a in page.select(".mine a")] == [f"/sheets/{mine}"]
+    assert page.select_one(".mine .pill-warning") is not None
+    groups = {g.h2.text: [a.text for a in g.select("a")] for g in page.select(".section-group:not(.mine)")}
+    assert groups == {"戸籍係": ["証明書"], "土木係": ["道路"]}  # another section's draft is not listed
+    assert all(a["href"].endswith("/view") for a in page.select(".section-group:not(.mine) a"))
 
 
-def test_create_needs_a_section_and_keeps_what_was_typed(client: TestClient) -> None:
-    r = client.post("/sheets", data={"section": " ", "title": "書きかけの題"})
+def test_create_is_for_my_own_section_and_keeps_what_was_typed(client: TestClient) -> None:
+    r = client.post("/sheets", data={"section": "税務係", "title": "書きかけの題"}, follow_redirects=False)
+    assert r.status_code == 303  # the section comes from the account, not from the form
+    sid = int(r.headers["location"].rsplit("/", 1)[1])
+    assert client.get(f"/api/v1/sheets/{sid}").json()["section"] == "住民窓口係"
+    r = client.post("/sheets", data={"title": "題" * 101})
     assert r.status_code == 422
     page = soup(r)
-    assert "係名を入力" in page.select_one(".new-sheet .field-error").text
-    assert page.select_one("#new-title")["value"] == "書きかけの題"
+    assert "100文字以内" in page.select_one(".new-sheet .field-error").text
+    assert page.select_one("#new-title")["value"] == "題" * 101
 
 
 def test_editor_is_laid_out_like_the_paper_sheet(client: TestClient) -> None:

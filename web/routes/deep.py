@@ -6,18 +6,20 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from coach.repository import StoredSheet
 from coach.service import DeepResult
 from coach.sheet import Sheet
-from web.deps import OrgDep, RepoDep, ServicesDep
+from web.access import editable, own_section
+from web.auth import UserDep, check_csrf
+from web.deps import RepoDep, ServicesDep
 from web.forms import read_sheet_form
 from web.htmx import is_htmx, render, templates
 from web.services import Services
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 
 def _context(stored: StoredSheet, services: Services, values: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -31,12 +33,13 @@ def _done_context(stored: StoredSheet, services: Services, sheet: Sheet, result:
 
 
 @router.post("/sheets/{sheet_id}/deep", response_class=HTMLResponse)
-async def start(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, services: ServicesDep) -> Response:
-    stored = repo.get(sheet_id, org)
+async def start(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
+    stored = editable(repo, who, sheet_id)
+    org = who.organisation_id
     form = read_sheet_form(await request.form())
-    sheet = form.sheet or stored.sheet
+    sheet = own_section(form.sheet, who) if form.sheet is not None else stored.sheet
     if form.sheet is not None:  # what the AI reads is what the user sees: keep it safe first
-        stored = repo.autosave(sheet_id, org, form.sheet)
+        stored = repo.autosave(sheet_id, org, sheet)
         services.after_save(stored)
     if services.critic.llm is None:
         return render(request, "_deep.html", _context(stored, services, sheet.model_dump(), deep_state="off"))
@@ -57,10 +60,10 @@ def _sse(event: str, html: str) -> str:
 
 
 @router.get("/sheets/{sheet_id}/deep/{job_id}/events")
-async def events(request: Request, sheet_id: int, job_id: str, repo: RepoDep, org: OrgDep,
+async def events(request: Request, sheet_id: int, job_id: str, who: UserDep, repo: RepoDep,
                  services: ServicesDep) -> Response:
-    stored = repo.get(sheet_id, org)
-    job = services.jobs.get(job_id, sheet_id, org)
+    stored = editable(repo, who, sheet_id)
+    job = services.jobs.get(job_id, sheet_id, who.organisation_id)
 
     async def stream() -> AsyncIterator[str]:
         if job is None:
@@ -87,9 +90,9 @@ async def events(request: Request, sheet_id: int, job_id: str, repo: RepoDep, or
 
 
 @router.post("/sheets/{sheet_id}/deep/{job_id}/cancel", response_class=HTMLResponse)
-def cancel(request: Request, sheet_id: int, job_id: str, repo: RepoDep, org: OrgDep,
+def cancel(request: Request, sheet_id: int, job_id: str, who: UserDep, repo: RepoDep,
            services: ServicesDep) -> Response:
-    stored = repo.get(sheet_id, org)
-    services.jobs.cancel(job_id, sheet_id, org)
+    stored = editable(repo, who, sheet_id)
+    services.jobs.cancel(job_id, sheet_id, who.organisation_id)
     return render(request, "_deep.html",
                   _context(stored, services, stored.sheet.model_dump(), deep_state="cancelled"))

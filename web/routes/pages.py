@@ -5,21 +5,26 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from coach.accounts import Account
 from coach.findings import Critique
 from coach.margin import move_to_margin
+from coach.permissions import can_create_in, can_edit
 from coach.repository import StoredSheet
 from coach.retrieval.entries import entry_of
 from coach.retrieval.service import SimilarResult
 from coach.sheet import Sheet, empty_sheet
-from web.deps import CriticDep, OrgDep, RepoDep, ServicesDep
+from web.access import editable, own_section, readable
+from web.auth import Forbidden, UserDep, check_csrf
+from web.deps import CriticDep, RepoDep, ServicesDep
 from web.forms import SheetForm, read_sheet_form, values_of
 from web.htmx import is_htmx, render
 from web.services import Services
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 log = logging.getLogger("coach.web")
 
 
@@ -28,23 +33,33 @@ def _see(url: str) -> RedirectResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request, repo: RepoDep, org: OrgDep, critic: CriticDep, services: ServicesDep) -> Response:
-    return _index(request, repo.list(org), critic, services.organisation_name, {}, {})
+def index(request: Request, who: UserDep, critic: CriticDep, services: ServicesDep) -> Response:
+    return _index(request, who, services, critic, {"section": who.section or "", "title": ""}, {})
 
 
-def _index(request: Request, sheets: list[StoredSheet], critic: CriticDep, org_name: str,
+def _index(request: Request, who: Account, services: Services, critic: CriticDep,
            values: dict[str, str], errors: dict[str, str], status_code: int = 200) -> Response:
+    """Staff see their own section's sheets first, then other sections' submitted sheets."""
+    from coach.permissions import can_read
+
+    sheets = [s for s in services.repo.list(who.organisation_id) if can_read(who, s)]
+    reviews = services.reviews.of_organisation(who.organisation_id)
+    mine = sorted((s for s in sheets if can_edit(who, s)), key=lambda s: s.updated_at, reverse=True)
     by_section: dict[str, list[tuple[StoredSheet, Critique]]] = {}
     for stored in sorted(sheets, key=lambda s: (s.section, s.title)):
-        by_section.setdefault(stored.section, []).append((stored, critic.critique(stored.sheet)))
-    context = {"by_section": by_section, "org_name": org_name, "values": values, "errors": errors}
+        if stored not in mine:
+            by_section.setdefault(stored.section, []).append((stored, critic.critique(stored.sheet)))
+    context = {"mine": [(s, critic.critique(s.sheet)) for s in mine], "by_section": by_section,
+               "reviews": reviews, "org_name": services.organisation_name, "values": values, "errors": errors}
     return render(request, "index.html", context, status_code=status_code)
 
 
 @router.post("/sheets")
-async def create(request: Request, repo: RepoDep, org: OrgDep, critic: CriticDep, services: ServicesDep) -> Response:
+async def create(request: Request, who: UserDep, critic: CriticDep, services: ServicesDep) -> Response:
     form = await request.form()
     values = {k: str(form.get(k, "")).strip() for k in ("section", "title")}
+    if who.role == "staff":
+        values["section"] = who.section or ""
     errors = {}
     if not values["section"]:
         errors["section"] = "係名を入力してください。"
@@ -52,8 +67,10 @@ async def create(request: Request, repo: RepoDep, org: OrgDep, critic: CriticDep
         if len(values[k]) > 100:
             errors[k] = "100文字以内で入力してください。"
     if errors:
-        return _index(request, repo.list(org), critic, services.organisation_name, values, errors, 422)
-    stored = repo.create(org, empty_sheet(values["section"], values["title"]))
+        return _index(request, who, services, critic, values, errors, 422)
+    if not can_create_in(who, values["section"]):
+        raise Forbidden("シートを作れるのは係の職員です（自分の係のシートだけ作れます）。")
+    stored = services.repo.create(who.organisation_id, empty_sheet(values["section"], values["title"]))
     services.after_save(stored)
     return _see(f"/sheets/{stored.id}")
 
@@ -67,6 +84,7 @@ def render_editor(request: Request, stored: StoredSheet, services: Services, *, 
     critique = critic.critique(sheet) if sheet is not None else None
     similar = _similar_for(services, stored, sheet or stored.sheet)
     add = request.query_params.get("add", "")
+    review = services.reviews.get(stored.id)
     context: dict[str, Any] = {
         "stored": stored,
         "values": values,
@@ -81,10 +99,23 @@ def render_editor(request: Request, stored: StoredSheet, services: Services, *, 
         "job": None,
         "result": None,
         "rules_findings": [],
+        "review": review,
+        "comments": _comments_for_author(services, stored.id, review),
     }
     if deep:
         context.update({k: deep[k] for k in ("deep_state", "result", "rules_findings")})
     return render(request, "editor.html", context, partial=partial, status_code=status_code)
+
+
+def _comments_for_author(services: Services, sheet_id: int, review: Any) -> dict[str, list[Any]]:
+    """The DX team's comments on the last round, by field, for the editor."""
+    if review is None:
+        return {}
+    out: dict[str, list[Any]] = {}
+    for c in services.reviews.comments(sheet_id):
+        if c.version == review.submitted_version:
+            out.setdefault(c.field, []).append(c)
+    return out
 
 
 def _similar_for(services: Services, stored: StoredSheet, sheet: Sheet, k: int = 5) -> SimilarResult:
@@ -92,49 +123,57 @@ def _similar_for(services: Services, stored: StoredSheet, sheet: Sheet, k: int =
                                     viewer_section=stored.section)
 
 
+FLASHES = {
+    "saved": "保存しました（第{}版）。",
+    "restored": "第{}版の内容に戻しました。元の内容も履歴に残っています。",
+    "moved": "解決の手段を欄外メモへ移しました。",
+    "submitted": "提出しました。DX推進チームのレビューを待っています。他の係からも「似ているシート」として見えるようになります。",
+    "withdrawn": "提出を取り下げました。下書きに戻っています。",
+}
+
+
 @router.get("/sheets/{sheet_id}", response_class=HTMLResponse)
-def editor(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, services: ServicesDep) -> Response:
-    stored = repo.get(sheet_id, org)
+def editor(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
+    stored = readable(repo, who, sheet_id)
+    if not can_edit(who, stored):  # others read it; the DX team reviews it
+        return _see(f"/review/{sheet_id}" if who.is_dx else f"/sheets/{sheet_id}/view")
     q = request.query_params
-    flash = ""
-    if q.get("saved"):
-        flash = f"保存しました（第{q.get('saved')}版）。"
-    elif q.get("restored"):
-        flash = f"第{q.get('restored')}版の内容に戻しました。元の内容も履歴に残っています。"
-    elif q.get("moved"):
-        flash = "解決の手段を欄外メモへ移しました。"
-    elif q.get("submitted"):
-        flash = "提出しました。他の係からも「似ているシート」として見えるようになります。"
+    flash = next((text.format(q[key]) for key, text in FLASHES.items() if q.get(key)), "")
     return render_editor(request, stored, services, flash=flash)
 
 
 @router.post("/sheets/{sheet_id}")
-async def submit(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, critic: CriticDep,
+async def submit(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, critic: CriticDep,
                  services: ServicesDep) -> Response:
-    """The form's real action: save, add/remove a row, or move a solution to the margin."""
-    stored = repo.get(sheet_id, org)
-    form = read_sheet_form(await request.form())
+    """The form's real action: save, add/remove a row, move a solution to the margin, submit."""
+    stored = editable(repo, who, sheet_id)
+    org = who.organisation_id
+    raw = await request.form()
+    form = read_sheet_form(raw)
     if form.sheet is None:  # keep what was typed, show why next to the field, save nothing
         return render_editor(request, stored, services, form=form, status_code=422, partial="_sheet_form.html")
+    sheet = own_section(form.sheet, who)
     op, _, arg = form.op.partition(":")
     if op == "deep":  # 「AIコーチに聞く」 without JavaScript posts here
         from web.routes.deep import start
 
-        return await start(request, sheet_id, repo, org, services)
+        return await start(request, sheet_id, who, repo, services)
     if op == "move":
-        return _move(request, stored, form.sheet, arg, repo, org, critic, services)
+        return _move(request, stored, sheet, arg, who, critic, services)
     if op == "add" and arg in ("problems", "tasks"):
-        services.after_save(repo.autosave(sheet_id, org, form.sheet))
+        services.after_save(repo.autosave(sheet_id, org, sheet))
         return _see(f"/sheets/{sheet_id}?add={arg}#{arg}")
     if op == "remove":
         field, _, index = arg.partition(":")
-        services.after_save(repo.autosave(sheet_id, org, _remove_row(form.sheet, field, index)))
+        services.after_save(repo.autosave(sheet_id, org, _remove_row(sheet, field, index)))
         return _see(f"/sheets/{sheet_id}#{field}")
-    saved = repo.save(sheet_id, org, form.sheet)
-    if op in ("submit", "unsubmit"):
-        saved = repo.set_status(sheet_id, org, "submitted" if op == "submit" else "draft")
-        services.after_save(saved)
-        return _see(f"/sheets/{sheet_id}?submitted=1" if op == "submit" else f"/sheets/{sheet_id}?saved={saved.version}")
+    saved = repo.save(sheet_id, org, sheet)
+    if op == "submit":
+        await run_in_threadpool(services.submit, who, saved, raw.get("hearing") == "1")
+        return _see(f"/sheets/{sheet_id}?submitted=1")
+    if op == "unsubmit":
+        services.unsubmit(who, saved)
+        return _see(f"/sheets/{sheet_id}?withdrawn=1")
     services.after_save(saved)
     return _see(f"/sheets/{sheet_id}?saved={saved.version}")
 
@@ -148,8 +187,8 @@ def _remove_row(sheet: Sheet, field: str, index: str) -> Sheet:
     return sheet.model_copy(update={field: items})
 
 
-def _move(request: Request, stored: StoredSheet, sheet: Sheet, arg: str, repo: RepoDep, org: OrgDep,
-          critic: CriticDep, services: ServicesDep) -> Response:
+def _move(request: Request, stored: StoredSheet, sheet: Sheet, arg: str, who: Account, critic: CriticDep,
+          services: Services) -> Response:
     field, _, index = arg.partition(":")
     item = int(index) if index.isdigit() else None
     finding = next(
@@ -159,79 +198,90 @@ def _move(request: Request, stored: StoredSheet, sheet: Sheet, arg: str, repo: R
     )
     if finding is not None:
         sheet = move_to_margin(sheet, field, item, finding.evidence)
-    moved = repo.save(stored.id, org, sheet, kind="move")
+    moved = services.repo.save(stored.id, who.organisation_id, sheet, kind="move")
     services.after_save(moved)
     if is_htmx(request):
         return render_editor(request, moved, services, flash="解決の手段を欄外メモへ移しました。",
-                       partial="_sheet_form.html")
+                             partial="_sheet_form.html")
     return _see(f"/sheets/{stored.id}?moved=1")
 
 
 @router.post("/sheets/{sheet_id}/check", response_class=HTMLResponse)
-async def check(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, critic: CriticDep,
+async def check(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, critic: CriticDep,
                 services: ServicesDep) -> Response:
     """While typing (htmx): critique what is in the form and autosave it. Returns feedback fragments."""
-    stored = repo.get(sheet_id, org)
+    stored = editable(repo, who, sheet_id)
     form = read_sheet_form(await request.form())
+    sheet = own_section(form.sheet, who) if form.sheet is not None else None
     saved_note = ""
-    if form.sheet is not None:
+    if sheet is not None:
         try:
-            stored = repo.autosave(sheet_id, org, form.sheet)
+            stored = repo.autosave(sheet_id, who.organisation_id, sheet)
             services.after_save(stored)
             saved_note = "saved"
         except Exception:  # the page still holds the text; say so instead of failing
             log.exception("autosave failed for sheet %s", sheet_id)
             saved_note = "failed"
-    critique = critic.critique(form.sheet) if form.sheet is not None else None
+    critique = critic.critique(sheet) if sheet is not None else None
     context = {"stored": stored, "values": form.values, "errors": form.errors, "critique": critique,
                "saved_note": saved_note, "oob": True}
     return render(request, "_feedback.html", context, partial="_feedback.html")
 
 
+def _reviewer_or_author(repo: RepoDep, who: Account, sheet_id: int) -> StoredSheet:
+    """History belongs to the section that writes the sheet and to the DX team."""
+    stored = readable(repo, who, sheet_id)
+    if not (can_edit(who, stored) or who.is_dx):
+        raise Forbidden("版の履歴を見られるのは、その係の職員と DX推進チームです。")
+    return stored
+
+
 @router.get("/sheets/{sheet_id}/history", response_class=HTMLResponse)
-def history(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, services: ServicesDep) -> Response:
-    stored = repo.get(sheet_id, org)
-    context = {"stored": stored, "versions": repo.versions(sheet_id, org), "org_name": services.organisation_name}
+def history(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
+    stored = _reviewer_or_author(repo, who, sheet_id)
+    context = {"stored": stored, "versions": repo.versions(sheet_id, who.organisation_id),
+               "org_name": services.organisation_name, "can_restore": can_edit(who, stored)}
     return render(request, "history.html", context)
 
 
 @router.get("/sheets/{sheet_id}/versions/{number}", response_class=HTMLResponse)
-def version(request: Request, sheet_id: int, number: int, repo: RepoDep, org: OrgDep, critic: CriticDep,
+def version(request: Request, sheet_id: int, number: int, who: UserDep, repo: RepoDep, critic: CriticDep,
             services: ServicesDep) -> Response:
-    stored = repo.get(sheet_id, org)
-    sheet = repo.version(sheet_id, org, number)
+    stored = _reviewer_or_author(repo, who, sheet_id)
+    sheet = repo.version(sheet_id, who.organisation_id, number)
     context = {"stored": stored, "number": number, "sheet": sheet, "critique": critic.critique(sheet),
-               "org_name": services.organisation_name}
+               "org_name": services.organisation_name, "can_restore": can_edit(who, stored)}
     return render(request, "version.html", context)
 
 
 @router.post("/sheets/{sheet_id}/versions/{number}/restore")
-def restore(sheet_id: int, number: int, repo: RepoDep, org: OrgDep, services: ServicesDep) -> Response:
-    services.after_save(repo.restore(sheet_id, org, number))
+def restore(sheet_id: int, number: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
+    editable(repo, who, sheet_id)
+    services.after_save(repo.restore(sheet_id, who.organisation_id, number))
     return _see(f"/sheets/{sheet_id}?restored={number}")
 
 
 @router.get("/sheets/{sheet_id}/view", response_class=HTMLResponse)
-def view(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, services: ServicesDep) -> Response:
+def view(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     """Another section's sheet, read-only (opened from 「似ているシート」)."""
-    stored = repo.get(sheet_id, org)
+    stored = readable(repo, who, sheet_id)
     context = {"stored": stored, "sheet": stored.sheet, "org_name": services.organisation_name}
     return render(request, "view.html", context)
 
 
 @router.get("/sheets/{sheet_id}/similar", response_class=HTMLResponse)
-def similar_panel(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep, services: ServicesDep) -> Response:
-    stored = repo.get(sheet_id, org)
+def similar_panel(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
+    stored = _reviewer_or_author(repo, who, sheet_id)
     context = {"stored": stored, "similar": _similar_for(services, stored, stored.sheet),
                "org_name": services.organisation_name}
     return render(request, "similar.html", context, partial="_similar.html")
 
 
 @router.post("/sheets/{sheet_id}/similar", response_class=HTMLResponse)
-async def similar_live(request: Request, sheet_id: int, repo: RepoDep, org: OrgDep,
+async def similar_live(request: Request, sheet_id: int, who: UserDep, repo: RepoDep,
                        services: ServicesDep) -> Response:
     """While typing (htmx): similar sheets for what is in the form now, saved or not."""
-    stored = repo.get(sheet_id, org)
+    stored = editable(repo, who, sheet_id)
     form = read_sheet_form(await request.form())
     sheet = form.sheet or stored.sheet
     context = {"stored": stored, "similar": _similar_for(services, stored, sheet),

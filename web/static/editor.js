@@ -45,3 +45,10 @@
     }
   });
 })();
+
+// When the login expires mid-typing, the server answers 401 and says so in a header: keep the
+// page (and what was typed) and show how to continue.
+document.body && document.body.addEventListener("coach-login-expired", function () {
+  const banner = document.getElementById("login-expired");
+  if (banner) banner.hidden = false;
+});

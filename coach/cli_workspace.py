@@ -1,0 +1,136 @@
+"""Commands for running the workspace: the first admin, the demo accounts, and exporting review labels."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, TextIO
+
+from coach.accounts import Accounts, new_password
+from coach.errors import BadInput, FieldError
+
+# `make run`: a DX account and two section accounts, for trying the product out.
+DEMO = [
+    ("dxteam", "佐藤 美咲", "dx", None),
+    ("madoguchi", "田中 花子", "staff", "住民窓口係"),
+    ("doboku", "鈴木 一郎", "staff", "土木係"),
+]
+
+
+def _open() -> tuple[Any, Accounts, int]:
+    from coach.review import Reviews
+    from coach.settings import get_settings
+    from web.services import build_repository, build_sessions
+
+    settings = get_settings()
+    sessions = build_sessions(settings)
+    repo = build_repository(settings, sessions)
+    return Reviews(sessions), Accounts(sessions), repo.ensure_organisation(settings.org_name)
+
+
+def cmd_create_admin(args: argparse.Namespace, out: TextIO) -> int:
+    _, accounts, org = _open()
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else new_password()
+    account = accounts.create(org, args.login, args.name, "dx", password)
+    out.write(f"DX推進チームのアカウントを作りました / created: {account.login}\n")
+    if not args.password_stdin:
+        out.write(f"パスワード / password: {password}\n（この表示は一度だけです。本人に渡し、メモは破棄してください）\n")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    """Create (or reset) the demo accounts and print their credentials. Only for trying things out."""
+    _, accounts, org = _open()
+    out.write("デモ用アカウント（起動のたびにパスワードを作り直します）/ demo accounts:\n")
+    for login, name, role, section in DEMO:
+        password = new_password()
+        found = accounts.by_login(login)
+        if found is None:
+            found = accounts.create(org, login, name, role, password, section)
+        else:
+            accounts.set_password(found.id, org, password)
+            accounts.set_active(found.id, org, True)
+        label = section or "DX推進チーム"
+        out.write(f"  {label:<10} ログインID {login:<10} パスワード {password}\n")
+    out.write("http://127.0.0.1:8000/login からログインしてください。\n")
+    return 0
+
+
+def labelled_rows(reviews: Any, repo: Any, organisation_id: int) -> tuple[list[dict[str, Any]], int]:
+    """One labelled sheet per (sheet, version) whose every finding the reviewer judged.
+
+    `expected` are the confirmed findings (the evals' format); dismissed ones are kept for reading.
+    Versions where some finding is still unjudged are skipped: their label set would be incomplete.
+    """
+    from coach.service import CritiqueService
+
+    critic = CritiqueService()
+    by_version: dict[tuple[int, int], list[Any]] = {}
+    for sheet_id, label in reviews.labels():
+        by_version.setdefault((sheet_id, label.version), []).append(label)
+    rows, skipped = [], 0
+    for (sheet_id, version), labels in sorted(by_version.items()):
+        try:
+            stored = repo.get(sheet_id, organisation_id)
+        except LookupError:
+            continue
+        sheet = repo.version(sheet_id, organisation_id, version)
+        judged = {(lb.code, lb.field, lb.item) for lb in labels}
+        found = {(f.code, f.field, f.item) for f in critic.critique(sheet).findings if f.code}
+        if not found <= judged:
+            skipped += 1
+            continue
+        rows.append({
+            "id": f"review-{sheet_id}-v{version}",
+            "group": stored.section,
+            "sheet": sheet.model_dump(),
+            "expected": [{"code": lb.code, "field": lb.field, "item": lb.item}
+                         for lb in labels if lb.verdict == "confirmed"],
+            "dismissed": [{"code": lb.code, "field": lb.field, "item": lb.item, "evidence": lb.evidence}
+                          for lb in labels if lb.verdict == "dismissed"],
+            "source": "review",
+            "reviewers": sorted({lb.reviewer for lb in labels}),
+        })
+    return rows, skipped
+
+
+def cmd_export_labels(args: argparse.Namespace, out: TextIO) -> int:
+    from coach.settings import get_settings
+    from web.services import build_repository, build_sessions
+
+    reviews, _, org = _open()
+    repo = build_repository(get_settings(), build_sessions(get_settings()))
+    rows, skipped = labelled_rows(reviews, repo, org)
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if args.out:
+        try:
+            with open(args.out, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as exc:
+            raise BadInput([FieldError("out", None, f"書き込めません: {exc.strerror} (cannot write)")]) from exc
+    else:
+        out.write(text)
+    print(f"{len(rows)} 件のラベル付きシートを書き出しました（判定が途中の {skipped} 版は除外）"
+          f" / wrote {len(rows)}, skipped {skipped} partly judged", file=sys.stderr)
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("create-admin", help="最初の DX推進チームのアカウントを作る / create the first admin (DX team)")
+    p.add_argument("--login", required=True, help="ログインID（半角英小文字・数字）")
+    p.add_argument("--name", required=True, help="氏名")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="パスワードを標準入力の1行から読む（なければ作って表示）/ read the password from stdin")
+    p.set_defaults(func=cmd_create_admin)
+
+    p = sub.add_parser("demo", help="デモ用アカウント（DX 1・係 2）を作り、ログイン情報を表示する / demo accounts")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("export-labels",
+                       help="レビューで確認・却下した指摘を評価用のラベル付きシート（JSONL）で書き出す / review labels")
+    p.add_argument("--out", help="書き出し先（省略時は標準出力）/ output file (default stdout)")
+    p.set_defaults(func=cmd_export_labels)
+
+
+

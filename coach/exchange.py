@@ -1,0 +1,231 @@
+"""Excel and CSV in and out: the sheets (one row per sheet) and the summary (まとめシート).
+
+Export → import gives the same sheets: list fields are one cell with one item per line. Text that
+a spreadsheet would run as a formula is written as plain text (xlsx) or with a leading ' (CSV,
+removed again on import). Import never writes anything itself: it returns a plan to preview.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from pydantic import ValidationError
+
+from coach.errors import BadInput, FieldError, from_validation_error
+from coach.sheet import LABELS, Sheet, SheetWrite
+
+COLUMNS = [("id", "ID"), ("section", "係名"), ("title", "業務・案件名"), ("asis", "現状"), ("tobe", "あるべき姿"),
+           ("purpose", "目的"), ("problems", "問題"), ("tasks", "課題"), ("margin", "欄外メモ")]
+REQUIRED = ("section", "asis", "tobe", "purpose", "problems", "tasks")
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 2000
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+SHEETS_TITLE, SUMMARY_TITLE = "シート", "まとめ"
+
+
+# -- out ------------------------------------------------------------------------------------------
+
+def sheet_row(external_id: str, sheet: Sheet) -> list[str]:
+    return [external_id, sheet.section, sheet.title, sheet.asis, sheet.tobe, sheet.purpose,
+            "\n".join(sheet.problems), "\n".join(sheet.tasks), sheet.margin]
+
+
+def to_csv(headers: list[str], rows: list[list[Any]]) -> bytes:
+    """UTF-8 with a BOM, so Excel in Japan opens it without garbling."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(headers)
+    for row in rows:
+        w.writerow([_csv_safe(v) for v in row])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def _csv_safe(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def to_xlsx(tables: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
+    wb = Workbook()
+    wb.remove(wb.active)  # type: ignore[arg-type]
+    for title, headers, rows in tables:
+        ws = wb.create_sheet(title)
+        ws.append(headers)
+        for row in rows:
+            ws.append(row)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="F6EAD8")
+        for line in ws.iter_rows(min_row=2):
+            for cell in line:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula, whatever the text starts with
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for col, header in zip(ws.columns, headers, strict=False):
+            ws.column_dimensions[col[0].column_letter].width = 14 if len(header) <= 4 else 24
+        ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# -- in ---------------------------------------------------------------------------------------------
+
+@dataclass
+class ImportRow:
+    line: int
+    external_id: str
+    values: dict[str, Any]
+    sheet: Sheet | None = None
+    errors: list[str] = field(default_factory=list)
+    action: str = "new"  # new | update | same | error
+    target_id: int | None = None
+
+
+def read_table(filename: str, data: bytes) -> tuple[list[str], list[list[str]]]:
+    name = filename.lower()
+    if len(data) > MAX_BYTES:
+        raise BadInput([FieldError("file", None, f"ファイルが大きすぎます（{len(data) // 1024 // 1024} MB）。"
+                                                 f"{MAX_BYTES // 1024 // 1024} MB までにしてください。")])
+    if not data:
+        raise BadInput([FieldError("file", None, "ファイルが空です。")])
+    if name.endswith(".xlsx"):
+        return _read_xlsx(data)
+    if name.endswith(".csv"):
+        return _read_csv(data)
+    raise BadInput([FieldError("file", None, "Excel（.xlsx）か CSV（.csv）のファイルを選んでください。")])
+
+
+def _read_xlsx(data: bytes) -> tuple[list[str], list[list[str]]]:
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise BadInput([FieldError("file", None, "Excel ファイル（.xlsx）として読み取れません。"
+                                                 "中身が Excel でないか、壊れています。")]) from exc
+    ws = wb[SHEETS_TITLE] if SHEETS_TITLE in wb.sheetnames else wb.worksheets[0]
+    rows: list[list[str]] = []
+    for n, row in enumerate(ws.iter_rows(values_only=True)):
+        if n > MAX_ROWS + 1:
+            raise _too_many()
+        rows.append(["" if v is None else str(v) for v in row])
+    wb.close()
+    return (rows[0], rows[1:]) if rows else ([], [])
+
+
+def _read_csv(data: bytes) -> tuple[list[str], list[list[str]]]:
+    for encoding in ("utf-8-sig", "cp932"):  # Excel in Japan saves CSV as Shift_JIS (cp932)
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise BadInput([FieldError("file", None, "文字コードを読み取れません。UTF-8 か Shift_JIS の CSV にしてください。")])
+    if "\x00" in text:
+        raise BadInput([FieldError("file", None, "CSV として読み取れません（テキストのファイルではありません）。")])
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise BadInput([FieldError("file", None, f"CSV として読み取れません（{exc}）。")]) from exc
+    if len(rows) > MAX_ROWS + 1:
+        raise _too_many()
+    rows = [[_csv_unescape(v) for v in r] for r in rows]
+    return (rows[0], rows[1:]) if rows else ([], [])
+
+
+def _csv_unescape(value: str) -> str:
+    if value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
+def _too_many() -> BadInput:
+    return BadInput([FieldError("file", None, f"行が多すぎます。一度に取り込めるのは {MAX_ROWS} 行までです。")])
+
+
+def _key(header: str) -> str | None:
+    h = unicodedata.normalize("NFKC", header).strip().lower()
+    for name, label in COLUMNS:
+        if h in (name, unicodedata.normalize("NFKC", label).lower()):
+            return name
+    aliases = {"係": "section", "業務名": "title", "案件名": "title", "asis": "asis", "tobe": "tobe", "欄外": "margin"}
+    return aliases.get(h)
+
+
+def columns_of(headers: list[str]) -> dict[str, int]:
+    where: dict[str, int] = {}
+    for i, h in enumerate(headers):
+        k = _key(h)
+        if k and k not in where:
+            where[k] = i
+    missing = [LABELS.get(k, k) for k in REQUIRED if k not in where]
+    if missing:
+        found = "、".join(h for h in headers if h.strip()) or "（なし）"
+        raise BadInput([FieldError("file", None, f"列が足りません：{'、'.join(missing)}。1行目に見出しが必要です"
+                                                 f"（見つかった見出し：{found}）。")])
+    return where
+
+
+def parse(headers: list[str], rows: list[list[str]]) -> list[ImportRow]:
+    where = columns_of(headers)
+    out = []
+    for n, row in enumerate(rows, start=2):  # line 1 is the header, as the spreadsheet numbers it
+        if not any(c.strip() for c in row):
+            continue
+
+        def cell(k: str, row: list[str] = row) -> str:
+            i = where.get(k)
+            return row[i].replace("\r\n", "\n") if i is not None and i < len(row) else ""
+
+        values: dict[str, Any] = {k: cell(k) for k in ("section", "title", "asis", "tobe", "purpose", "margin")}
+        for k in ("problems", "tasks"):
+            values[k] = [line.strip() for line in cell(k).split("\n") if line.strip()]
+        item = ImportRow(line=n, external_id=cell("id").strip()[:100], values=values)
+        try:
+            item.sheet = SheetWrite.model_validate(values).sheet()
+        except ValidationError as exc:
+            item.action = "error"
+            for e in from_validation_error(exc).errors:
+                where_in = f"{e.item + 1}行目の" if e.item is not None else ""
+                item.errors.append(f"{LABELS.get(e.field, e.field)}：{where_in}{e.reason}")
+        if item.sheet is not None and not item.sheet.section.strip():
+            item.action, item.sheet = "error", None
+            item.errors.append("係名：必須の項目です。")
+        out.append(item)
+    if not out:
+        raise BadInput([FieldError("file", None, "取り込むシートの行がありません（見出しの行だけです）。")])
+    return out
+
+
+def plan(rows: list[ImportRow], find: Any) -> list[ImportRow]:
+    """Decide per row: a new sheet, an update of the sheet with that ID, or nothing to change.
+
+    An ID that is one of our own sheet numbers counts only when the section matches too, so a
+    file from another system whose IDs happen to be small numbers never overwrites our sheets.
+    """
+    seen: dict[str, int] = {}
+    for row in rows:
+        if row.sheet is None:
+            continue
+        if row.external_id and row.external_id in seen:
+            row.action = "error"
+            row.errors.append(f"ID「{row.external_id}」が {seen[row.external_id]} 行目と重なっています。")
+            row.sheet = None
+            continue
+        if row.external_id:
+            seen[row.external_id] = row.line
+        target = find(row.external_id) if row.external_id else None
+        if target is not None and (target.external_id == row.external_id or target.section == row.sheet.section):
+            row.target_id = target.id
+            row.action = "same" if target.sheet == row.sheet else "update"
+        else:
+            row.action = "new"
+    return rows

@@ -1,0 +1,90 @@
+"""A keyword map of all sheets, like the one the town drew by hand with a text-mining tool:
+frequent nouns, linked when they appear in the same sheets (Jaccard), laid out by a small
+deterministic force layout so the picture does not move between page loads."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+from coach.text import normalize, tokenize
+
+# Words every sheet uses; they would sit in the middle of the map and say nothing.
+STOP = {"こと", "もの", "ため", "よう", "状態", "現在", "現状", "場合", "必要", "作業", "業務", "対応", "時間", "担当",
+        "職員", "住民", "確認", "方法", "以上", "程度", "可能", "全体", "内容", "自分", "理想", "問題", "課題", "一つ",
+        "毎回", "毎年", "毎月", "件数", "場所", "手続き", "手続", "何度", "回数", "項目", "関係", "平均",
+        "とき", "ところ", "ほか", "以外", "以内", "前日", "当日", "一部", "自体"}
+
+
+@dataclass(frozen=True)
+class Node:
+    word: str
+    count: int  # sheets it appears in
+    x: float  # 0..1
+    y: float
+
+
+@dataclass(frozen=True)
+class Edge:
+    a: str
+    b: str
+    weight: float  # Jaccard of the sheets the two words appear in
+
+
+def nouns(text: str) -> set[str]:
+    norm, _ = normalize(text)
+    out = set()
+    for t in tokenize(norm):
+        if (t.pos == "名詞" and t.pos2 in ("普通名詞", "固有名詞") and t.pos3 not in ("副詞可能", "助数詞可能")
+                and len(t.surface) >= 2 and t.surface not in STOP):
+            if not t.surface.isascii() or t.surface.isalpha():
+                out.add(t.surface)
+    return out
+
+
+def keyword_map(texts: list[str], top: int = 28, max_edges: int = 40, seed: int = 7) -> tuple[list[Node], list[Edge]]:
+    docs = [nouns(t) for t in texts]
+    df = Counter(w for d in docs for w in d)
+    words = [w for w, n in sorted(df.items(), key=lambda kv: (-kv[1], kv[0])) if n >= 2][:top]
+    if not words:
+        return [], []
+    where = {w: {i for i, d in enumerate(docs) if w in d} for w in words}
+    edges = []
+    for a, b in combinations(words, 2):
+        inter = len(where[a] & where[b])
+        if inter >= 2:
+            edges.append(Edge(a, b, inter / len(where[a] | where[b])))
+    edges = sorted(edges, key=lambda e: -e.weight)[:max_edges]
+    pos = _layout(words, edges, seed)
+    nodes = [Node(w, df[w], float(pos[i][0]), float(pos[i][1])) for i, w in enumerate(words)]
+    return nodes, edges
+
+
+def _layout(words: list[str], edges: list[Edge], seed: int, steps: int = 400) -> np.ndarray:
+    """Fruchterman–Reingold with a pull to the centre and a fixed seed, scaled into the unit square."""
+    n = len(words)
+    rng = np.random.default_rng(seed)
+    pos = rng.normal(scale=0.3, size=(n, 2))
+    index = {w: i for i, w in enumerate(words)}
+    k = 1.0 / math.sqrt(n)
+    temperature = 0.2
+    for _ in range(steps):
+        delta = pos[:, None, :] - pos[None, :, :]
+        dist = np.linalg.norm(delta, axis=2) + 1e-6
+        move = ((k * k / dist**2)[:, :, None] * delta).sum(axis=1)
+        for e in edges:
+            i, j = index[e.a], index[e.b]
+            d = pos[i] - pos[j]
+            pull = d * np.linalg.norm(d) / k * (0.5 + 2 * e.weight)
+            move[i] -= pull
+            move[j] += pull
+        move -= pos * 0.6  # gravity: unlinked words stay near the middle instead of flying off
+        length = np.linalg.norm(move, axis=1)[:, None] + 1e-9
+        pos += move / length * np.minimum(length, temperature)
+        temperature = max(temperature * 0.99, 0.002)
+    span = pos.max(axis=0) - pos.min(axis=0)
+    return (pos - pos.min(axis=0)) / np.where(span > 0, span, 1.0)  # type: ignore[no-any-return]

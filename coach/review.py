@@ -1,0 +1,309 @@
+"""The DX team's review of submitted sheets: flags, comments, verdicts on findings, decisions, audit log.
+
+A sheet's content lives in `sheets`/`sheet_versions`; everything about its review lives here, in
+tables of its own, so an older database only gains tables.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from coach.accounts import Account
+from coach.db import Base, SheetRow, now
+from coach.errors import BadInput, FieldError
+from coach.findings import Finding
+
+FLAGS = {
+    "errors": "エラーの指摘が残っている",
+    "llm_unavailable": "AIコーチが使えなかった",
+    "hearing": "ヒアリング希望",
+}
+STATES = {"waiting": "レビュー待ち", "returned": "差し戻し", "accepted": "受理"}
+VERDICTS = {"confirmed": "指摘どおり", "dismissed": "指摘は不要"}
+COMMENT_FIELDS = ("general", "title", "asis", "tobe", "purpose", "problems", "tasks")
+ACTIONS = {
+    "submit": "提出",
+    "unsubmit": "提出を取り下げ",
+    "comment": "コメント",
+    "confirm": "指摘を確認",
+    "dismiss": "指摘を却下",
+    "return": "差し戻し",
+    "accept": "受理",
+    "stage": "段階の変更",
+    "themes": "テーマの変更",
+    "outcome": "成果の記録",
+    "import": "取り込み",
+    "account": "アカウント",
+}
+
+
+class ReviewRow(Base):
+    __tablename__ = "reviews"
+    sheet_id: Mapped[int] = mapped_column(ForeignKey("sheets.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), default="waiting")
+    submitted_at: Mapped[datetime] = mapped_column(default=now)
+    submitted_version: Mapped[int] = mapped_column(Integer, default=1)
+    hearing: Mapped[bool] = mapped_column(Boolean, default=False)
+    flags: Mapped[str] = mapped_column(String(200), default="")  # comma-separated FLAGS keys
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+    engine: Mapped[str] = mapped_column(String(100), default="rules")
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decided_by: Mapped[str | None] = mapped_column(String(100), default=None)
+
+
+class CommentRow(Base):
+    __tablename__ = "review_comments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sheet_id: Mapped[int] = mapped_column(ForeignKey("sheets.id"), index=True)
+    author: Mapped[str] = mapped_column(String(100))
+    field: Mapped[str] = mapped_column(String(20))
+    item: Mapped[int | None] = mapped_column(Integer, default=None)
+    body: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class LabelRow(Base):
+    """A reviewer's verdict on one finding of one version: labelled data for the evals."""
+
+    __tablename__ = "finding_labels"
+    __table_args__ = (UniqueConstraint("sheet_id", "version", "code", "field", "item"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sheet_id: Mapped[int] = mapped_column(ForeignKey("sheets.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(40))
+    field: Mapped[str] = mapped_column(String(20))
+    item: Mapped[int | None] = mapped_column(Integer, default=None)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    verdict: Mapped[str] = mapped_column(String(20))
+    reviewer: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(default=now)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    sheet_id: Mapped[int | None] = mapped_column(ForeignKey("sheets.id"), index=True, default=None)
+    user_login: Mapped[str] = mapped_column(String(50))
+    user_name: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    at: Mapped[datetime] = mapped_column(default=now)
+
+
+@dataclass(frozen=True)
+class Review:
+    sheet_id: int
+    state: str
+    submitted_at: datetime
+    submitted_version: int
+    hearing: bool
+    flags: list[str]
+    errors: int
+    warnings: int
+    engine: str
+    decided_at: datetime | None
+    decided_by: str | None
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flags) and self.state == "waiting"
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    author: str
+    field: str
+    item: int | None
+    body: str
+    version: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Label:
+    version: int
+    code: str
+    field: str
+    item: int | None
+    evidence: str
+    verdict: str
+    reviewer: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    sheet_id: int | None
+    user_login: str
+    user_name: str
+    action: str
+    detail: dict[str, Any]
+    at: datetime
+
+    @property
+    def label(self) -> str:
+        return ACTIONS.get(self.action, self.action)
+
+
+@dataclass
+class Submission:
+    """What the critics said at submit time, and whether staff asked for a hearing."""
+
+    findings: list[Finding]
+    engine: str = "rules"
+    llm_unavailable: bool = False
+    hearing: bool = False
+    flags: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if any(f.severity == "error" for f in self.findings):
+            self.flags.append("errors")
+        if self.llm_unavailable:
+            self.flags.append("llm_unavailable")
+        if self.hearing:
+            self.flags.append("hearing")
+
+
+class Reviews:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def submitted(self, who: Account, sheet_id: int, version: int, sub: Submission) -> Review:
+        with self._sessions.begin() as s:
+            row = s.get(ReviewRow, sheet_id) or ReviewRow(sheet_id=sheet_id)
+            row.state, row.submitted_at, row.submitted_version = "waiting", now(), version
+            row.hearing, row.flags, row.engine = sub.hearing, ",".join(sub.flags), sub.engine
+            row.errors = sum(f.severity == "error" for f in sub.findings)
+            row.warnings = sum(f.severity == "warning" for f in sub.findings)
+            row.decided_at = row.decided_by = None
+            s.add(row)
+            self._audit(s, who, sheet_id, "submit", {"version": version, "flags": sub.flags})
+            s.flush()
+            return _review(row)
+
+    def withdrawn(self, who: Account, sheet_id: int) -> None:
+        with self._sessions.begin() as s:
+            row = s.get(ReviewRow, sheet_id)
+            if row is not None:
+                s.delete(row)
+            self._audit(s, who, sheet_id, "unsubmit", {})
+
+    def get(self, sheet_id: int) -> Review | None:
+        with self._sessions() as s:
+            row = s.get(ReviewRow, sheet_id)
+            return _review(row) if row else None
+
+    def of_organisation(self, organisation_id: int) -> dict[int, Review]:
+        with self._sessions() as s:
+            rows = s.scalars(select(ReviewRow).join(SheetRow, SheetRow.id == ReviewRow.sheet_id)
+                             .where(SheetRow.organisation_id == organisation_id))
+            return {r.sheet_id: _review(r) for r in rows}
+
+    def decide(self, who: Account, sheet_id: int, decision: str, note: str = "") -> Review:
+        if decision not in ("return", "accept"):
+            raise BadInput([FieldError("decision", None, "「差し戻す」か「受理する」を選んでください。")])
+        with self._sessions.begin() as s:
+            row = s.get(ReviewRow, sheet_id)
+            if row is None:
+                raise BadInput([FieldError("decision", None, "提出されていないシートは判断できません。")])
+            if decision == "return" and not note.strip() and not self._comments_since(s, sheet_id, row.submitted_at):
+                raise BadInput([FieldError("note", None, "差し戻すときは、直してほしい点をコメントに書いてください。")])
+            row.state = "returned" if decision == "return" else "accepted"
+            row.decided_at, row.decided_by = now(), who.name
+            if note.strip():
+                s.add(CommentRow(sheet_id=sheet_id, author=who.name, field="general", body=note.strip(),
+                                 version=row.submitted_version))
+            self._audit(s, who, sheet_id, decision, {"version": row.submitted_version, "note": note.strip()})
+            s.flush()
+            return _review(row)
+
+    # -- comments and verdicts -----------------------------------------------------------------
+
+    def comment(self, who: Account, sheet_id: int, version: int, field_name: str, item: int | None,
+                body: str) -> Comment:
+        body = body.strip()
+        if field_name not in COMMENT_FIELDS:
+            raise BadInput([FieldError("field", None, "コメントする欄を選んでください。")])
+        if not body or len(body) > 2000:
+            raise BadInput([FieldError("body", None, "コメントを2000文字以内で入力してください。")])
+        with self._sessions.begin() as s:
+            row = CommentRow(sheet_id=sheet_id, author=who.name, field=field_name, item=item, body=body,
+                             version=version)
+            s.add(row)
+            self._audit(s, who, sheet_id, "comment", {"field": field_name, "item": item, "body": body})
+            s.flush()
+            return _comment(row)
+
+    def comments(self, sheet_id: int) -> list[Comment]:
+        with self._sessions() as s:
+            rows = s.scalars(select(CommentRow).where(CommentRow.sheet_id == sheet_id).order_by(CommentRow.id))
+            return [_comment(r) for r in rows]
+
+    def judge(self, who: Account, sheet_id: int, version: int, finding: Finding, verdict: str) -> None:
+        if verdict not in VERDICTS:
+            raise BadInput([FieldError("verdict", None, "「指摘どおり」か「指摘は不要」を選んでください。")])
+        assert finding.code is not None
+        with self._sessions.begin() as s:
+            row = s.scalar(select(LabelRow).where(
+                LabelRow.sheet_id == sheet_id, LabelRow.version == version, LabelRow.code == finding.code,
+                LabelRow.field == finding.field,
+                LabelRow.item.is_(None) if finding.item is None else LabelRow.item == finding.item))
+            if row is None:
+                row = LabelRow(sheet_id=sheet_id, version=version, code=finding.code, field=finding.field,
+                               item=finding.item, evidence=finding.evidence, verdict=verdict, reviewer=who.name)
+                s.add(row)
+            row.verdict, row.reviewer, row.at = verdict, who.name, now()
+            action = "confirm" if verdict == "confirmed" else "dismiss"
+            self._audit(s, who, sheet_id, action, {"version": version, "code": finding.code,
+                                                   "field": finding.field, "item": finding.item})
+
+    def labels(self, sheet_id: int | None = None) -> list[tuple[int, Label]]:
+        with self._sessions() as s:
+            q = select(LabelRow).order_by(LabelRow.sheet_id, LabelRow.version, LabelRow.id)
+            if sheet_id is not None:
+                q = q.where(LabelRow.sheet_id == sheet_id)
+            return [(r.sheet_id, Label(r.version, r.code, r.field, r.item, r.evidence, r.verdict, r.reviewer))
+                    for r in s.scalars(q)]
+
+    # -- audit log ------------------------------------------------------------------------------
+
+    def audit(self, who: Account, sheet_id: int | None, action: str, detail: dict[str, Any]) -> None:
+        with self._sessions.begin() as s:
+            self._audit(s, who, sheet_id, action, detail)
+
+    def log(self, organisation_id: int, sheet_id: int | None = None, limit: int = 200) -> list[AuditEntry]:
+        with self._sessions() as s:
+            q = select(AuditRow).where(AuditRow.organisation_id == organisation_id)
+            if sheet_id is not None:
+                q = q.where(AuditRow.sheet_id == sheet_id)
+            rows = s.scalars(q.order_by(AuditRow.id.desc()).limit(limit))
+            return [AuditEntry(r.sheet_id, r.user_login, r.user_name, r.action, json.loads(r.detail), r.at)
+                    for r in rows]
+
+    @staticmethod
+    def _audit(s: Session, who: Account, sheet_id: int | None, action: str, detail: dict[str, Any]) -> None:
+        s.add(AuditRow(organisation_id=who.organisation_id, sheet_id=sheet_id, user_login=who.login,
+                       user_name=who.name, action=action, detail=json.dumps(detail, ensure_ascii=False)))
+
+    @staticmethod
+    def _comments_since(s: Session, sheet_id: int, since: datetime) -> bool:
+        return s.scalar(select(CommentRow.id).where(CommentRow.sheet_id == sheet_id,
+                                                    CommentRow.created_at >= since).limit(1)) is not None
+
+
+def _review(r: ReviewRow) -> Review:
+    return Review(r.sheet_id, r.state, r.submitted_at, r.submitted_version, r.hearing,
+                  [f for f in r.flags.split(",") if f], r.errors, r.warnings, r.engine, r.decided_at, r.decided_by)
+
+
+def _comment(r: CommentRow) -> Comment:
+    return Comment(r.id, r.author, r.field, r.item, r.body, r.version, r.created_at)

@@ -1,0 +1,32 @@
+"""Loading a sheet for someone: what they may not read does not exist; what they may not edit says why."""
+
+from __future__ import annotations
+
+from coach.accounts import Account
+from coach.permissions import can_edit, can_read
+from coach.repository import SheetNotFound, SheetRepository, StoredSheet
+from coach.sheet import Sheet
+from web.auth import Forbidden
+
+
+def readable(repo: SheetRepository, who: Account, sheet_id: int) -> StoredSheet:
+    stored = repo.get(sheet_id, who.organisation_id)
+    if not can_read(who, stored):
+        raise SheetNotFound(str(sheet_id))
+    return stored
+
+
+def editable(repo: SheetRepository, who: Account, sheet_id: int) -> StoredSheet:
+    stored = readable(repo, who, sheet_id)
+    if not can_edit(who, stored):
+        if who.is_dx:
+            raise Forbidden("DX推進チームはシートを書き換えません。レビュー画面からコメントで伝えてください。")
+        raise Forbidden(f"このシートは{stored.section}のものです。編集できるのは{stored.section}の職員です。")
+    return stored
+
+
+def own_section(sheet: Sheet, who: Account) -> Sheet:
+    """Section staff write for their own section, whatever the form said."""
+    if who.role == "staff" and who.section and sheet.section != who.section:
+        return sheet.model_copy(update={"section": who.section})
+    return sheet

@@ -1,0 +1,120 @@
+"""Who is asking: the session cookie, the CSRF check, and the dependency aliases routes declare.
+
+Pages need a login. Every unsafe request from a page carries the session's CSRF token (a hidden
+`csrf_token` field, or the `X-CSRF-Token` header htmx sends from `<body hx-headers>`). The JSON API
+of contract §6 also answers, without a login, to programs on this machine (`COACH_API_OPEN`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+import time
+from collections import defaultdict, deque
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from coach.accounts import Account, OpenSession
+from coach.permissions import can_manage, can_review
+
+COOKIE = "coach_session"
+LOGIN_COOKIE = "coach_login_csrf"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class NeedLogin(Exception):
+    pass
+
+
+class Forbidden(Exception):
+    def __init__(self, reason: str = "この操作をする権限がありません。") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class CsrfFailed(Exception):
+    pass
+
+
+def session_of(request: Request) -> OpenSession | None:
+    if not hasattr(request.state, "session"):
+        services = request.app.state.services
+        request.state.session = services.accounts.session(request.cookies.get(COOKIE, ""))
+    return request.state.session  # type: ignore[no-any-return]
+
+
+def require_user(request: Request) -> Account:
+    session = session_of(request)
+    if session is None:
+        raise NeedLogin()
+    return session.account
+
+
+async def check_csrf(request: Request) -> None:
+    """For every unsafe request from a page: the token must match the session's."""
+    if request.method not in UNSAFE:
+        return
+    session = session_of(request)
+    if session is None:
+        raise NeedLogin()
+    sent = request.headers.get("X-CSRF-Token", "")
+    if not sent and request.headers.get("content-type", "").startswith(("application/x-www-form", "multipart/")):
+        sent = str((await request.form()).get("csrf_token", ""))  # starlette caches the parsed form
+    if not sent or not secrets.compare_digest(sent, session.csrf):
+        raise CsrfFailed()
+
+
+def require_dx(who: Annotated[Account, Depends(require_user)]) -> Account:
+    if not (can_review(who) and can_manage(who)):
+        raise Forbidden("この画面は DX推進チームのアカウントで使えます。")
+    return who
+
+
+def _loopback(host: str | None) -> bool:
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def api_caller(request: Request) -> Account:
+    """A logged-in person (writes need the X-CSRF-Token header), or a program on this machine."""
+    session = session_of(request)
+    if session is not None:
+        if request.method in UNSAFE and not secrets.compare_digest(
+                request.headers.get("X-CSRF-Token", ""), session.csrf):
+            raise CsrfFailed()
+        return session.account
+    services = request.app.state.services
+    if services.settings.api_open and _loopback(request.client.host if request.client else None):
+        return Account(0, services.organisation_id, "local", "この端末のプログラム", "local", None)
+    raise NeedLogin()
+
+
+MAX_FAILURES = 5
+WINDOW_SECONDS = 15 * 60
+
+
+class Throttle:
+    """At most MAX_FAILURES failed logins per login ID in WINDOW_SECONDS (in memory, per process)."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+    def blocked(self, login: str) -> bool:
+        q = self._failures[login]
+        while q and time.monotonic() - q[0] > WINDOW_SECONDS:
+            q.popleft()
+        return len(q) >= MAX_FAILURES
+
+    def failed(self, login: str) -> None:
+        self._failures[login].append(time.monotonic())
+
+    def passed(self, login: str) -> None:
+        self._failures.pop(login, None)
+
+
+UserDep = Annotated[Account, Depends(require_user)]
+DxDep = Annotated[Account, Depends(require_dx)]
+ApiCallerDep = Annotated[Account, Depends(api_caller)]

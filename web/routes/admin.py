@@ -1,0 +1,98 @@
+"""The DX team's settings: accounts (create, reset a password, stop/restart) and the theme list."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from coach.accounts import ROLES, new_password
+from coach.errors import BadInput, FieldError
+from web.auth import DxDep, check_csrf
+from web.deps import ServicesDep
+from web.htmx import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+
+
+def _page(request: Request, who: DxDep, services: ServicesDep, *, values: dict[str, str] | None = None,
+          errors: dict[str, str] | None = None, issued: tuple[str, str] | None = None, flash: str = "",
+          status_code: int = 200) -> Response:
+    org = who.organisation_id
+    sections = services.repo.sections(org)
+    context = {
+        "org_name": services.organisation_name, "accounts": services.accounts.list(org), "roles": ROLES,
+        "sections": sections, "values": values or {"role": "staff"}, "errors": errors or {}, "issued": issued,
+        "flash": flash, "themes": services.cycle.themes(org),
+    }
+    return render(request, "admin.html", context, status_code=status_code)
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin(request: Request, who: DxDep, services: ServicesDep) -> Response:
+    return _page(request, who, services)
+
+
+@router.post("/admin/accounts")
+async def create_account(request: Request, who: DxDep, services: ServicesDep) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in ("login", "name", "role", "section")}
+    password = new_password()
+    try:
+        account = services.accounts.create(who.organisation_id, values["login"], values["name"], values["role"],
+                                           password, values["section"] if values["role"] == "staff" else None)
+    except BadInput as exc:
+        errors = {e.field: e.reason for e in exc.errors}
+        return _page(request, who, services, values=values, errors=errors, status_code=422)
+    services.reviews.audit(who, None, "account", {"created": account.login, "role": account.role})
+    return _page(request, who, services, issued=(account.login, password),
+                 flash=f"{account.name}さんのアカウントを作りました。")
+
+
+@router.post("/admin/accounts/{user_id}/password")
+def reset_password(request: Request, user_id: int, who: DxDep, services: ServicesDep) -> Response:
+    account = services.accounts.get(user_id, who.organisation_id)
+    password = new_password()
+    services.accounts.set_password(user_id, who.organisation_id, password)
+    services.reviews.audit(who, None, "account", {"password_reset": account.login})
+    return _page(request, who, services, issued=(account.login, password),
+                 flash=f"{account.name}さんのパスワードを新しくしました。今のログインは切れます。")
+
+
+@router.post("/admin/accounts/{user_id}/active")
+async def set_active(request: Request, user_id: int, who: DxDep, services: ServicesDep) -> Response:
+    active = (await request.form()).get("active") == "1"
+    if user_id == who.id and not active:
+        raise BadInput([FieldError("active", None, "自分のアカウントは停止できません。")])
+    account = services.accounts.get(user_id, who.organisation_id)
+    services.accounts.set_active(user_id, who.organisation_id, active)
+    services.reviews.audit(who, None, "account", {"active": active, "login": account.login})
+    return RedirectResponse("/admin", status_code=303)
+
+
+@router.post("/admin/sections")
+async def add_sections(request: Request, who: DxDep, services: ServicesDep) -> Response:
+    """Paste the town's list of sections (one per line): the overview counts which have a sheet."""
+    text = str((await request.form()).get("names", ""))
+    names = [n.strip() for n in text.replace("、", "\n").splitlines() if n.strip()]
+    if any(len(n) > 100 for n in names):
+        raise BadInput([FieldError("names", None, "係名は100文字以内で、1行に1つずつ書いてください。")])
+    added = services.repo.add_sections(who.organisation_id, names)
+    services.reviews.audit(who, None, "account", {"sections_added": added})
+    return _page(request, who, services, flash=f"{added} 件の係を追加しました。")
+
+
+@router.post("/admin/themes")
+async def add_theme(request: Request, who: DxDep, services: ServicesDep) -> Response:
+    name = str((await request.form()).get("name", ""))
+    try:
+        services.cycle.add_theme(who, name)
+    except BadInput as exc:
+        return _page(request, who, services, values={"theme": name, "role": "staff"},
+                     errors={"theme": exc.errors[0].reason}, status_code=422)
+    return RedirectResponse("/admin#themes", status_code=303)
+
+
+@router.post("/admin/themes/{theme_id}/delete")
+def remove_theme(theme_id: int, who: DxDep, services: ServicesDep) -> Response:
+    services.cycle.remove_theme(who, theme_id)
+    return RedirectResponse("/admin#themes", status_code=303)

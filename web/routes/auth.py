@@ -1,0 +1,76 @@
+"""Log in and out. The login form has its own CSRF token (a cookie and a field that must match)."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from web.auth import COOKIE, LOGIN_COOKIE, CsrfFailed, Throttle, check_csrf, session_of
+from web.deps import ServicesDep
+from web.htmx import render
+
+router = APIRouter(include_in_schema=False)
+
+def safe_next(target: str) -> str:
+    """Only a path on this site: never an open redirect."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
+
+
+def _login_page(request: Request, services: ServicesDep, login: str = "", error: str = "",
+                status_code: int = 200) -> Response:
+    token = secrets.token_urlsafe(24)
+    context = {"org_name": services.organisation_name, "login": login, "error": error, "login_csrf": token,
+               "next": safe_next(request.query_params.get("next", "/"))}
+    response = render(request, "login.html", context, status_code=status_code)
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict",
+                        secure=services.settings.secure_cookies, path="/login")
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, services: ServicesDep) -> Response:
+    if session_of(request) is not None:
+        return RedirectResponse(safe_next(request.query_params.get("next", "/")), status_code=303)
+    return _login_page(request, services)
+
+
+@router.post("/login")
+async def login(request: Request, services: ServicesDep) -> Response:
+    form = await request.form()
+    sent, expected = str(form.get("csrf_token", "")), request.cookies.get(LOGIN_COOKIE, "")
+    if not sent or not expected or not secrets.compare_digest(sent, expected):
+        raise CsrfFailed()
+    login_id = str(form.get("login", "")).strip().lower()[:50]
+    password = str(form.get("password", ""))
+    throttle: Throttle = services.login_throttle
+    if throttle.blocked(login_id):
+        return _login_page(request, services, login_id, "ログインの失敗が続いたため、15分ほど受け付けを止めています。"
+                           "パスワードが分からないときは DX推進チームに連絡してください。", 429)
+    account = services.accounts.authenticate(login_id, password)
+    if account is None:
+        throttle.failed(login_id)
+        return _login_page(request, services, login_id, "ログインIDかパスワードが違います。", 401)
+    throttle.passed(login_id)
+    token, _ = services.accounts.open_session(account)
+    target = safe_next(str(form.get("next", "/")))
+    if target == "/" and account.is_dx:
+        target = "/review"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=services.settings.secure_cookies,
+                        path="/")
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, services: ServicesDep) -> Response:
+    if session_of(request) is not None:
+        await check_csrf(request)
+        services.accounts.close_session(request.cookies.get(COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response

@@ -1,0 +1,213 @@
+"""The DX team's review: the queue (flagged first) and one sheet's review page with its actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from coach.cycle import stage_of
+from coach.db import now
+from coach.diff import diff
+from coach.errors import BadInput, FieldError
+from coach.findings import Finding
+from coach.repository import StoredSheet
+from coach.review import COMMENT_FIELDS, Review
+from web.auth import DxDep, check_csrf
+from web.deps import ServicesDep
+from web.htmx import render
+from web.services import Services
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    stored: StoredSheet
+    review: Review | None
+    errors: int
+    warnings: int
+    flags: list[str]
+    since: datetime
+    stage: str
+
+    @property
+    def state(self) -> str:
+        return self.review.state if self.review else "waiting"
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flags) and self.state == "waiting"
+
+    @property
+    def age_days(self) -> int:
+        return max(0, (now() - self.since).days)
+
+
+def queue(services: Services, organisation_id: int) -> list[QueueItem]:
+    """Every submitted sheet. Finding counts are for the sheet as it is now (staff may still fix
+    typos after submitting); the flags the AI coach or a hearing request raised at submit time stay."""
+    reviews = services.reviews.of_organisation(organisation_id)
+    stages = services.cycle.current_stages(organisation_id)
+    items = []
+    for stored in services.repo.list(organisation_id):
+        review = reviews.get(stored.id)
+        if stored.status != "submitted" and (review is None or review.state != "returned"):
+            continue
+        findings = services.critic.critique(stored.sheet).findings
+        errors = sum(f.severity == "error" for f in findings)
+        flags = [f for f in (review.flags if review else []) if f != "errors"]
+        if errors or (review and review.errors):
+            flags.insert(0, "errors")
+        items.append(QueueItem(stored, review, errors, sum(f.severity == "warning" for f in findings), flags,
+                               review.submitted_at if review else stored.updated_at,
+                               stage_of(stages.get(stored.id, []))))
+    return items
+
+
+STATE_ORDER = {"waiting": 0, "returned": 1, "accepted": 2}
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review_queue(request: Request, who: DxDep, services: ServicesDep) -> Response:
+    state = request.query_params.get("state", "waiting")
+    items = queue(services, who.organisation_id)
+    counts = {s: sum(i.state == s for i in items) for s in STATE_ORDER}
+    shown = [i for i in items if state == "all" or i.state == state]
+    shown.sort(key=lambda i: (STATE_ORDER[i.state], not i.flagged, i.since))  # flagged first, then oldest
+    context = {"org_name": services.organisation_name, "items": shown, "state": state, "counts": counts,
+               "flagged": sum(i.flagged for i in items)}
+    return render(request, "review_queue.html", context)
+
+
+def _stored(services: Services, who: DxDep, sheet_id: int) -> StoredSheet:
+    return services.repo.get(sheet_id, who.organisation_id)
+
+
+@router.get("/review/{sheet_id}", response_class=HTMLResponse)
+def review_page(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
+    stored = _stored(services, who, sheet_id)
+    q = request.query_params
+    versions = services.repo.versions(sheet_id, who.organisation_id)
+    review = services.reviews.get(sheet_id)
+    new_v = _int(q.get("to"), stored.version)
+    base = review.submitted_version if review and review.submitted_version < stored.version else stored.version - 1
+    old_v = _int(q.get("from"), max(base, 1))
+    repo = services.repo
+    changes = diff(repo.version(sheet_id, who.organisation_id, old_v), repo.version(sheet_id, who.organisation_id, new_v))
+    labels = {(lb.code, lb.field, lb.item): lb.verdict for _, lb in services.reviews.labels(sheet_id)
+              if lb.version == stored.version}
+    org = who.organisation_id
+    context: dict[str, Any] = {
+        "org_name": services.organisation_name, "stored": stored, "sheet": stored.sheet, "review": review,
+        "critique": services.critic.critique(stored.sheet), "labels": labels,
+        "comments": services.reviews.comments(sheet_id), "versions": versions, "old_v": old_v, "new_v": new_v,
+        "changes": changes, "similar": services.similar.similar(org, stored.sheet, k=5,
+                                                               exclude_ref=_ref(stored),
+                                                               viewer_section=stored.section),
+        "log": services.reviews.log(org, sheet_id), "comment_fields": COMMENT_FIELDS,
+        "stages": services.cycle.stages(sheet_id), "themes": services.cycle.themes(org),
+        "sheet_themes": services.cycle.sheet_themes(org).get(sheet_id, []),
+        "outcomes": services.cycle.outcomes(sheet_id), "today": date.today().isoformat(),
+        "flash": q.get("done", ""),
+    }
+    return render(request, "review.html", context)
+
+
+def _ref(stored: StoredSheet) -> str:
+    from coach.retrieval.entries import entry_of
+
+    return entry_of(stored).ref
+
+
+def _int(value: str | None, default: int) -> int:
+    return int(value) if value and value.isdigit() else default
+
+
+def _back(sheet_id: int, done: str, anchor: str = "") -> Response:
+    return RedirectResponse(f"/review/{sheet_id}?done={done}{anchor}", status_code=303)
+
+
+@router.post("/review/{sheet_id}/findings")
+async def judge(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
+    stored = _stored(services, who, sheet_id)
+    form = await request.form()
+    key = (str(form.get("code", "")), str(form.get("field", "")), str(form.get("item", "")))
+    finding = _finding(services.critic.critique(stored.sheet).findings, key)
+    services.reviews.judge(who, sheet_id, stored.version, finding, str(form.get("verdict", "")))
+    return _back(sheet_id, "judged", "#findings")
+
+
+def _finding(findings: list[Finding], key: tuple[str, str, str]) -> Finding:
+    for f in findings:
+        if (f.code, f.field, "" if f.item is None else str(f.item)) == key:
+            return f
+    raise BadInput([FieldError("code", None, "その指摘は今の版にはありません。ページを読み込み直してください。")])
+
+
+@router.post("/review/{sheet_id}/comments")
+async def comment(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
+    stored = _stored(services, who, sheet_id)
+    form = await request.form()
+    item_raw = str(form.get("item", "")).strip()
+    item = int(item_raw) - 1 if item_raw.isdigit() and int(item_raw) > 0 else None
+    field = str(form.get("field", "general"))
+    review = services.reviews.get(sheet_id)
+    version = review.submitted_version if review else stored.version
+    services.reviews.comment(who, sheet_id, version, field, item if field in ("problems", "tasks") else None,
+                             str(form.get("body", "")))
+    return _back(sheet_id, "commented", "#comments")
+
+
+@router.post("/review/{sheet_id}/decision")
+async def decide(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
+    stored = _stored(services, who, sheet_id)
+    form = await request.form()
+    decision = str(form.get("decision", ""))
+    if services.reviews.get(sheet_id) is None and stored.status == "submitted":
+        # submitted before reviews existed (the bundled samples): record the submission first
+        from coach.review import Submission
+
+        findings = services.critic.critique(stored.sheet).findings
+        services.reviews.submitted(who, sheet_id, stored.version, Submission(findings))
+    services.reviews.decide(who, sheet_id, decision, str(form.get("note", "")))
+    if decision == "return":
+        services.after_save(services.repo.set_status(sheet_id, who.organisation_id, "draft"))
+    return _back(sheet_id, decision)
+
+
+@router.post("/review/{sheet_id}/stage")
+async def stage(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
+    _stored(services, who, sheet_id)
+    form = await request.form()
+    services.cycle.move(who, sheet_id, str(form.get("stage", "")), _date(str(form.get("on", ""))))
+    return _back(sheet_id, "stage", "#cycle")
+
+
+@router.post("/review/{sheet_id}/themes")
+async def themes(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
+    _stored(services, who, sheet_id)
+    form = await request.form()
+    ids = [int(v) for v in form.getlist("theme") if isinstance(v, str) and v.isdigit()]
+    services.cycle.set_sheet_themes(who, sheet_id, ids)
+    return _back(sheet_id, "themes", "#cycle")
+
+
+@router.post("/review/{sheet_id}/outcomes")
+async def outcome(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
+    _stored(services, who, sheet_id)
+    form = await request.form()
+    services.cycle.add_outcome(who, sheet_id, str(form.get("kind", "")), str(form.get("value", "")),
+                               str(form.get("unit", "")), _date(str(form.get("on", ""))),
+                               label=str(form.get("label", "")), note=str(form.get("note", "")))
+    return _back(sheet_id, "outcome", "#cycle")
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip()) if value.strip() else date.today()
+    except ValueError:
+        raise BadInput([FieldError("on", None, "日付は 2026-04-01 の形で入力してください。")]) from None

@@ -1,0 +1,190 @@
+"""The DX team's overview, Excel/CSV export and import (preview, then confirm), and the A4 print view."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from coach import exchange
+from coach.cycle import stage_of
+from coach.errors import BadInput, FieldError
+from coach.overview import build
+from coach.repository import StoredSheet
+from web.access import readable
+from web.auth import DxDep, UserDep, check_csrf
+from web.charts import bars, network, ring
+from web.deps import RepoDep, ServicesDep
+from web.htmx import render
+from web.routes.review import queue
+from web.services import Services
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PENDING_SECONDS = 3600
+
+
+@router.get("/overview", response_class=HTMLResponse)
+def overview(request: Request, who: DxDep, services: ServicesDep) -> Response:
+    org = who.organisation_id
+    sheets = services.repo.list(org)
+    view = build(sheets, services.repo.sections(org), services.cycle.current_stages(org),
+                 {s.id: services.critic.critique(s.sheet).findings for s in sheets}, date.today())
+    charts = {
+        "coverage": ring(view.sections_with_sheet, view.sections_total, "シートがある係"),
+        "stages": bars(view.stage_counts, "段階ごとの案件数"),
+        "codes": bars([(label, n) for _, label, n in view.code_counts], "多い指摘"),
+        "keywords": network(view.nodes, view.edges, "全シートのキーワードマップ"),
+    }
+    context = {"org_name": services.organisation_name, "view": view, "charts": charts}
+    return render(request, "overview.html", context)
+
+
+# -- export ---------------------------------------------------------------------------------------
+
+def _sheet_rows(sheets: list[StoredSheet]) -> list[list[Any]]:
+    return [exchange.sheet_row(s.external_id or str(s.id), s.sheet) for s in sheets]
+
+
+SUMMARY_HEADERS = ["ID", "係名", "業務・案件名", "状態", "段階", "段階の日付", "テーマ", "要見直し", "確認", "提出日", "成果"]
+
+
+def _summary_rows(services: Services, organisation_id: int) -> list[list[Any]]:
+    from coach.review import STATES
+
+    stages = services.cycle.current_stages(organisation_id)
+    themes = services.cycle.sheet_themes(organisation_id)
+    by_id = {i.stored.id: i for i in queue(services, organisation_id)}
+    rows = []
+    for s in sorted(services.repo.list(organisation_id), key=lambda s: (s.section, s.title)):
+        changes = stages.get(s.id, [])
+        findings = services.critic.critique(s.sheet).findings
+        item = by_id.get(s.id)
+        outcomes = "、".join(f"{o.label} {o.value:g}{o.unit}（{o.measured_on}）" for o in services.cycle.outcomes(s.id))
+        rows.append([s.external_id or str(s.id), s.section, s.title,
+                     STATES[item.state] if item else "下書き", stage_of(changes),
+                     changes[-1].on.isoformat() if changes else "", "、".join(themes.get(s.id, [])),
+                     sum(f.severity == "error" for f in findings), sum(f.severity == "warning" for f in findings),
+                     item.since.date().isoformat() if item else "", outcomes])
+    return rows
+
+
+def _download(body: bytes, media: str, name: str) -> Response:
+    stamp = date.today().strftime("%Y%m%d")
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}-{stamp}"
+                             f"{'.xlsx' if media == XLSX else '.csv'}"})
+
+
+@router.get("/export/sheets.xlsx")
+def export_xlsx(who: DxDep, services: ServicesDep) -> Response:
+    org = who.organisation_id
+    sheets = sorted(services.repo.list(org), key=lambda s: (s.section, s.title))
+    body = exchange.to_xlsx([
+        (exchange.SUMMARY_TITLE, SUMMARY_HEADERS, _summary_rows(services, org)),
+        (exchange.SHEETS_TITLE, [label for _, label in exchange.COLUMNS], _sheet_rows(sheets)),
+    ])
+    return _download(body, XLSX, "curry-sheets")
+
+
+@router.get("/export/sheets.csv")
+def export_sheets_csv(who: DxDep, services: ServicesDep) -> Response:
+    sheets = sorted(services.repo.list(who.organisation_id), key=lambda s: (s.section, s.title))
+    body = exchange.to_csv([label for _, label in exchange.COLUMNS], _sheet_rows(sheets))
+    return _download(body, "text/csv; charset=utf-8", "curry-sheets")
+
+
+@router.get("/export/summary.csv")
+def export_summary_csv(who: DxDep, services: ServicesDep) -> Response:
+    body = exchange.to_csv(SUMMARY_HEADERS, _summary_rows(services, who.organisation_id))
+    return _download(body, "text/csv; charset=utf-8", "curry-summary")
+
+
+# -- import ---------------------------------------------------------------------------------------
+
+def _pending_dir(services: Services) -> Path:
+    d = services.settings.data_dir / "imports"
+    d.mkdir(parents=True, exist_ok=True)
+    for old in d.glob("*.json"):  # an upload nobody confirmed within the hour is forgotten
+        if time.time() - old.stat().st_mtime > PENDING_SECONDS:
+            old.unlink(missing_ok=True)
+    return d
+
+
+def _plan(services: Services, org: int, filename: str, data: bytes) -> list[exchange.ImportRow]:
+    headers, rows = exchange.read_table(filename, data)
+    return exchange.plan(exchange.parse(headers, rows), lambda ref: services.repo.find(org, ref))
+
+
+@router.get("/import", response_class=HTMLResponse)
+def import_form(request: Request, who: DxDep, services: ServicesDep) -> Response:
+    q = request.query_params
+    done = f"{q['created']} 枚を新しく取り込み、{q['updated']} 枚を更新しました。" if "created" in q and "updated" in q else ""
+    return render(request, "import.html", {"org_name": services.organisation_name, "rows": None, "error": "",
+                                           "token": "", "filename": "", "done": done})
+
+
+@router.post("/import", response_class=HTMLResponse)
+async def import_preview(request: Request, file: UploadFile, who: DxDep, services: ServicesDep) -> Response:
+    data = await file.read(exchange.MAX_BYTES + 1)
+    filename = file.filename or ""
+    context: dict[str, Any] = {"org_name": services.organisation_name, "rows": None, "error": "", "token": "",
+                               "filename": filename, "done": ""}
+    try:
+        rows = _plan(services, who.organisation_id, filename, data)
+    except BadInput as exc:
+        context["error"] = exc.errors[0].reason if exc.errors else exc.message
+        return render(request, "import.html", context, status_code=422)
+    token = secrets.token_urlsafe(16)
+    pending = {"filename": filename, "user": who.id, "data": data.hex()}
+    (_pending_dir(services) / f"{token}.json").write_text(json.dumps(pending), encoding="utf-8")
+    context.update(rows=rows, token=token)
+    return render(request, "import.html", context)
+
+
+@router.post("/import/{token}")
+def import_confirm(token: str, who: DxDep, services: ServicesDep) -> Response:
+    path = _pending_dir(services) / f"{token}.json"
+    if not token.replace("-", "").replace("_", "").isalnum() or not path.exists():
+        raise BadInput([FieldError("file", None, "確認待ちの取り込みが見つかりません（1時間で破棄されます）。"
+                                                 "もう一度ファイルを選んでください。")])
+    pending = json.loads(path.read_text(encoding="utf-8"))
+    if pending["user"] != who.id:
+        raise BadInput([FieldError("file", None, "この取り込みは別のアカウントが始めたものです。")])
+    org = who.organisation_id
+    rows = _plan(services, org, pending["filename"], bytes.fromhex(pending["data"]))
+    created = updated = 0
+    for row in rows:
+        if row.sheet is None or row.action in ("same", "error"):
+            continue
+        if row.action == "update" and row.target_id is not None:
+            stored = services.repo.save(row.target_id, org, row.sheet, kind="import")
+            updated += 1
+        else:
+            stored = services.repo.create(org, row.sheet, kind="import", status="submitted",
+                                          external_id=row.external_id or None)
+            created += 1
+        services.after_save(stored)
+    path.unlink(missing_ok=True)
+    services.reviews.audit(who, None, "import", {"file": pending["filename"], "created": created,
+                                                 "updated": updated})
+    return RedirectResponse(f"/import?created={created}&updated={updated}", status_code=303)
+
+
+# -- print ----------------------------------------------------------------------------------------
+
+@router.get("/print/{sheet_id}", response_class=HTMLResponse)
+def print_view(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
+    stored = readable(repo, who, sheet_id)
+    length = len(stored.sheet.all_text())
+    density = "dense" if length > 1800 else "compact" if length > 1000 else "normal"
+    context = {"org_name": services.organisation_name, "stored": stored, "sheet": stored.sheet, "density": density,
+               "today": date.today()}
+    return render(request, "print.html", context)
