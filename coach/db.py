@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy import ForeignKey, MetaData, String, Text, UniqueConstraint, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
@@ -84,9 +84,13 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def init_db(engine: Engine) -> sessionmaker:
-    # the workspace's tables live next to their logic; importing them registers them on Base
+def all_tables() -> MetaData:
+    """Base's metadata with every table registered (the workspace's tables live next to their logic)."""
     from coach import accounts, cycle, review  # noqa: F401
 
-    Base.metadata.create_all(engine)
+    return Base.metadata
+
+
+def init_db(engine: Engine) -> sessionmaker:
+    all_tables().create_all(engine)
     return sessionmaker(engine, expire_on_commit=False)

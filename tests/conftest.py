@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,27 @@ def sheet_data(**overrides: Any) -> dict[str, Any]:
 
 def make_sheet(**overrides: Any) -> Sheet:
     return Sheet.model_validate(sheet_data(**overrides))
+
+
+POSTGRES = os.environ.get("COACH_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, data_dir: Path) -> str:
+    """Every storage test runs on a real SQLite file and on a real PostgreSQL server."""
+    from coach.db import all_tables, make_engine
+
+    if request.param == "sqlite":
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{data_dir / 'coach.db'}"
+    if not POSTGRES:
+        if os.environ.get("CI"):
+            pytest.fail("COACH_TEST_POSTGRES_URL is not set; .ci/run starts PostgreSQL")
+        pytest.skip("no PostgreSQL (set COACH_TEST_POSTGRES_URL, e.g. postgresql+psycopg://coach:coach@127.0.0.1/coach_test)")
+    engine = make_engine(POSTGRES)
+    all_tables().drop_all(engine)  # each test starts from empty tables
+    engine.dispose()
+    return POSTGRES
 
 
 @pytest.fixture

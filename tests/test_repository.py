@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from coach.db import Base, init_db, make_engine
+from coach.db import init_db, make_engine
 from coach.repository import SheetNotFound, SheetRepository, load_samples
 from tests.conftest import make_sheet
-
-POSTGRES = os.environ.get("COACH_TEST_POSTGRES_URL", "")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, data_dir: Path) -> str:
-    """Every repository test runs on a real SQLite file and on a real PostgreSQL server."""
-    if request.param == "sqlite":
-        data_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{data_dir / 'coach.db'}"
-    if not POSTGRES:
-        if os.environ.get("CI"):
-            pytest.fail("COACH_TEST_POSTGRES_URL is not set; .ci/run starts PostgreSQL")
-        pytest.skip("no PostgreSQL (set COACH_TEST_POSTGRES_URL, e.g. postgresql+psycopg://coach:coach@127.0.0.1/coach_test)")
-    engine = make_engine(POSTGRES)
-    Base.metadata.drop_all(engine)  # each test starts from empty tables
-    engine.dispose()
-    return POSTGRES
-
 
 @pytest.fixture
 def repo(database_url: str) -> SheetRepository:

@@ -7,7 +7,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import logged_in, sheet_data
+from tests.conftest import LOOPBACK, logged_in, sheet_data
 
 
 def test_critique(client: TestClient) -> None:
@@ -124,7 +124,7 @@ def test_wrong_content_type_is_a_4xx(client: TestClient) -> None:
 def test_the_api_on_postgresql(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import os
 
-    from coach.db import Base, make_engine
+    from coach.db import all_tables, make_engine
     from coach.settings import Settings
     from web.app import create_app
 
@@ -134,9 +134,10 @@ def test_the_api_on_postgresql(tmp_path) -> None:  # type: ignore[no-untyped-def
             pytest.fail("COACH_TEST_POSTGRES_URL is not set; .ci/run starts PostgreSQL")
         pytest.skip("no PostgreSQL (set COACH_TEST_POSTGRES_URL)")
     engine = make_engine(url)
-    Base.metadata.drop_all(engine)
+    all_tables().drop_all(engine)
     engine.dispose()
-    with TestClient(create_app(Settings(data_dir=tmp_path, database_url=url, load_samples=False))) as client:
+    settings = Settings(data_dir=tmp_path, database_url=url, load_samples=False)
+    with TestClient(create_app(settings), client=LOOPBACK) as client:
         sid = client.post("/api/v1/sheets", json=sheet_data()).json()["id"]
         client.put(f"/api/v1/sheets/{sid}", json=sheet_data(asis="PostgreSQL で更新"))
         assert client.get(f"/api/v1/sheets/{sid}").json()["asis"] == "PostgreSQL で更新"

@@ -56,6 +56,8 @@ def _index(request: Request, who: Account, services: Services, critic: CriticDep
 
 @router.post("/sheets")
 async def create(request: Request, who: UserDep, critic: CriticDep, services: ServicesDep) -> Response:
+    if who.role != "staff":
+        raise Forbidden("シートを作れるのは係の職員です（自分の係のシートだけ作れます）。")
     form = await request.form()
     values = {k: str(form.get(k, "")).strip() for k in ("section", "title")}
     if who.role == "staff":

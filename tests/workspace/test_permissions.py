@@ -1,0 +1,60 @@
+"""Every permission rule, including the ones that must say no (pure functions, no HTTP)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from coach.accounts import Account
+from coach.permissions import can_create_in, can_edit, can_manage, can_read, can_review
+from coach.repository import StoredSheet
+from tests.conftest import make_sheet
+
+MADOGUCHI = Account(1, 1, "madoguchi", "田中", "staff", "住民窓口係")
+DOBOKU = Account(2, 1, "doboku", "鈴木", "staff", "土木係")
+DX = Account(3, 1, "dxteam", "佐藤", "dx", None)
+LOCAL = Account(0, 1, "local", "この端末のプログラム", "local", None)
+OTHER_TOWN = Account(4, 2, "yoso", "よその町", "staff", "住民窓口係")
+
+
+def stored(section: str = "住民窓口係", status: str = "draft", org: int = 1) -> StoredSheet:
+    t = datetime(2026, 4, 1)
+    return StoredSheet(7, org, None, section, "転入", status, 1, make_sheet(section=section), t, t)
+
+
+@pytest.mark.parametrize(("who", "sheet", "expected"), [
+    (MADOGUCHI, stored(), True),                              # own section's draft
+    (MADOGUCHI, stored("土木係", "submitted"), True),          # another section's submitted sheet
+    (MADOGUCHI, stored("土木係", "draft"), False),             # another section's draft: no
+    (DX, stored("土木係", "draft"), True),                     # the DX team reads everything
+    (LOCAL, stored("土木係", "draft"), True),
+    (OTHER_TOWN, stored(status="submitted"), False),          # another organisation: never
+])
+def test_who_can_read(who: Account, sheet: StoredSheet, expected: bool) -> None:
+    assert can_read(who, sheet) is expected
+
+
+@pytest.mark.parametrize(("who", "sheet", "expected"), [
+    (MADOGUCHI, stored(), True),
+    (MADOGUCHI, stored(status="submitted"), True),            # fixing a typo after submitting
+    (DOBOKU, stored(status="submitted"), False),               # reading is not editing
+    (DX, stored(), False),                                     # the DX team comments, it does not rewrite
+    (LOCAL, stored(), True),
+    (OTHER_TOWN, stored(), False),
+])
+def test_who_can_edit(who: Account, sheet: StoredSheet, expected: bool) -> None:
+    assert can_edit(who, sheet) is expected
+
+
+def test_sheets_are_created_only_in_ones_own_section() -> None:
+    assert can_create_in(MADOGUCHI, "住民窓口係") and can_create_in(MADOGUCHI, " 住民窓口係 ")
+    assert not can_create_in(MADOGUCHI, "土木係")
+    assert not can_create_in(DX, "住民窓口係")
+    assert can_create_in(LOCAL, "土木係")
+
+
+def test_only_the_dx_team_reviews_and_manages() -> None:
+    assert can_review(DX) and can_manage(DX)
+    for who in (MADOGUCHI, DOBOKU, LOCAL):
+        assert not can_review(who) and not can_manage(who)
