@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from coach.db import init_db, make_engine
 from coach.repository import SheetNotFound, SheetRepository, load_samples
 from tests.conftest import make_sheet
+
 
 @pytest.fixture
 def repo(database_url: str) -> SheetRepository:

@@ -9,7 +9,15 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from coach.settings import Settings
-from tests.conftest import LOOPBACK, PASSWORD, TOWN_PC, ensure_account, logged_in, login_form_token, sheet_data
+from tests.conftest import (
+    LOOPBACK,
+    PASSWORD,
+    TOWN_PC,
+    ensure_account,
+    logged_in,
+    login_form_token,
+    sheet_data,
+)
 
 
 def test_pages_send_people_to_the_login_page_and_back(client: TestClient) -> None:

@@ -29,6 +29,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PENDING_SECONDS = 3600
+OVERFLOW_CHARS = 3000  # beyond this a sheet no longer fits one A4 page at a readable size
 
 
 @router.get("/overview", response_class=HTMLResponse)
@@ -184,7 +185,8 @@ def import_confirm(token: str, who: DxDep, services: ServicesDep) -> Response:
 def print_view(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     stored = readable(repo, who, sheet_id)
     length = len(stored.sheet.all_text())
-    density = "dense" if length > 1800 else "compact" if length > 1000 else "normal"
+    density = ("overflow" if length > OVERFLOW_CHARS else "dense" if length > 1800
+               else "compact" if length > 1000 else "normal")
     context = {"org_name": services.organisation_name, "stored": stored, "sheet": stored.sheet, "density": density,
                "today": date.today()}
     return render(request, "print.html", context)

@@ -1,0 +1,97 @@
+"""The overview's figures, the keyword map, the charts and the version diff."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+
+from coach.cycle import StageChange
+from coach.diff import diff, list_rows, text_runs
+from coach.keywords import keyword_map, nouns
+from coach.overview import build, fiscal_year, moved_forward
+from coach.repository import StoredSheet
+from tests.conftest import make_sheet, sheet_data
+from web.charts import bars, network, ring
+
+
+def stored(i: int, section: str, **overrides: object) -> StoredSheet:
+    t = datetime(2026, 5, 1)
+    return StoredSheet(i, 1, None, section, "題", "submitted", 1, make_sheet(section=section, **overrides), t, t)
+
+
+def test_the_towns_year_starts_in_april() -> None:
+    assert fiscal_year(date(2026, 4, 1)) == 2026 and fiscal_year(date(2027, 3, 31)) == 2026
+    assert fiscal_year(date(2026, 3, 31)) == 2025
+
+
+def test_moving_forward_means_a_later_stage_this_year() -> None:
+    fy = 2026
+    assert not moved_forward([], fy)
+    assert moved_forward([StageChange("壁打ち", date(2026, 6, 1), "佐藤")], fy)
+    assert not moved_forward([StageChange("壁打ち", date(2025, 6, 1), "佐藤")], fy)  # last year
+    assert not moved_forward([StageChange("テスト", date(2025, 6, 1), "佐藤"),
+                              StageChange("壁打ち", date(2026, 6, 1), "佐藤")], fy)  # went back
+    assert not moved_forward([StageChange("保留", date(2026, 6, 1), "佐藤")], fy)
+
+
+def test_build_counts_sections_stages_codes_and_shared_problems() -> None:
+    phone = "問い合わせの電話が1日30件ある。"
+    sheets = [stored(1, "住民窓口係", asis=phone), stored(2, "税務係", asis=phone), stored(3, "税務係")]
+    from coach.service import CritiqueService
+
+    critic = CritiqueService()
+    findings = {1: critic.critique(make_sheet(purpose="効率化のため")).findings, 2: [], 3: []}
+    view = build(sheets, ["住民窓口係", "税務係", "土木係", "議事係"],
+                 {1: [StageChange("壁打ち", date(2026, 6, 1), "佐藤")]}, findings, date(2026, 11, 26))
+    assert (view.sections_with_sheet, view.sections_total) == (2, 4)
+    assert view.sections_without == ["土木係", "議事係"]
+    assert dict(view.stage_counts)["現状フロー"] == 2 and dict(view.stage_counts)["壁打ち"] == 1
+    assert (view.moved_forward, view.cases, round(view.moved_share, 2)) == (1, 3, 0.33)
+    assert view.code_counts == [("PURPOSE_MISSING", "目的が書かれていない", 1)]
+    assert ("電話問い合わせの集中", ["住民窓口係", "税務係"]) in view.shared
+
+
+def test_keyword_map_is_deterministic_and_skips_filler_words() -> None:
+    texts = ["窓口で申請書を書いてもらう。", "窓口の申請書が多い。", "窓口で申請書を確認する。", "道路の穴を地図に書く。",
+             "道路の穴の場所を地図で探す。"]
+    nodes, edges = keyword_map(texts)
+    words = [n.word for n in nodes]
+    assert words[:2] == ["申請書", "窓口"] and "こと" not in words and "場所" not in words
+    assert {(e.a, e.b) for e in edges} >= {("申請書", "窓口"), ("地図", "道路")}
+    assert keyword_map(texts) == (nodes, edges)
+    assert all(0.0 <= n.x <= 1.0 and 0.0 <= n.y <= 1.0 for n in nodes)
+    assert "毎年" not in nouns("毎年3月に窓口が混む")
+
+
+def test_charts_are_svg_with_escaped_labels() -> None:
+    svg = str(bars([("<script>x</script>", 3), ("壁打ち", 0)], "段階"))
+    assert svg.startswith("<svg") and "<script>" not in svg and "&lt;script&gt;" in svg
+    assert 'aria-label="段階"' in svg
+    assert "48<tspan" in str(ring(48, 52, "シートがある係")) and "92%" in str(ring(48, 52, "x"))
+    nodes, edges = keyword_map(["窓口 申請書", "窓口 申請書"])
+    assert str(network(nodes, edges, "map")).count("<circle") == 2
+    assert "シートが増えると" in str(network([], [], "map"))
+
+
+def test_diff_marks_what_changed_in_japanese_text() -> None:
+    assert text_runs("紙で郵送している。", "住民が自宅で受け取れている。")[0][0] in ("del", "ins")
+    runs = text_runs("委員8名に郵送している。", "委員8名に手渡している。")
+    assert ("same", "委員8名に") in runs and ("del", "郵送") in runs and ("ins", "手渡") in runs
+    assert list_rows(["a", "b"], ["a", "c", "d"]) == [[("same", "a")], [("del", "b")], [("ins", "c")], [("ins", "d")]]
+    changes = diff(make_sheet(), make_sheet(tasks=["転入時に必要になる手続きを世帯の状況別に洗い出す"]))
+    assert [c.field for c in changes if c.changed] == ["tasks"]
+
+
+def test_overview_page_shows_the_figures(client: TestClient, dx: TestClient) -> None:
+    client.post("/api/v1/sheets", json=sheet_data())
+    client.post("/api/v1/sheets", json=sheet_data(section="税務係", purpose="効率化のため"))
+    dx.post("/admin/sections", data={"names": "住民窓口係\n税務係\n土木係、議事係"})
+    page = BeautifulSoup(dx.get("/overview").text, "html.parser")
+    assert page.select_one(".ring")["aria-label"] == "シートがある係 2/4"
+    assert "土木係、議事係" in page.text
+    assert len(page.select("svg.chart")) >= 3
+    assert "目的が書かれていない" in page.text
+    assert [a["href"] for a in page.select(".ov-actions a")] == ["/export/sheets.xlsx", "/export/summary.csv",
+                                                                 "/export/sheets.csv", "/import"]
