@@ -159,3 +159,20 @@ def test_the_local_api_can_be_closed(tmp_path) -> None:  # type: ignore[no-untyp
     with TestClient(create_app(Settings(data_dir=tmp_path, load_samples=False, api_open=False)),
                     client=LOOPBACK) as local:
         assert local.post("/api/v1/sheets", json=sheet_data()).status_code == 401
+
+
+def test_people_change_their_own_password(client: TestClient) -> None:
+    staff = logged_in(client.app, "madoguchi")
+    other_device = logged_in(client.app, "madoguchi")
+    bad = [({"current": "wrong", "new": "new-password-1", "again": "new-password-1"}, "今のパスワードが違います"),
+           ({"current": PASSWORD, "new": "new-password-1", "again": "new-password-2"}, "2回とも同じ"),
+           ({"current": PASSWORD, "new": "short", "again": "short"}, "10文字以上")]
+    for data, reason in bad:
+        r = staff.post("/account/password", data=data)
+        assert r.status_code == 422 and reason in r.text
+    r = staff.post("/account/password", data={"current": PASSWORD, "new": "new-password-1", "again": "new-password-1"})
+    assert r.status_code == 200 and "パスワードを変更しました" in r.text  # this browser stays logged in
+    assert other_device.get("/", follow_redirects=False).status_code == 303  # the other one is logged out
+    accounts = client.app.state.services.accounts
+    assert accounts.authenticate("madoguchi", "new-password-1") is not None
+    assert accounts.authenticate("madoguchi", PASSWORD) is None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from web.auth import COOKIE, LOGIN_COOKIE, CsrfFailed, Throttle, check_csrf, session_of
+from coach.accounts import MIN_PASSWORD
+from web.auth import COOKIE, LOGIN_COOKIE, CsrfFailed, Throttle, UserDep, check_csrf, session_of
 from web.deps import ServicesDep
 from web.htmx import render
 
@@ -73,4 +74,33 @@ async def logout(request: Request, services: ServicesDep) -> Response:
         services.accounts.close_session(request.cookies.get(COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, who: UserDep, services: ServicesDep) -> Response:
+    return render(request, "account.html", {"org_name": services.organisation_name, "errors": {}, "flash": ""})
+
+
+@router.post("/account/password", dependencies=[Depends(check_csrf)])
+async def change_password(request: Request, who: UserDep, services: ServicesDep) -> Response:
+    """Change one's own password. Every other session of the account ends; this one carries on."""
+    form = await request.form()
+    current, new, again = (str(form.get(k, "")) for k in ("current", "new", "again"))
+    errors = {}
+    if services.accounts.authenticate(who.login, current) is None:
+        errors["current"] = "今のパスワードが違います。"
+    elif new != again:
+        errors["again"] = "新しいパスワードが2回とも同じになるように入力してください。"
+    elif len(new) < MIN_PASSWORD:
+        errors["new"] = f"パスワードは{MIN_PASSWORD}文字以上にしてください。"
+    if errors:
+        context = {"org_name": services.organisation_name, "errors": errors, "flash": ""}
+        return render(request, "account.html", context, status_code=422)
+    services.accounts.set_password(who.id, who.organisation_id, new)
+    services.reviews.audit(who, None, "account", {"password_changed": who.login})
+    token, _ = services.accounts.open_session(who)
+    response = RedirectResponse("/account?changed=1", status_code=303)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=services.settings.secure_cookies,
+                        path="/")
     return response
