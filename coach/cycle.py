@@ -158,12 +158,13 @@ class Cycle:
             s.delete(row)
 
     def set_sheet_themes(self, who: Account, sheet_id: int, theme_ids: list[int]) -> None:
-        allowed = {t.id for t in self.themes(who.organisation_id)}
+        names = {t.id: t.name for t in self.themes(who.organisation_id)}
+        chosen = sorted(set(theme_ids) & set(names))
         with self._sessions.begin() as s:
             s.execute(delete(SheetThemeRow).where(SheetThemeRow.sheet_id == sheet_id))
-            for tid in sorted(set(theme_ids) & allowed):
+            for tid in chosen:
                 s.add(SheetThemeRow(sheet_id=sheet_id, theme_id=tid))
-            _audit(s, who, sheet_id, "themes", {"themes": sorted(set(theme_ids) & allowed)})
+            _audit(s, who, sheet_id, "themes", {"themes": [names[t] for t in chosen]})
 
     def sheet_themes(self, organisation_id: int) -> dict[int, list[str]]:
         with self._sessions() as s:

@@ -65,9 +65,42 @@ def counts(critique: Critique | None) -> dict[str, int]:
     return out
 
 
+def audit_summary(detail: dict[str, object]) -> str:
+    """One line of Japanese for an audit entry's details."""
+    d = detail
+    if d.get("code"):
+        field = LABELS.get(str(d.get("field")), str(d.get("field")))
+        row = f"{int(d['item']) + 1}行目" if isinstance(d.get("item"), int) else ""  # type: ignore[call-overload]
+        return f"{CODE_LABELS.get(str(d['code']), d['code'])}（{field}{row}）"
+    if "file" in d:
+        return f"{d['file']}：新規 {d.get('created', 0)}・更新 {d.get('updated', 0)}"
+    if "created" in d:
+        return f"アカウント {d['created']} を作成"
+    if "password_reset" in d:
+        return f"{d['password_reset']} のパスワードを再発行"
+    if "password_changed" in d:
+        return "自分のパスワードを変更"
+    if "active" in d:
+        return f"{d.get('login')} を{'再開' if d['active'] else '停止'}"
+    if "sections_added" in d:
+        return f"係を {d['sections_added']} 件追加"
+    if "stage" in d:
+        return f"{d['stage']}（{d.get('on', '')}）"
+    if "themes" in d:
+        return "テーマ：" + ("・".join(map(str, d["themes"])) or "なし")  # type: ignore[call-overload]
+    if "added" in d or "removed" in d:
+        return f"テーマ「{d.get('added') or d.get('removed')}」を{'追加' if 'added' in d else '削除'}"
+    if "flags" in d:
+        flags = [FLAGS.get(str(f), str(f)) for f in d["flags"]]  # type: ignore[attr-defined]
+        return f"第{d.get('version')}版" + (f"（{'・'.join(flags)}）" if flags else "")
+    if "kind" in d:
+        return f"{OUTCOME_KINDS.get(str(d['kind']), (d['kind'],))[0]} {d.get('value')}"
+    return str(d.get("note") or d.get("body") or "")
+
+
 def register(env) -> None:  # type: ignore[no-untyped-def]
     env.globals.update(LABELS=LABELS, HINTS=HINTS, CODE_LABELS=CODE_LABELS, KIND_LABELS=KIND_LABELS)
-    env.globals.update(snippet=snippet, finding_source=finding_source, counts=counts)
+    env.globals.update(snippet=snippet, finding_source=finding_source, counts=counts, audit_summary=audit_summary)
     env.globals.update(STATES=STATES, FLAGS=FLAGS, VERDICTS=VERDICTS, STAGES=STAGES, OUTCOME_KINDS=OUTCOME_KINDS)
     env.filters["jst"] = jst
     env.filters["jst_time"] = jst_time

@@ -205,3 +205,15 @@ def test_export_labels_writes_the_evals_format(staff: TestClient, dx: TestClient
     labelled = load(out)  # the evals read it as they read the dev set
     assert labelled[0].expected == {("TOBE_MIRRORS_ASIS", "tobe", None)}
     assert labelled[0].sheet.tobe == ERRORS["tobe"]
+
+
+def test_the_whole_audit_log_lists_every_kind_of_action(staff: TestClient, dx: TestClient) -> None:
+    sid = submit(staff, ERRORS)
+    dx.post(f"/review/{sid}/stage", data={"stage": "壁打ち", "on": "2026-05-10"})
+    dx.post("/admin/accounts", data={"login": "zeimu", "name": "山本 健", "role": "staff", "section": "税務係"})
+    page = soup(dx.get("/review/log"))
+    rows = [r.text for r in page.select(".audit tbody tr")]
+    assert "アカウント" in rows[0] and "zeimu" in rows[0]
+    assert "段階の変更" in rows[1] and "壁打ち" in rows[1] and "住民窓口係：郵送請求" in rows[1]
+    assert "提出" in rows[2] and "madoguchi" in rows[2]
+    assert staff.get("/review/log").status_code == 403

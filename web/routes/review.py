@@ -83,6 +83,16 @@ def review_queue(request: Request, who: DxDep, services: ServicesDep) -> Respons
     return render(request, "review_queue.html", context)
 
 
+@router.get("/review/log", response_class=HTMLResponse)
+def audit_log(request: Request, who: DxDep, services: ServicesDep) -> Response:
+    """Everything done in the workspace, newest first: reviews, stages, accounts, imports."""
+    org = who.organisation_id
+    titles = {s.id: f"{s.section}：{s.title}" for s in services.repo.list(org)}
+    context = {"org_name": services.organisation_name, "log": services.reviews.log(org, limit=500),
+               "titles": titles}
+    return render(request, "audit.html", context)
+
+
 def _stored(services: Services, who: DxDep, sheet_id: int) -> StoredSheet:
     return services.repo.get(sheet_id, who.organisation_id)
 

@@ -44,8 +44,22 @@ def overview(request: Request, who: DxDep, services: ServicesDep) -> Response:
         "codes": bars([(label, n) for _, label, n in view.code_counts], "多い指摘"),
         "keywords": network(view.nodes, view.edges, "全シートのキーワードマップ"),
     }
-    context = {"org_name": services.organisation_name, "view": view, "charts": charts}
+    context = {"org_name": services.organisation_name, "view": view, "charts": charts,
+               "by_theme": _by_theme(services, org, sheets)}
     return render(request, "overview.html", context)
+
+
+def _by_theme(services: Services, org: int, sheets: list[StoredSheet]) -> list[tuple[str, list[StoredSheet]]]:
+    """The DX team's grouping: each theme with its cases (and their solution ideas from the margin)."""
+    themes = services.cycle.sheet_themes(org)
+    out = []
+    for theme in services.cycle.themes(org):
+        cases = [s for s in sheets if theme.name in themes.get(s.id, [])]
+        out.append((theme.name, sorted(cases, key=lambda s: (s.section, s.title))))
+    untagged = [s for s in sheets if s.status == "submitted" and not themes.get(s.id)]
+    if untagged:
+        out.append(("テーマ未設定", sorted(untagged, key=lambda s: (s.section, s.title))))
+    return out
 
 
 # -- export ---------------------------------------------------------------------------------------
