@@ -47,6 +47,7 @@ eval-llm: local-llm
 bench: install
 	$(BIN)/python -m benchmarks.bench_critique
 	$(BIN)/python -m benchmarks.bench_retrieval
+	$(BIN)/python -m benchmarks.bench_workspace
 
 clean:
 	rm -rf $(VENV) evals/out benchmarks/out .pytest_cache .mypy_cache .ruff_cache
