@@ -176,3 +176,9 @@ def test_people_change_their_own_password(client: TestClient) -> None:
     accounts = client.app.state.services.accounts
     assert accounts.authenticate("madoguchi", "new-password-1") is not None
     assert accounts.authenticate("madoguchi", PASSWORD) is None
+
+
+def test_pages_cannot_be_framed_or_sniffed(client: TestClient) -> None:
+    for r in (client.get("/login"), TestClient(client.app, client=TOWN_PC).get("/", follow_redirects=False)):
+        assert r.headers["X-Frame-Options"] == "DENY" and r.headers["X-Content-Type-Options"] == "nosniff"
+        assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]

@@ -52,6 +52,8 @@ def test_staff_read_but_do_not_edit_another_sections_submitted_sheet(staff: Test
         assert r.status_code == 403 and "土木係の職員です" in r.text, path
     assert staff.put(f"/api/v1/sheets/{sid}", json=DOBOKU).status_code == 403
     assert staff.get(f"/sheets/{sid}/history").status_code == 403  # drafts in the history stay in the section
+    assert staff.get(f"/sheets/{sid}/deep/x/events").status_code == 403
+    assert staff.get(f"/sheets/{sid}/similar").status_code == 403
     assert staff.get(f"/api/v1/sheets/{sid}/versions").status_code == 403
     assert staff.get(f"/api/v1/sheets/{sid}").json()["asis"] == DOBOKU["asis"]
 
