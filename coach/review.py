@@ -54,6 +54,7 @@ class ReviewRow(Base):
     errors: Mapped[int] = mapped_column(Integer, default=0)
     warnings: Mapped[int] = mapped_column(Integer, default=0)
     engine: Mapped[str] = mapped_column(String(100), default="rules")
+    findings: Mapped[str] = mapped_column(Text, default="[]")  # what the critics said at submit time
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
     decided_by: Mapped[str | None] = mapped_column(String(100), default=None)
 
@@ -112,6 +113,7 @@ class Review:
     engine: str
     decided_at: datetime | None
     decided_by: str | None
+    findings: list[Finding] = field(default_factory=list)
 
     @property
     def flagged(self) -> bool:
@@ -184,6 +186,7 @@ class Reviews:
             row.hearing, row.flags, row.engine = sub.hearing, ",".join(sub.flags), sub.engine
             row.errors = sum(f.severity == "error" for f in sub.findings)
             row.warnings = sum(f.severity == "warning" for f in sub.findings)
+            row.findings = json.dumps([f.model_dump() for f in sub.findings], ensure_ascii=False)
             row.decided_at = row.decided_by = None
             s.add(row)
             self._audit(s, who, sheet_id, "submit", {"version": version, "flags": sub.flags})
@@ -301,8 +304,10 @@ class Reviews:
 
 
 def _review(r: ReviewRow) -> Review:
+    findings = [Finding.model_validate(f) for f in json.loads(r.findings or "[]")]
     return Review(r.sheet_id, r.state, r.submitted_at, r.submitted_version, r.hearing,
-                  [f for f in r.flags.split(",") if f], r.errors, r.warnings, r.engine, r.decided_at, r.decided_by)
+                  [f for f in r.flags.split(",") if f], r.errors, r.warnings, r.engine, r.decided_at, r.decided_by,
+                  findings)
 
 
 def _comment(r: CommentRow) -> Comment:

@@ -113,3 +113,22 @@ def test_llm_failure_keeps_rules_and_says_so(client: TestClient) -> None:
     assert "つながりません" in page.select_one("#deep .notice").text
     assert page.select_one("#fb-purpose .finding")["data-code"] == "PURPOSE_MISSING"
     assert client.get(f"/api/v1/sheets/{sid}").json()["purpose"] == "効率化のため"  # the draft was kept
+
+
+def test_what_the_ai_coach_added_at_submit_is_on_the_review_page(client: TestClient) -> None:
+    with_llm(client, json.dumps(EXTRA))
+    sid = new(client)
+    client.post(f"/sheets/{sid}", data={**DATA, "op": "submit"})
+    review = client.app.state.services.reviews.get(sid)  # type: ignore[attr-defined]
+    assert review.engine == "rules+llm:fake-model" and not review.flagged  # a warning is not a flag
+    dx = logged_in(client.app, "dxteam", "dx", None)
+    page = soup(dx.get(f"/review/{sid}").text)
+    added = page.select_one("#rv-tobe .finding[data-code=TOBE_VAGUE]")
+    assert added is not None and "AIコーチ" in added.select_one(".pill-ai").text
+    assert page.select_one("#rv-purpose .finding") is None  # the guard dropped the tool proposal
+    assert dx.post(f"/review/{sid}/findings", data={"code": "TOBE_VAGUE", "field": "tobe", "item": "",
+                                                    "verdict": "confirmed"}, follow_redirects=False).status_code == 303
+    client.post(f"/sheets/{sid}", data={**DATA, "asis": "書き換えた"})  # changed after submitting
+    page = soup(dx.get(f"/review/{sid}").text)
+    assert page.select_one("#rv-tobe .finding[data-code=TOBE_VAGUE]") is None
+    assert "今の内容へのルールの講評" in page.text

@@ -97,6 +97,15 @@ def _stored(services: Services, who: DxDep, sheet_id: int) -> StoredSheet:
     return services.repo.get(sheet_id, who.organisation_id)
 
 
+def shown_findings(services: Services, stored: StoredSheet, review: Review | None) -> tuple[list[Finding], str]:
+    """What the critics said when the sheet was submitted (the AI coach's findings too, if it ran),
+    as long as the sheet has not changed since; otherwise what the rules say about it now."""
+    if review is not None and review.submitted_version == stored.version and review.findings:
+        return review.findings, review.engine
+    critique = services.critic.critique(stored.sheet)
+    return critique.findings, critique.engine
+
+
 @router.get("/review/{sheet_id}", response_class=HTMLResponse)
 def review_page(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
     stored = _stored(services, who, sheet_id)
@@ -110,10 +119,12 @@ def review_page(request: Request, sheet_id: int, who: DxDep, services: ServicesD
     changes = diff(repo.version(sheet_id, who.organisation_id, old_v), repo.version(sheet_id, who.organisation_id, new_v))
     labels = {(lb.code, lb.field, lb.item): lb.verdict for _, lb in services.reviews.labels(sheet_id)
               if lb.version == stored.version}
+    findings, engine = shown_findings(services, stored, review)
+    rules = {f.key() for f in services.critic.critique(stored.sheet).findings}
     org = who.organisation_id
     context: dict[str, Any] = {
         "org_name": services.organisation_name, "stored": stored, "sheet": stored.sheet, "review": review,
-        "critique": services.critic.critique(stored.sheet), "labels": labels,
+        "findings": findings, "engine": engine, "ai_keys": {f.key() for f in findings} - rules, "labels": labels,
         "comments": services.reviews.comments(sheet_id), "versions": versions, "old_v": old_v, "new_v": new_v,
         "changes": changes, "similar": services.similar.similar(org, stored.sheet, k=5,
                                                                exclude_ref=_ref(stored),
@@ -146,7 +157,7 @@ async def judge(request: Request, sheet_id: int, who: DxDep, services: ServicesD
     stored = _stored(services, who, sheet_id)
     form = await request.form()
     key = (str(form.get("code", "")), str(form.get("field", "")), str(form.get("item", "")))
-    finding = _finding(services.critic.critique(stored.sheet).findings, key)
+    finding = _finding(shown_findings(services, stored, services.reviews.get(sheet_id))[0], key)
     services.reviews.judge(who, sheet_id, stored.version, finding, str(form.get("verdict", "")))
     return _back(sheet_id, "judged", "#findings")
 
