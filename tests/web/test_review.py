@@ -101,8 +101,17 @@ def test_resubmitting_starts_a_new_round_and_accepting_ends_it(staff: TestClient
     assert review.state == "waiting" and review.flags == []
     assert "差し戻されました" not in staff.get(f"/sheets/{sid}").text  # the old round's comments are history
     dx.post(f"/review/{sid}/decision", data={"decision": "accept", "note": "よく整理されています。"})
+    assert staff.get(f"/api/v1/sheets/{sid}").json()["status"] == "submitted"
     assert "受理しました" in staff.get(f"/sheets/{sid}").text
     assert [i["data-sheet"] for i in soup(dx.get("/review?state=accepted")).select(".queue tbody tr")] == [str(sid)]
+
+
+def test_accepting_a_returned_sheet_makes_it_visible_again(staff: TestClient, dx: TestClient) -> None:
+    sid = submit(staff, CLEAN)
+    dx.post(f"/review/{sid}/decision", data={"decision": "return", "note": "もう一度"})
+    assert staff.get(f"/api/v1/sheets/{sid}").json()["status"] == "draft"
+    dx.post(f"/review/{sid}/decision", data={"decision": "accept", "note": ""})
+    assert staff.get(f"/api/v1/sheets/{sid}").json()["status"] == "submitted"
 
 
 def test_bad_review_input_gets_a_japanese_reason(staff: TestClient, dx: TestClient) -> None:

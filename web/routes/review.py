@@ -195,8 +195,9 @@ async def decide(request: Request, sheet_id: int, who: DxDep, services: Services
         findings = services.critic.critique(stored.sheet).findings
         services.reviews.submitted(who, sheet_id, stored.version, Submission(findings))
     services.reviews.decide(who, sheet_id, decision, str(form.get("note", "")))
-    if decision == "return":
-        services.after_save(services.repo.set_status(sheet_id, who.organisation_id, "draft"))
+    status = "draft" if decision == "return" else "submitted"  # accepting a returned sheet takes it back
+    if stored.status != status:
+        services.after_save(services.repo.set_status(sheet_id, who.organisation_id, status))
     return _back(sheet_id, decision)
 
 
