@@ -60,7 +60,8 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 def labelled_rows(reviews: Any, repo: Any, organisation_id: int) -> tuple[list[dict[str, Any]], int]:
     """One labelled sheet per (sheet, version) whose every finding the reviewer judged.
 
-    `expected` are the confirmed findings (the evals' format); dismissed ones are kept for reading.
+    `expected` are the confirmed findings and those the reviewer added as missed (the evals' format);
+    dismissed ones are kept for reading.
     Versions where some finding is still unjudged are skipped: their label set would be incomplete.
     """
     from coach.service import CritiqueService
@@ -86,7 +87,7 @@ def labelled_rows(reviews: Any, repo: Any, organisation_id: int) -> tuple[list[d
             "group": stored.section,
             "sheet": sheet.model_dump(),
             "expected": [{"code": lb.code, "field": lb.field, "item": lb.item}
-                         for lb in labels if lb.verdict == "confirmed"],
+                         for lb in labels if lb.verdict in ("confirmed", "added")],
             "dismissed": [{"code": lb.code, "field": lb.field, "item": lb.item, "evidence": lb.evidence}
                           for lb in labels if lb.verdict == "dismissed"],
             "source": "review",

@@ -18,6 +18,8 @@ from coach.accounts import Account
 from coach.db import Base, SheetRow, now
 from coach.errors import BadInput, FieldError
 from coach.findings import Finding
+from coach.guard import FIELDS_OF
+from coach.sheet import LABELS, Sheet
 
 FLAGS = {
     "errors": "エラーの指摘が残っている",
@@ -25,7 +27,7 @@ FLAGS = {
     "hearing": "ヒアリング希望",
 }
 STATES = {"waiting": "レビュー待ち", "returned": "差し戻し", "accepted": "受理"}
-VERDICTS = {"confirmed": "指摘どおり", "dismissed": "指摘は不要"}
+VERDICTS = {"confirmed": "指摘どおり", "dismissed": "指摘は不要", "added": "見落とし（レビューで追加）"}
 COMMENT_FIELDS = ("general", "title", "asis", "tobe", "purpose", "problems", "tasks")
 ACTIONS = {
     "submit": "提出",
@@ -33,6 +35,7 @@ ACTIONS = {
     "comment": "コメント",
     "confirm": "指摘を確認",
     "dismiss": "指摘を却下",
+    "missed": "見落としを追加",
     "return": "差し戻し",
     "accept": "受理",
     "stage": "段階の変更",
@@ -252,14 +255,11 @@ class Reviews:
             return [_comment(r) for r in rows]
 
     def judge(self, who: Account, sheet_id: int, version: int, finding: Finding, verdict: str) -> None:
-        if verdict not in VERDICTS:
+        if verdict not in ("confirmed", "dismissed"):
             raise BadInput([FieldError("verdict", None, "「指摘どおり」か「指摘は不要」を選んでください。")])
         assert finding.code is not None
         with self._sessions.begin() as s:
-            row = s.scalar(select(LabelRow).where(
-                LabelRow.sheet_id == sheet_id, LabelRow.version == version, LabelRow.code == finding.code,
-                LabelRow.field == finding.field,
-                LabelRow.item.is_(None) if finding.item is None else LabelRow.item == finding.item))
+            row = self._label(s, sheet_id, version, finding)
             if row is None:
                 row = LabelRow(sheet_id=sheet_id, version=version, code=finding.code, field=finding.field,
                                item=finding.item, evidence=finding.evidence, verdict=verdict, reviewer=who.name)
@@ -268,6 +268,39 @@ class Reviews:
             action = "confirm" if verdict == "confirmed" else "dismiss"
             self._audit(s, who, sheet_id, action, {"version": version, "code": finding.code,
                                                    "field": finding.field, "item": finding.item})
+
+    def add_missed(self, who: Account, sheet_id: int, version: int, sheet: Sheet, code: str, field_name: str,
+                   item: int | None) -> None:
+        """A finding the coach should have given and did not: labelled data the evals lack most."""
+        if code not in FIELDS_OF:
+            raise BadInput([FieldError("code", None, "指摘の種類を一覧から選んでください。")])
+        if field_name not in FIELDS_OF[code]:
+            allowed = "・".join(LABELS[f] for f in FIELDS_OF[code])
+            raise BadInput([FieldError("field", None, f"この指摘は「{allowed}」の欄にだけ付けられます。")])
+        rows = getattr(sheet, field_name)
+        if isinstance(rows, list) and code != "FIELD_EMPTY":
+            if item is None or not 0 <= item < len(rows):
+                raise BadInput([FieldError("item", None, f"行の番号を1〜{len(rows)}で入力してください。")])
+        else:
+            item = None
+        finding = Finding(code=code, field=field_name, item=item, severity="error",  # type: ignore[arg-type]
+                          evidence=sheet.text_of(field_name, item)[:4000], message="")
+        with self._sessions.begin() as s:
+            row = self._label(s, sheet_id, version, finding)
+            if row is None:
+                s.add(LabelRow(sheet_id=sheet_id, version=version, code=code, field=field_name, item=item,
+                               evidence=finding.evidence, verdict="added", reviewer=who.name))
+            else:
+                row.verdict, row.reviewer, row.at = "added", who.name, now()
+            self._audit(s, who, sheet_id, "missed", {"version": version, "code": code, "field": field_name,
+                                                     "item": item})
+
+    @staticmethod
+    def _label(s: Session, sheet_id: int, version: int, finding: Finding) -> LabelRow | None:
+        return s.scalar(select(LabelRow).where(
+            LabelRow.sheet_id == sheet_id, LabelRow.version == version, LabelRow.code == finding.code,
+            LabelRow.field == finding.field,
+            LabelRow.item.is_(None) if finding.item is None else LabelRow.item == finding.item))
 
     def labels(self, sheet_id: int | None = None) -> list[tuple[int, Label]]:
         with self._sessions() as s:

@@ -16,8 +16,11 @@ from coach.sheet import Sheet
 
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from coach.settings import get_settings
+
     d = tmp_path / "data"
     monkeypatch.setenv("COACH_DATA_DIR", str(d))
+    get_settings.cache_clear()  # commands run in-process read this test's environment, not an earlier one's
     return d
 
 

@@ -226,3 +226,25 @@ def test_the_whole_audit_log_lists_every_kind_of_action(staff: TestClient, dx: T
     assert "段階の変更" in rows[1] and "壁打ち" in rows[1] and "住民窓口係：郵送請求" in rows[1]
     assert "提出" in rows[2] and "madoguchi" in rows[2]
     assert staff.get("/review/log").status_code == 403
+
+
+def test_a_reviewer_adds_a_finding_the_coach_missed(staff: TestClient, dx: TestClient, data_dir: Path) -> None:
+    from coach.cli import main
+    from coach.evaluation import load
+
+    sid = submit(staff, CLEAN)  # the rules find nothing here
+    for data, reason in (({"code": "TOBE_VAGUE", "field": "tasks", "item": ""}, "あるべき姿」の欄にだけ"),
+                         ({"code": "TASK_NOT_ACTIONABLE", "field": "tasks", "item": "9"}, "1〜2で入力"),
+                         ({"code": "NOPE", "field": "tasks", "item": ""}, "一覧から")):
+        r = dx.post(f"/review/{sid}/missed", data=data)
+        assert r.status_code == 422 and reason in r.text
+    dx.post(f"/review/{sid}/missed", data={"code": "TASK_NOT_ACTIONABLE", "field": "tasks", "item": "2"})
+    page = soup(dx.get(f"/review/{sid}"))
+    added = page.select_one("#rv-tasks .finding.judged-added")
+    assert added is not None and "2行目" in added.text and "見落とし" in added.text
+    out = data_dir / "labels.jsonl"
+    assert main(["export-labels", "--out", str(out)]) == 0
+    labelled = load(out)
+    assert labelled[0].expected == {("TASK_NOT_ACTIONABLE", "tasks", 1)}
+    assert labelled[0].sheet.tasks[1] == CLEAN["tasks"][1]
+    assert dx.app.state.services.reviews.log(1, sid)[0].action == "missed"

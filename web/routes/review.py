@@ -14,6 +14,7 @@ from coach.db import now
 from coach.diff import diff
 from coach.errors import BadInput, FieldError
 from coach.findings import Finding
+from coach.guard import FIELDS_OF
 from coach.repository import StoredSheet
 from coach.review import COMMENT_FIELDS, Review
 from web.auth import DxDep, check_csrf
@@ -130,6 +131,9 @@ def review_page(request: Request, sheet_id: int, who: DxDep, services: ServicesD
                                                                exclude_ref=_ref(stored),
                                                                viewer_section=stored.section),
         "log": services.reviews.log(org, sheet_id), "comment_fields": COMMENT_FIELDS,
+        "missed": [lb for _, lb in services.reviews.labels(sheet_id)
+                   if lb.version == stored.version and lb.verdict == "added"],
+        "fields_of": FIELDS_OF,
         "stages": services.cycle.stages(sheet_id), "themes": services.cycle.themes(org),
         "sheet_themes": services.cycle.sheet_themes(org).get(sheet_id, []),
         "outcomes": services.cycle.outcomes(sheet_id), "today": date.today().isoformat(),
@@ -167,6 +171,17 @@ def _finding(findings: list[Finding], key: tuple[str, str, str]) -> Finding:
         if (f.code, f.field, "" if f.item is None else str(f.item)) == key:
             return f
     raise BadInput([FieldError("code", None, "その指摘は今の版にはありません。ページを読み込み直してください。")])
+
+
+@router.post("/review/{sheet_id}/missed")
+async def missed(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
+    stored = _stored(services, who, sheet_id)
+    form = await request.form()
+    item_raw = str(form.get("item", "")).strip()
+    item = int(item_raw) - 1 if item_raw.isdigit() else None
+    services.reviews.add_missed(who, sheet_id, stored.version, stored.sheet, str(form.get("code", "")),
+                                str(form.get("field", "")), item)
+    return _back(sheet_id, "missed", "#findings")
 
 
 @router.post("/review/{sheet_id}/comments")
