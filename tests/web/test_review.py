@@ -175,9 +175,11 @@ def test_the_theme_list_is_editable(dx: TestClient) -> None:
 def test_the_version_diff_reads_like_a_sentence(staff: TestClient, dx: TestClient) -> None:
     sid = submit(staff, ERRORS)
     staff.post(f"/sheets/{sid}", data={**ERRORS, "tobe": "住民が自宅で住民票の写しを受け取れている。", "op": "submit"})
+    changed = {**ERRORS, "tobe": "住民が自宅で住民票の写しを受け取れている。"}
+    staff.post(f"/sheets/{sid}", data=changed)  # saved again without a change: one more version
     page = soup(dx.get(f"/review/{sid}"))
     diff = page.select_one("#diff")
-    assert [h.text for h in diff.select(".diff-field h3")] == ["あるべき姿"]
+    assert [h.text for h in diff.select(".diff-field h3")] == ["あるべき姿"]  # against the last different one
     assert "紙で印刷せず" in diff.select_one("del").text and "自宅で" in diff.select_one("ins").text
     assert "違いはありません" in soup(dx.get(f"/review/{sid}?from=1&to=1")).select_one("#diff").text
 

@@ -114,9 +114,8 @@ def review_page(request: Request, sheet_id: int, who: DxDep, services: ServicesD
     versions = services.repo.versions(sheet_id, who.organisation_id)
     review = services.reviews.get(sheet_id)
     new_v = _int(q.get("to"), stored.version)
-    base = review.submitted_version if review and review.submitted_version < stored.version else stored.version - 1
-    old_v = _int(q.get("from"), max(base, 1))
     repo = services.repo
+    old_v = _int(q.get("from"), _last_different(services, stored, [v.number for v in versions]))
     changes = diff(repo.version(sheet_id, who.organisation_id, old_v), repo.version(sheet_id, who.organisation_id, new_v))
     labels = {(lb.code, lb.field, lb.item): lb.verdict for _, lb in services.reviews.labels(sheet_id)
               if lb.version == stored.version}
@@ -140,6 +139,15 @@ def review_page(request: Request, sheet_id: int, who: DxDep, services: ServicesD
         "flash": q.get("done", ""),
     }
     return render(request, "review.html", context)
+
+
+def _last_different(services: Services, stored: StoredSheet, numbers: list[int], look_back: int = 30) -> int:
+    """The newest earlier version whose text differs from the current one (saving without changes
+    also makes a version), so the diff shows what the section last changed."""
+    for n in numbers[1:look_back]:
+        if services.repo.version(stored.id, stored.organisation_id, n) != stored.sheet:
+            return n
+    return numbers[-1] if numbers else stored.version
 
 
 def _ref(stored: StoredSheet) -> str:
