@@ -6,10 +6,8 @@ the coach that section staff see.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Date, Float, ForeignKey, String, Text, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
@@ -17,7 +15,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from coach.accounts import Account
 from coach.db import Base, SheetRow, now
 from coach.errors import BadInput, FieldError
-from coach.review import AuditRow
+from coach.review import AuditRow, write_audit
 
 STAGES = ["現状フロー", "壁打ち", "シート整理", "目指すフロー", "仕組み構築", "テスト", "共有・承認", "本番運用", "保留"]
 DEFAULT_THEMES = ["オンライン手続", "GIS活用", "オープンデータ", "文書保存のデジタル化", "AI活用", "地域ポイント活用",
@@ -104,7 +102,7 @@ class Cycle:
             raise BadInput([FieldError("on", None, "未来の日付は記録できません。")])
         with self._sessions.begin() as s:
             s.add(StageRow(sheet_id=sheet_id, stage=stage, on=on, by=who.name))
-            _audit(s, who, sheet_id, "stage", {"stage": stage, "on": on.isoformat()})
+            write_audit(s, who, sheet_id, "stage", {"stage": stage, "on": on.isoformat()})
 
     def stages(self, sheet_id: int) -> list[StageChange]:
         """Oldest first; a case with no recorded change is at the first stage since it was created."""
@@ -146,7 +144,7 @@ class Cycle:
             raise BadInput([FieldError("name", None, "同じ名前のテーマがすでにあります。")])
         with self._sessions.begin() as s:
             s.add(ThemeRow(organisation_id=who.organisation_id, name=name))
-            _audit(s, who, None, "themes", {"added": name})
+            write_audit(s, who, None, "themes", {"added": name})
 
     def remove_theme(self, who: Account, theme_id: int) -> None:
         with self._sessions.begin() as s:
@@ -154,7 +152,7 @@ class Cycle:
             if row is None or row.organisation_id != who.organisation_id:
                 raise BadInput([FieldError("theme", None, "そのテーマは見つかりません。")])
             s.execute(delete(SheetThemeRow).where(SheetThemeRow.theme_id == theme_id))
-            _audit(s, who, None, "themes", {"removed": row.name})
+            write_audit(s, who, None, "themes", {"removed": row.name})
             s.delete(row)
 
     def set_sheet_themes(self, who: Account, sheet_id: int, theme_ids: list[int]) -> None:
@@ -164,7 +162,7 @@ class Cycle:
             s.execute(delete(SheetThemeRow).where(SheetThemeRow.sheet_id == sheet_id))
             for tid in chosen:
                 s.add(SheetThemeRow(sheet_id=sheet_id, theme_id=tid))
-            _audit(s, who, sheet_id, "themes", {"themes": [names[t] for t in chosen]})
+            write_audit(s, who, sheet_id, "themes", {"themes": [names[t] for t in chosen]})
 
     def sheet_themes(self, organisation_id: int) -> dict[int, list[str]]:
         with self._sessions() as s:
@@ -194,18 +192,13 @@ class Cycle:
         with self._sessions.begin() as s:
             s.add(OutcomeRow(sheet_id=sheet_id, kind=kind, label=label, value=number, unit=unit,
                              measured_on=measured_on, note=note.strip()[:500]))
-            _audit(s, who, sheet_id, "outcome", {"kind": kind, "value": number})
+            write_audit(s, who, sheet_id, "outcome", {"kind": kind, "value": number})
 
     def outcomes(self, sheet_id: int) -> list[Outcome]:
         with self._sessions() as s:
             rows = s.scalars(select(OutcomeRow).where(OutcomeRow.sheet_id == sheet_id)
                              .order_by(OutcomeRow.measured_on, OutcomeRow.id))
             return [Outcome(r.id, r.kind, r.label, r.value, r.unit, r.measured_on, r.note) for r in rows]
-
-
-def _audit(s: Session, who: Account, sheet_id: int | None, action: str, detail: dict[str, Any]) -> None:
-    s.add(AuditRow(organisation_id=who.organisation_id, sheet_id=sheet_id, user_login=who.login,
-                   user_name=who.name, action=action, detail=json.dumps(detail, ensure_ascii=False)))
 
 
 def stage_of(changes: list[StageChange]) -> str:

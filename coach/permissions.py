@@ -24,6 +24,11 @@ def can_edit(who: Account, sheet: StoredSheet) -> bool:
     return who.role == "local" or (who.role == "staff" and sheet.section == who.section)
 
 
+def can_see_history(who: Account, sheet: StoredSheet) -> bool:
+    """Earlier versions may hold drafts: they stay with the section that writes them and the DX team."""
+    return can_edit(who, sheet) or (who.role == "dx" and who.organisation_id == sheet.organisation_id)
+
+
 def can_create_in(who: Account, section: str) -> bool:
     return who.role == "local" or (who.role == "staff" and section.strip() == who.section)
 

@@ -192,7 +192,7 @@ class Reviews:
             row.findings = json.dumps([f.model_dump() for f in sub.findings], ensure_ascii=False)
             row.decided_at = row.decided_by = None
             s.add(row)
-            self._audit(s, who, sheet_id, "submit", {"version": version, "flags": sub.flags})
+            write_audit(s, who, sheet_id, "submit", {"version": version, "flags": sub.flags})
             s.flush()
             return _review(row)
 
@@ -201,7 +201,7 @@ class Reviews:
             row = s.get(ReviewRow, sheet_id)
             if row is not None:
                 s.delete(row)
-            self._audit(s, who, sheet_id, "unsubmit", {})
+            write_audit(s, who, sheet_id, "unsubmit", {})
 
     def get(self, sheet_id: int) -> Review | None:
         with self._sessions() as s:
@@ -228,7 +228,7 @@ class Reviews:
             if note.strip():
                 s.add(CommentRow(sheet_id=sheet_id, author=who.name, field="general", body=note.strip(),
                                  version=row.submitted_version))
-            self._audit(s, who, sheet_id, decision, {"version": row.submitted_version, "note": note.strip()})
+            write_audit(s, who, sheet_id, decision, {"version": row.submitted_version, "note": note.strip()})
             s.flush()
             return _review(row)
 
@@ -245,7 +245,7 @@ class Reviews:
             row = CommentRow(sheet_id=sheet_id, author=who.name, field=field_name, item=item, body=body,
                              version=version)
             s.add(row)
-            self._audit(s, who, sheet_id, "comment", {"field": field_name, "item": item, "body": body})
+            write_audit(s, who, sheet_id, "comment", {"field": field_name, "item": item, "body": body})
             s.flush()
             return _comment(row)
 
@@ -266,7 +266,7 @@ class Reviews:
                 s.add(row)
             row.verdict, row.reviewer, row.at = verdict, who.name, now()
             action = "confirm" if verdict == "confirmed" else "dismiss"
-            self._audit(s, who, sheet_id, action, {"version": version, "code": finding.code,
+            write_audit(s, who, sheet_id, action, {"version": version, "code": finding.code,
                                                    "field": finding.field, "item": finding.item})
 
     def add_missed(self, who: Account, sheet_id: int, version: int, sheet: Sheet, code: str, field_name: str,
@@ -292,7 +292,7 @@ class Reviews:
                                evidence=finding.evidence, verdict="added", reviewer=who.name))
             else:
                 row.verdict, row.reviewer, row.at = "added", who.name, now()
-            self._audit(s, who, sheet_id, "missed", {"version": version, "code": code, "field": field_name,
+            write_audit(s, who, sheet_id, "missed", {"version": version, "code": code, "field": field_name,
                                                      "item": item})
 
     @staticmethod
@@ -314,7 +314,7 @@ class Reviews:
 
     def audit(self, who: Account, sheet_id: int | None, action: str, detail: dict[str, Any]) -> None:
         with self._sessions.begin() as s:
-            self._audit(s, who, sheet_id, action, detail)
+            write_audit(s, who, sheet_id, action, detail)
 
     def log(self, organisation_id: int, sheet_id: int | None = None, limit: int = 200) -> list[AuditEntry]:
         with self._sessions() as s:
@@ -326,14 +326,15 @@ class Reviews:
                     for r in rows]
 
     @staticmethod
-    def _audit(s: Session, who: Account, sheet_id: int | None, action: str, detail: dict[str, Any]) -> None:
-        s.add(AuditRow(organisation_id=who.organisation_id, sheet_id=sheet_id, user_login=who.login,
-                       user_name=who.name, action=action, detail=json.dumps(detail, ensure_ascii=False)))
-
-    @staticmethod
     def _comments_since(s: Session, sheet_id: int, since: datetime) -> bool:
         return s.scalar(select(CommentRow.id).where(CommentRow.sheet_id == sheet_id,
                                                     CommentRow.created_at >= since).limit(1)) is not None
+
+
+def write_audit(s: Session, who: Account, sheet_id: int | None, action: str, detail: dict[str, Any]) -> None:
+    """One audit entry, in the caller's transaction: the action and its record commit together."""
+    s.add(AuditRow(organisation_id=who.organisation_id, sheet_id=sheet_id, user_login=who.login,
+                   user_name=who.name, action=action, detail=json.dumps(detail, ensure_ascii=False)))
 
 
 def _review(r: ReviewRow) -> Review:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from coach.accounts import Account
-from coach.permissions import can_edit, can_read
+from coach.permissions import can_edit, can_read, can_see_history
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet
 from coach.sheet import Sheet
 from web.auth import Forbidden
@@ -22,6 +22,13 @@ def editable(repo: SheetRepository, who: Account, sheet_id: int) -> StoredSheet:
         if who.is_dx:
             raise Forbidden("DX推進チームはシートを書き換えません。レビュー画面からコメントで伝えてください。")
         raise Forbidden(f"このシートは{stored.section}のものです。編集できるのは{stored.section}の職員です。")
+    return stored
+
+
+def with_history(repo: SheetRepository, who: Account, sheet_id: int) -> StoredSheet:
+    stored = readable(repo, who, sheet_id)
+    if not can_see_history(who, stored):
+        raise Forbidden("版の履歴を見られるのは、その係の職員と DX推進チームです。")
     return stored
 
 

@@ -13,7 +13,7 @@ import time
 from collections import defaultdict, deque
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from coach.accounts import Account, OpenSession
 from coach.permissions import can_manage, can_review
@@ -113,6 +113,10 @@ class Throttle:
 
     def passed(self, login: str) -> None:
         self._failures.pop(login, None)
+
+
+def set_session_cookie(response: Response, token: str, secure: bool) -> None:
+    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=secure, path="/")
 
 
 UserDep = Annotated[Account, Depends(require_user)]

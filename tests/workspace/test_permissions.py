@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from coach.accounts import Account
-from coach.permissions import can_create_in, can_edit, can_manage, can_read, can_review
+from coach.permissions import can_create_in, can_edit, can_manage, can_read, can_review, can_see_history
 from coach.repository import StoredSheet
 from tests.conftest import make_sheet
 
@@ -45,6 +45,13 @@ def test_who_can_read(who: Account, sheet: StoredSheet, expected: bool) -> None:
 ])
 def test_who_can_edit(who: Account, sheet: StoredSheet, expected: bool) -> None:
     assert can_edit(who, sheet) is expected
+
+
+def test_earlier_versions_stay_with_the_section_and_the_dx_team() -> None:
+    submitted = stored(status="submitted")
+    assert can_see_history(MADOGUCHI, submitted) and can_see_history(DX, submitted)
+    assert not can_see_history(DOBOKU, submitted)  # may read the sheet, not the drafts behind it
+    assert not can_see_history(OTHER_TOWN, submitted)
 
 
 def test_sheets_are_created_only_in_ones_own_section() -> None:

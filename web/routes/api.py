@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse
 
 from coach.errors import BadInput, FieldError
 from coach.findings import Critique
-from coach.permissions import can_create_in, can_edit
+from coach.permissions import can_create_in
 from coach.retrieval.entries import entry_of
 from coach.sheet import Sheet, SheetWrite
-from web.access import editable, readable
+from web.access import editable, readable, with_history
 from web.auth import ApiCallerDep, Forbidden
 from web.deps import CriticDep, RepoDep, ServicesDep
 
@@ -53,9 +53,7 @@ def update_sheet(sheet_id: int, body: SheetWrite, who: ApiCallerDep, repo: RepoD
 
 @router.get("/sheets/{sheet_id}/versions", summary="版の一覧")
 def list_versions(sheet_id: int, who: ApiCallerDep, repo: RepoDep) -> list[dict[str, object]]:
-    stored = readable(repo, who, sheet_id)
-    if not (can_edit(who, stored) or who.is_dx):
-        raise Forbidden("版の履歴を見られるのは、その係の職員と DX推進チームです。")
+    with_history(repo, who, sheet_id)
     org = who.organisation_id
     return [
         {"number": v.number, "kind": v.kind, "created_at": v.created_at.isoformat(timespec="seconds") + "Z"}

@@ -8,7 +8,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.accounts import MIN_PASSWORD
-from web.auth import COOKIE, LOGIN_COOKIE, CsrfFailed, Throttle, UserDep, check_csrf, session_of
+from web.auth import (
+    COOKIE,
+    LOGIN_COOKIE,
+    CsrfFailed,
+    Throttle,
+    UserDep,
+    check_csrf,
+    session_of,
+    set_session_cookie,
+)
 from web.deps import ServicesDep
 from web.htmx import render
 
@@ -61,8 +70,7 @@ async def login(request: Request, services: ServicesDep) -> Response:
     if target == "/" and account.is_dx:
         target = "/review"
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=services.settings.secure_cookies,
-                        path="/")
+    set_session_cookie(response, token, services.settings.secure_cookies)
     response.delete_cookie(LOGIN_COOKIE, path="/login")
     return response
 
@@ -101,6 +109,5 @@ async def change_password(request: Request, who: UserDep, services: ServicesDep)
     services.reviews.audit(who, None, "account", {"password_changed": who.login})
     token, _ = services.accounts.open_session(who)
     response = RedirectResponse("/account?changed=1", status_code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=services.settings.secure_cookies,
-                        path="/")
+    set_session_cookie(response, token, services.settings.secure_cookies)
     return response

@@ -17,7 +17,7 @@ from coach.repository import StoredSheet
 from coach.retrieval.entries import entry_of
 from coach.retrieval.service import SimilarResult
 from coach.sheet import Sheet, empty_sheet
-from web.access import editable, own_section, readable
+from web.access import editable, own_section, readable, with_history
 from web.auth import Forbidden, UserDep, check_csrf
 from web.deps import CriticDep, RepoDep, ServicesDep
 from web.forms import SheetForm, read_sheet_form, values_of
@@ -230,17 +230,9 @@ async def check(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, cr
     return render(request, "_feedback.html", context, partial="_feedback.html")
 
 
-def _reviewer_or_author(repo: RepoDep, who: Account, sheet_id: int) -> StoredSheet:
-    """History belongs to the section that writes the sheet and to the DX team."""
-    stored = readable(repo, who, sheet_id)
-    if not (can_edit(who, stored) or who.is_dx):
-        raise Forbidden("版の履歴を見られるのは、その係の職員と DX推進チームです。")
-    return stored
-
-
 @router.get("/sheets/{sheet_id}/history", response_class=HTMLResponse)
 def history(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
-    stored = _reviewer_or_author(repo, who, sheet_id)
+    stored = with_history(repo, who, sheet_id)
     context = {"stored": stored, "versions": repo.versions(sheet_id, who.organisation_id),
                "org_name": services.organisation_name, "can_restore": can_edit(who, stored)}
     return render(request, "history.html", context)
@@ -249,7 +241,7 @@ def history(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, servic
 @router.get("/sheets/{sheet_id}/versions/{number}", response_class=HTMLResponse)
 def version(request: Request, sheet_id: int, number: int, who: UserDep, repo: RepoDep, critic: CriticDep,
             services: ServicesDep) -> Response:
-    stored = _reviewer_or_author(repo, who, sheet_id)
+    stored = with_history(repo, who, sheet_id)
     sheet = repo.version(sheet_id, who.organisation_id, number)
     context = {"stored": stored, "number": number, "sheet": sheet, "critique": critic.critique(sheet),
                "org_name": services.organisation_name, "can_restore": can_edit(who, stored)}
@@ -273,7 +265,7 @@ def view(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services:
 
 @router.get("/sheets/{sheet_id}/similar", response_class=HTMLResponse)
 def similar_panel(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
-    stored = _reviewer_or_author(repo, who, sheet_id)
+    stored = with_history(repo, who, sheet_id)
     context = {"stored": stored, "similar": _similar_for(services, stored, stored.sheet),
                "org_name": services.organisation_name}
     return render(request, "similar.html", context, partial="_similar.html")
