@@ -18,7 +18,8 @@ DEMO = [
 ]
 
 
-def _open() -> tuple[Any, Accounts, int]:
+def _open() -> tuple[Any, Any, Accounts, int]:
+    """Reviews, sheets, accounts and this organisation, on one database connection pool."""
     from coach.review import Reviews
     from coach.settings import get_settings
     from web.services import build_repository, build_sessions
@@ -26,11 +27,11 @@ def _open() -> tuple[Any, Accounts, int]:
     settings = get_settings()
     sessions = build_sessions(settings)
     repo = build_repository(settings, sessions)
-    return Reviews(sessions), Accounts(sessions), repo.ensure_organisation(settings.org_name)
+    return Reviews(sessions), repo, Accounts(sessions), repo.ensure_organisation(settings.org_name)
 
 
 def cmd_create_admin(args: argparse.Namespace, out: TextIO) -> int:
-    _, accounts, org = _open()
+    _, _, accounts, org = _open()
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else new_password()
     account = accounts.create(org, args.login, args.name, "dx", password)
     out.write(f"DX推進チームのアカウントを作りました / created: {account.login}\n")
@@ -41,7 +42,7 @@ def cmd_create_admin(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     """Create (or reset) the demo accounts and print their credentials. Only for trying things out."""
-    _, accounts, org = _open()
+    _, _, accounts, org = _open()
     out.write("デモ用アカウント（起動のたびにパスワードを作り直します）/ demo accounts:\n")
     for login, name, role, section in DEMO:
         password = new_password()
@@ -97,11 +98,7 @@ def labelled_rows(reviews: Any, repo: Any, organisation_id: int) -> tuple[list[d
 
 
 def cmd_export_labels(args: argparse.Namespace, out: TextIO) -> int:
-    from coach.settings import get_settings
-    from web.services import build_repository, build_sessions
-
-    reviews, _, org = _open()
-    repo = build_repository(get_settings(), build_sessions(get_settings()))
+    reviews, repo, _, org = _open()
     rows, skipped = labelled_rows(reviews, repo, org)
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if args.out:

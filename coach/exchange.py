@@ -156,7 +156,7 @@ def _key(header: str) -> str | None:
     for name, label in COLUMNS:
         if h in (name, unicodedata.normalize("NFKC", label).lower()):
             return name
-    aliases = {"係": "section", "業務名": "title", "案件名": "title", "asis": "asis", "tobe": "tobe", "欄外": "margin"}
+    aliases = {"係": "section", "業務名": "title", "案件名": "title", "欄外": "margin"}
     return aliases.get(h)
 
 

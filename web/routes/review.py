@@ -48,13 +48,13 @@ class QueueItem:
         return max(0, (now() - self.since).days)
 
 
-def queue(services: Services, organisation_id: int) -> list[QueueItem]:
+def queue(services: Services, organisation_id: int, sheets: list[StoredSheet] | None = None) -> list[QueueItem]:
     """Every submitted sheet. Finding counts are for the sheet as it is now (staff may still fix
     typos after submitting); the flags the AI coach or a hearing request raised at submit time stay."""
     reviews = services.reviews.of_organisation(organisation_id)
     stages = services.cycle.current_stages(organisation_id)
     items = []
-    for stored in services.repo.list(organisation_id):
+    for stored in services.repo.list(organisation_id) if sheets is None else sheets:
         review = reviews.get(stored.id)
         if stored.status != "submitted" and (review is None or review.state != "returned"):
             continue
@@ -117,8 +117,8 @@ def review_page(request: Request, sheet_id: int, who: DxDep, services: ServicesD
     repo = services.repo
     old_v = _int(q.get("from"), _last_different(services, stored, [v.number for v in versions]))
     changes = diff(repo.version(sheet_id, who.organisation_id, old_v), repo.version(sheet_id, who.organisation_id, new_v))
-    labels = {(lb.code, lb.field, lb.item): lb.verdict for _, lb in services.reviews.labels(sheet_id)
-              if lb.version == stored.version}
+    current = [lb for _, lb in services.reviews.labels(sheet_id) if lb.version == stored.version]
+    labels = {(lb.code, lb.field, lb.item): lb.verdict for lb in current}
     findings, engine = shown_findings(services, stored, review)
     rules = {f.key() for f in services.critic.critique(stored.sheet).findings}
     org = who.organisation_id
@@ -130,8 +130,7 @@ def review_page(request: Request, sheet_id: int, who: DxDep, services: ServicesD
                                                                exclude_ref=_ref(stored),
                                                                viewer_section=stored.section),
         "log": services.reviews.log(org, sheet_id), "comment_fields": COMMENT_FIELDS,
-        "missed": [lb for _, lb in services.reviews.labels(sheet_id)
-                   if lb.version == stored.version and lb.verdict == "added"],
+        "missed": [lb for lb in current if lb.verdict == "added"],
         "fields_of": FIELDS_OF,
         "stages": services.cycle.stages(sheet_id), "themes": services.cycle.themes(org),
         "sheet_themes": services.cycle.sheet_themes(org).get(sheet_id, []),
@@ -160,6 +159,12 @@ def _int(value: str | None, default: int) -> int:
     return int(value) if value and value.isdigit() else default
 
 
+def _row_index(typed: str) -> int | None:
+    """Reviewers number rows from 1, as the sheet shows them; stored indexes start at 0."""
+    typed = typed.strip()
+    return int(typed) - 1 if typed.isdigit() and int(typed) > 0 else None
+
+
 def _back(sheet_id: int, done: str, anchor: str = "") -> Response:
     return RedirectResponse(f"/review/{sheet_id}?done={done}{anchor}", status_code=303)
 
@@ -185,8 +190,7 @@ def _finding(findings: list[Finding], key: tuple[str, str, str]) -> Finding:
 async def missed(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
     stored = _stored(services, who, sheet_id)
     form = await request.form()
-    item_raw = str(form.get("item", "")).strip()
-    item = int(item_raw) - 1 if item_raw.isdigit() else None
+    item = _row_index(str(form.get("item", "")))
     services.reviews.add_missed(who, sheet_id, stored.version, stored.sheet, str(form.get("code", "")),
                                 str(form.get("field", "")), item)
     return _back(sheet_id, "missed", "#findings")
@@ -196,8 +200,7 @@ async def missed(request: Request, sheet_id: int, who: DxDep, services: Services
 async def comment(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
     stored = _stored(services, who, sheet_id)
     form = await request.form()
-    item_raw = str(form.get("item", "")).strip()
-    item = int(item_raw) - 1 if item_raw.isdigit() and int(item_raw) > 0 else None
+    item = _row_index(str(form.get("item", "")))
     field = str(form.get("field", "general"))
     review = services.reviews.get(sheet_id)
     version = review.submitted_version if review else stored.version

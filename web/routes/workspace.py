@@ -71,24 +71,32 @@ def _sheet_rows(sheets: list[StoredSheet]) -> list[list[Any]]:
 SUMMARY_HEADERS = ["ID", "係名", "業務・案件名", "状態", "段階", "段階の日付", "テーマ", "要見直し", "確認", "提出日", "成果"]
 
 
-def _summary_rows(services: Services, organisation_id: int) -> list[list[Any]]:
+def _summary_rows(services: Services, organisation_id: int, sheets: list[StoredSheet]) -> list[list[Any]]:
     from coach.review import STATES
 
     stages = services.cycle.current_stages(organisation_id)
     themes = services.cycle.sheet_themes(organisation_id)
-    by_id = {i.stored.id: i for i in queue(services, organisation_id)}
+    by_id = {i.stored.id: i for i in queue(services, organisation_id, sheets)}  # submitted ones, critiqued
     rows = []
-    for s in sorted(services.repo.list(organisation_id), key=lambda s: (s.section, s.title)):
+    for s in sheets:
         changes = stages.get(s.id, [])
-        findings = services.critic.critique(s.sheet).findings
         item = by_id.get(s.id)
+        if item is not None:
+            errors, warnings = item.errors, item.warnings
+        else:  # a draft: not in the queue
+            findings = services.critic.critique(s.sheet).findings
+            errors = sum(f.severity == "error" for f in findings)
+            warnings = sum(f.severity == "warning" for f in findings)
         outcomes = "、".join(f"{o.label} {o.value:g}{o.unit}（{o.measured_on}）" for o in services.cycle.outcomes(s.id))
         rows.append([s.external_id or str(s.id), s.section, s.title,
                      STATES[item.state] if item else "下書き", stage_of(changes),
                      changes[-1].on.isoformat() if changes else "", "、".join(themes.get(s.id, [])),
-                     sum(f.severity == "error" for f in findings), sum(f.severity == "warning" for f in findings),
-                     item.since.date().isoformat() if item else "", outcomes])
+                     errors, warnings, item.since.date().isoformat() if item else "", outcomes])
     return rows
+
+
+def _by_section(services: Services, organisation_id: int) -> list[StoredSheet]:
+    return sorted(services.repo.list(organisation_id), key=lambda s: (s.section, s.title))
 
 
 def _download(body: bytes, media: str, name: str) -> Response:
@@ -101,9 +109,9 @@ def _download(body: bytes, media: str, name: str) -> Response:
 @router.get("/export/sheets.xlsx")
 def export_xlsx(who: DxDep, services: ServicesDep) -> Response:
     org = who.organisation_id
-    sheets = sorted(services.repo.list(org), key=lambda s: (s.section, s.title))
+    sheets = _by_section(services, org)
     body = exchange.to_xlsx([
-        (exchange.SUMMARY_TITLE, SUMMARY_HEADERS, _summary_rows(services, org)),
+        (exchange.SUMMARY_TITLE, SUMMARY_HEADERS, _summary_rows(services, org, sheets)),
         (exchange.SHEETS_TITLE, [label for _, label in exchange.COLUMNS], _sheet_rows(sheets)),
     ])
     return _download(body, XLSX, "curry-sheets")
@@ -111,14 +119,15 @@ def export_xlsx(who: DxDep, services: ServicesDep) -> Response:
 
 @router.get("/export/sheets.csv")
 def export_sheets_csv(who: DxDep, services: ServicesDep) -> Response:
-    sheets = sorted(services.repo.list(who.organisation_id), key=lambda s: (s.section, s.title))
+    sheets = _by_section(services, who.organisation_id)
     body = exchange.to_csv([label for _, label in exchange.COLUMNS], _sheet_rows(sheets))
     return _download(body, "text/csv; charset=utf-8", "curry-sheets")
 
 
 @router.get("/export/summary.csv")
 def export_summary_csv(who: DxDep, services: ServicesDep) -> Response:
-    body = exchange.to_csv(SUMMARY_HEADERS, _summary_rows(services, who.organisation_id))
+    org = who.organisation_id
+    body = exchange.to_csv(SUMMARY_HEADERS, _summary_rows(services, org, _by_section(services, org)))
     return _download(body, "text/csv; charset=utf-8", "curry-summary")
 
 
