@@ -1,0 +1,33 @@
+"""Alembic environment: the models' metadata from coach.db.all_tables(), run on the caller's connection."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from coach.db import all_tables
+
+config = context.config
+target_metadata = all_tables()
+
+
+def _configure(**kwargs: object) -> None:
+    # render_as_batch: SQLite cannot ALTER most things; batch mode copies the table instead.
+    context.configure(target_metadata=target_metadata, render_as_batch=True, compare_type=True, **kwargs)
+
+
+if context.is_offline_mode():
+    _configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    connection = config.attributes.get("connection")
+    if connection is None:  # the alembic command line: open the URL from the config
+        with create_engine(str(config.get_main_option("sqlalchemy.url"))).connect() as conn:
+            _configure(connection=conn)
+            with context.begin_transaction():
+                context.run_migrations()
+    else:
+        _configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
