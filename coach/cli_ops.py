@@ -36,6 +36,12 @@ def cmd_db(args: argparse.Namespace, out: TextIO) -> int:
         state = migrate.state(engine)
         out.write(state.describe() + "\n")
         return 0 if state.up_to_date else 1
+    if args.action == "revision":  # for developers: write what changed in the models as a new revision
+        if not args.message:
+            raise BadInput([FieldError("message", None, "-m で変更の説明を書いてください (-m MESSAGE is required)")])
+        path = migrate.new_revision(engine, args.message)
+        out.write(f"{path}\n")
+        return 0
     diffs = migrate.differences(engine)  # check: models and the database's schema agree
     for d in diffs:
         out.write(f"{d}\n")
@@ -81,8 +87,10 @@ def _copy_sqlite(source: Path, target: Path) -> None:
 
 def add_commands(sub: Any) -> None:
     p = sub.add_parser("db", help="データベースの形式（移行）/ database schema migrations")
-    p.add_argument("action", choices=["upgrade", "current", "check"],
-                   help="upgrade: 最新にする / current: 今の版を表示 / check: モデルとの差分を表示")
+    p.add_argument("action", choices=["upgrade", "current", "check", "revision"],
+                   help="upgrade: 最新にする / current: 今の版を表示 / check: モデルとの差分を表示 / "
+                        "revision: 開発者用、モデルの変更を新しい版として書き出す")
+    p.add_argument("-m", "--message", help="revision の説明 / the new revision's message")
     p.set_defaults(func=cmd_db)
 
     p = sub.add_parser("backup", help="組み込みのデータベースと索引をフォルダに写す / back up the embedded database")

@@ -114,6 +114,19 @@ def differences(engine: Engine) -> list[object]:
         return list(compare_metadata(ctx, all_tables()))
 
 
+def new_revision(engine: Engine, message: str) -> str:
+    """Write the models' changes since the head revision as a new revision file (a developer's step).
+    The database is first brought to the head revision so the comparison is against the last release."""
+    upgrade(engine)
+    scripts = ScriptDirectory.from_config(config())
+    number = f"{len(list(scripts.walk_revisions())) + 1:04d}"
+    with engine.connect() as conn:
+        written = command.revision(config(conn), message=message, autogenerate=True, rev_id=number)
+    script = written[0] if isinstance(written, list) else written
+    assert script is not None
+    return str(script.path)
+
+
 def _upgrade(conn: Connection, before: SchemaState) -> None:
     cfg = config(conn)
     if not before.has_tables:

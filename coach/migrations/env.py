@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection
 
 from coach.db import all_tables
 
@@ -11,23 +12,25 @@ config = context.config
 target_metadata = all_tables()
 
 
-def _configure(**kwargs: object) -> None:
+def _configure(connection: Connection) -> None:
     # render_as_batch: SQLite cannot ALTER most things; batch mode copies the table instead.
-    context.configure(target_metadata=target_metadata, render_as_batch=True, compare_type=True, **kwargs)
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                      compare_type=True)
 
 
 if context.is_offline_mode():
-    _configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True)
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+                      literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 else:
     connection = config.attributes.get("connection")
     if connection is None:  # the alembic command line: open the URL from the config
         with create_engine(str(config.get_main_option("sqlalchemy.url"))).connect() as conn:
-            _configure(connection=conn)
+            _configure(conn)
             with context.begin_transaction():
                 context.run_migrations()
     else:
-        _configure(connection=connection)
+        _configure(connection)
         with context.begin_transaction():
             context.run_migrations()
