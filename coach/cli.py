@@ -241,9 +241,12 @@ def cmd_eval_retrieval(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     import uvicorn
 
+    from coach import logs
+    from coach.settings import get_settings
     from web.app import create_app
 
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    logs.configure(get_settings().log_format)
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_config=None)
     return 0
 
 
@@ -294,9 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(func=cmd_serve)
 
+    from coach.cli_ops import add_commands as add_ops
     from coach.cli_workspace import add_commands
 
     add_commands(sub)
+    add_ops(sub)
     return parser
 
 

@@ -91,6 +91,9 @@ def all_tables() -> MetaData:
     return Base.metadata
 
 
-def init_db(engine: Engine) -> sessionmaker:
-    all_tables().create_all(engine)
+def init_db(engine: Engine, auto_migrate: bool = True) -> sessionmaker:
+    """Bring the schema up to date (coach/migrate.py) and hand out sessions."""
+    from coach import migrate
+
+    migrate.prepare(engine, auto_migrate)
     return sessionmaker(engine, expire_on_commit=False)

@@ -6,8 +6,10 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from coach.db import Organisation, Section, SheetRow, VersionRow, now
@@ -60,6 +62,10 @@ class SheetRepository:
     def __init__(self, sessions: sessionmaker[Session], autosave_window: timedelta = timedelta(minutes=10)) -> None:
         self._sessions = sessions
         self._window = autosave_window
+
+    @property
+    def engine(self) -> Engine:
+        return cast(Engine, self._sessions.kw["bind"])
 
     # -- organisations and sections -----------------------------------------------------------
 

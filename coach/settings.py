@@ -45,6 +45,12 @@ class Settings(BaseSettings):
         default=10, ge=0, description="この分数以内の自動保存は同じ版にまとめる"
     )
 
+    auto_migrate: bool | None = Field(
+        default=None,
+        description="起動時にデータベースの形式を最新にする。空なら組み込みの SQLite のときだけ true（PostgreSQL は coach db upgrade で）",
+    )
+    log_format: Literal["text", "json"] = Field(default="text", description="ログの形式。json なら1行に1つの JSON")
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -68,6 +74,9 @@ class Settings(BaseSettings):
 
     def llm_enabled(self) -> bool:
         return bool(self.llm_model)
+
+    def migrates_on_start(self) -> bool:
+        return self.auto_migrate if self.auto_migrate is not None else not self.database_url
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -138,3 +138,21 @@ def staff(client: TestClient) -> TestClient:
 @pytest.fixture
 def dx(client: TestClient) -> TestClient:
     return logged_in(client.app, "dx-team", "dx", None)
+
+
+@pytest.fixture
+def json_logs() -> Iterator[Any]:
+    """Logs configured as in production with COACH_LOG_FORMAT=json; call it to read the lines so far."""
+    import io
+    import json
+    import logging
+
+    from coach import logs
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    logs.configure("json", stream=stream)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    root.handlers, root.level = saved[0], saved[1]
+    logging.getLogger("uvicorn.access").disabled = False

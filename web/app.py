@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
+import time
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -12,15 +15,18 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from coach import logs
 from coach.errors import BadInput, FieldError, from_validation_error
 from coach.repository import SheetNotFound
 from coach.settings import Settings, get_settings
 from web.auth import CsrfFailed, Forbidden, NeedLogin
 from web.htmx import is_htmx, templates
-from web.routes import admin, api, auth, deep, pages, review, workspace
+from web.routes import admin, api, auth, deep, ops, pages, review, workspace
 from web.services import build_services
 
 log = logging.getLogger("coach.web")
+access = logging.getLogger("coach.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # a proxy's id is kept only when it is plainly an id
 
 
 def _wants_json(request: Request) -> bool:
@@ -45,7 +51,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
         return response
 
+    @app.middleware("http")
+    async def _request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # Each request runs in its own task, so the id set here never leaks into another request,
+        # and it stays set for the error handler's log line if the route fails.
+        given = request.headers.get("x-request-id", "")
+        rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        logs.request_id.set(rid)
+        started = time.perf_counter()
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = rid
+        if not request.url.path.startswith(("/static/", "/healthz")):
+            access.info("%s %s %d", request.method, request.url.path, response.status_code,
+                        extra={"method": request.method, "path": request.url.path, "status": response.status_code,
+                               "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+        return response
+
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    app.include_router(ops.router)
     app.include_router(api.router)
     app.include_router(auth.router)
     app.include_router(pages.router)

@@ -86,7 +86,7 @@ class Services:
 
 def build_sessions(settings: Settings) -> sessionmaker[Session]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return init_db(make_engine(settings.resolved_database_url()))
+    return init_db(make_engine(settings.resolved_database_url()), settings.migrates_on_start())
 
 
 def build_repository(settings: Settings, sessions: sessionmaker[Session] | None = None) -> SheetRepository:

@@ -107,7 +107,18 @@ class LLMCritic:
                 self._cache.move_to_end(key)
                 hit = self._cache[key]
                 return LLMAnswer(hit.findings, hit.masked, hit.invalid, hit.dropped, cached=True)
-        answer = self._ask(sheet, references)
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            answer = self._ask(sheet, references)
+            outcome = "invalid" if answer.invalid > 1 else "ok"
+        except LLMUnavailable:
+            outcome = "unavailable"
+            raise
+        finally:  # duration and outcome only: never the sheet's text or the model's words
+            ms = round((time.perf_counter() - started) * 1000)
+            log.info("llm call %s %s in %d ms", self.model, outcome, ms,
+                     extra={"model": self.model, "outcome": outcome, "duration_ms": ms})
         with self._lock:
             self._cache[key] = answer
             while len(self._cache) > self._cache_size:

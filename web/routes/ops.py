@@ -1,0 +1,66 @@
+"""For operators and load balancers: liveness, readiness and the version. No login, no details.
+
+/readyz answers 503 when the database is unreachable or its schema is behind (this replica must not
+take traffic). An unreachable vector store makes it "degraded" but still 200: every replica shares
+that store, and the product works without it (the similar-sheet panel says so), so taking all
+replicas out of the load balancer for it would turn a missing panel into an outage.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from coach import migrate
+from coach.retrieval.store import IndexMismatch
+from web.deps import ServicesDep
+
+router = APIRouter(include_in_schema=False)
+log = logging.getLogger("coach.web")
+
+
+def product_version() -> str:
+    try:
+        return package_version("curry-coach")
+    except PackageNotFoundError:  # running from a source tree without an install
+        return "0+unknown"
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/version")
+def version() -> dict[str, str]:
+    return {"version": product_version()}
+
+
+@router.get("/readyz")
+def readyz(services: ServicesDep) -> JSONResponse:
+    checks = {"database": "ok", "migrations": "ok", "vector_store": "ok"}
+    engine = services.repo.engine
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        if not migrate.state(engine).up_to_date:
+            checks["migrations"] = "behind"
+    except Exception:
+        log.exception("readiness: database unreachable")
+        checks["database"] = checks["migrations"] = "unavailable"
+    try:
+        services.similar.store.count()
+    except IndexMismatch:
+        checks["vector_store"] = "needs_reindex"
+    except Exception:
+        log.warning("readiness: vector store unreachable", exc_info=True)
+        checks["vector_store"] = "unavailable"
+    if checks["database"] != "ok" or checks["migrations"] != "ok":
+        return JSONResponse({"status": "unavailable", "checks": checks}, status_code=503)
+    status = "ready" if checks["vector_store"] == "ok" else "degraded"
+    return JSONResponse({"status": status, "checks": checks})
