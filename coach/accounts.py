@@ -56,9 +56,10 @@ class Account:
     organisation_id: int
     login: str
     name: str
-    role: str  # staff | dx | local (the unauthenticated loopback API, contract §6)
-    section: str | None
+    role: str  # staff | dx | local (the unauthenticated loopback API, contract §6) | token (coach/tokens.py)
+    section: str | None  # for a token: its reach (None = the whole town)
     active: bool = True
+    scope: str | None = None  # for a token: "read" or "write"
 
     @property
     def is_dx(self) -> bool:
@@ -66,7 +67,7 @@ class Account:
 
     @property
     def role_label(self) -> str:
-        return ROLES.get(self.role, "ローカル")
+        return ROLES.get(self.role, "APIトークン" if self.role == "token" else "ローカル")
 
 
 @dataclass(frozen=True)

@@ -242,16 +242,26 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     import uvicorn
 
     from coach import logs
+    from coach.production import problems
     from coach.settings import get_settings
     from web.app import create_app
 
-    logs.configure(get_settings().log_format)
+    settings = get_settings()
+    unsafe = problems(settings)
+    if unsafe:  # every problem at once, one line each, before anything starts
+        for line in unsafe:
+            print(f"起動できません (refusing to start): {line}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    logs.configure(settings.log_format)
     uvicorn.run(create_app(), host=args.host, port=args.port, log_config=None)
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from coach import __version__
+
     parser = argparse.ArgumentParser(prog="coach", description="カレーライスシートのコーチ (curry-rice sheet coach)")
+    parser.add_argument("--version", action="version", version=f"curry-coach {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("critique", help="シートを講評する / critique one sheet (or JSONL)")

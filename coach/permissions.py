@@ -3,7 +3,12 @@
 - section staff edit their own section's sheets and read other sections' submitted sheets;
 - the DX team reads and reviews everything and manages sections and accounts, but does not
   write a section's sheet for it;
-- `local` is the unauthenticated JSON API from this machine (contract §6): a program, not a person.
+- `local` is the unauthenticated JSON API from this machine (contract §6): a program, not a person;
+- `token` is a program with an API token (coach/tokens.py). Its reach is one section (then it reads
+  and writes like that section's staff: its own sheets, and other sections' sheets once submitted)
+  or the whole town (`section` None: reads everything like the DX team and, with the write scope,
+  creates and updates the sheets of any section, as a town-wide import program must). A read-scope
+  token never writes. It never reviews or manages.
 """
 
 from __future__ import annotations
@@ -12,25 +17,45 @@ from coach.accounts import Account
 from coach.repository import StoredSheet
 
 
+def _town_token(who: Account) -> bool:
+    return who.role == "token" and who.section is None
+
+
+def _writes(who: Account) -> bool:
+    return who.role != "token" or who.scope == "write"
+
+
 def can_read(who: Account, sheet: StoredSheet) -> bool:
     if who.organisation_id != sheet.organisation_id:
         return False
-    return who.role in ("dx", "local") or sheet.section == who.section or sheet.status == "submitted"
+    if who.role in ("dx", "local") or _town_token(who):
+        return True
+    return sheet.section == who.section or sheet.status == "submitted"
 
 
 def can_edit(who: Account, sheet: StoredSheet) -> bool:
-    if who.organisation_id != sheet.organisation_id:
+    if who.organisation_id != sheet.organisation_id or not _writes(who):
         return False
-    return who.role == "local" or (who.role == "staff" and sheet.section == who.section)
+    if who.role == "local" or _town_token(who):
+        return True
+    return who.role in ("staff", "token") and sheet.section == who.section
 
 
 def can_see_history(who: Account, sheet: StoredSheet) -> bool:
     """Earlier versions may hold drafts: they stay with the section that writes them and the DX team."""
-    return can_edit(who, sheet) or (who.role == "dx" and who.organisation_id == sheet.organisation_id)
+    if who.organisation_id != sheet.organisation_id:
+        return False
+    if who.role == "token":  # a read-scope token sees what a writer of its reach would
+        return _town_token(who) or sheet.section == who.section
+    return can_edit(who, sheet) or who.role == "dx"
 
 
 def can_create_in(who: Account, section: str) -> bool:
-    return who.role == "local" or (who.role == "staff" and section.strip() == who.section)
+    if not _writes(who):
+        return False
+    if who.role == "local" or _town_token(who):
+        return True
+    return who.role in ("staff", "token") and section.strip() == who.section
 
 
 def can_review(who: Account) -> bool:

@@ -43,6 +43,7 @@ ACTIONS = {
     "outcome": "成果の記録",
     "import": "取り込み",
     "account": "アカウント",
+    "token": "APIトークン",  # created, revoked, and used (coach/tokens.py)
 }
 
 

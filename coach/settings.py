@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "::1"]
 
 
 class Settings(BaseSettings):
     """Safe defaults for the embedded mode: a SQLite file under COACH_DATA_DIR, rules only."""
 
     model_config = SettingsConfigDict(env_prefix="COACH_", extra="ignore")
+
+    env: Literal["development", "production"] = Field(
+        default="development", description="production にすると、安全でない設定では起動しない（coach/production.py）"
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(LOOPBACK_HOSTS),
+        description="このサービスの名前として受け付けるホスト名（カンマ区切り、例 coach.town.lg.jp）",
+    )
 
     data_dir: Path = Field(default=Path("data"), description="ローカルの状態（SQLite など）を置くフォルダ")
     database_url: str = Field(
@@ -64,6 +74,13 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [h.strip().lower() for h in value.split(",") if h.strip()]
+        return value
 
     @field_validator("org_name")
     @classmethod

@@ -15,13 +15,15 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from coach import logs
+from coach import __version__, logs
 from coach.errors import BadInput, FieldError, from_validation_error
+from coach.production import check as check_production
 from coach.repository import SheetNotFound
 from coach.settings import Settings, get_settings
+from coach.tokens import TokenRejected
 from web.auth import CsrfFailed, Forbidden, NeedLogin
 from web.htmx import is_htmx, templates
-from web.routes import admin, api, auth, deep, ops, pages, review, workspace
+from web.routes import admin, api, auth, deep, docs, ops, pages, review, tokens, workspace
 from web.services import build_services
 
 log = logging.getLogger("coach.web")
@@ -30,15 +32,20 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # a proxy's id is kept only
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    check_production(settings)  # raises UnsafeSettings: no launcher starts around it
+    production = settings.env == "production"
     app = FastAPI(
         title="curry-coach",
         description="カレーライスシート（AsIs/ToBe）のコーチング API",
-        version="1.0",
+        version=__version__,
+        # in production the docs need a login or a token: web/routes/docs.py serves them then
+        docs_url=None if production else "/docs", redoc_url=None if production else "/redoc",
+        openapi_url=None if production else "/openapi.json",
     )
     app.state.services = build_services(settings)
     @app.middleware("http")
@@ -76,16 +83,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(review.router)
     app.include_router(workspace.router)
     app.include_router(admin.router)
+    app.include_router(tokens.router)
+    if production:
+        app.include_router(docs.router)
 
     @app.exception_handler(NeedLogin)
     async def _need_login(request: Request, exc: NeedLogin) -> Response:
         if _wants_json(request):
-            return _error(request, 401, "ログインが必要です。この端末以外からは、ログインしたブラウザーから使ってください。",
-                          "login")
+            return _error(request, 401, "ログインが必要です。プログラムからは API トークンを「Authorization: Bearer トークン」で"
+                                        "送ってください（ブラウザーからはログインしてお使いください）。", "login")
         target = "/login?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         if is_htmx(request):  # the page keeps what was typed; editor.js says so and offers to log in again
             return Response(status_code=401, headers={"HX-Trigger": "coach-login-expired"})
         return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(TokenRejected)
+    async def _bad_token(request: Request, exc: TokenRejected) -> Response:
+        response = _error(request, 401, exc.reason, "authorization")
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return response
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:

@@ -2,7 +2,8 @@
 
 Pages need a login. Every unsafe request from a page carries the session's CSRF token (a hidden
 `csrf_token` field, or the `X-CSRF-Token` header htmx sends from `<body hx-headers>`). The JSON API
-of contract §6 also answers, without a login, to programs on this machine (`COACH_API_OPEN`).
+of contract §6 also answers, without a login, to programs on this machine (`COACH_API_OPEN`), and to
+programs anywhere that send an API token (`Authorization: Bearer …`, coach/tokens.py) — never a page.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi import Depends, Request, Response
 
 from coach.accounts import Account, OpenSession
 from coach.permissions import can_manage, can_review
+from coach.tokens import TokenRejected
 
 COOKIE = "coach_session"
 LOGIN_COOKIE = "coach_login_csrf"
@@ -78,8 +80,34 @@ def _loopback(host: str | None) -> bool:
         return False
 
 
+def bearer_caller(request: Request) -> Account | None:
+    """The program behind an `Authorization: Bearer` header (None without one; 401 when it opens nothing).
+
+    A header is not sent by a browser on its own, so a bearer request needs no CSRF token."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    if not hasattr(request.state, "bearer"):
+        scheme, _, secret = header.strip().partition(" ")
+        secret = secret.strip()
+        if scheme.lower() != "bearer" or not secret or " " in secret:
+            raise TokenRejected("Authorization ヘッダーは「Bearer トークン」の形で送ってください。")
+        raw_id = str(request.path_params.get("sheet_id", ""))
+        token = request.app.state.services.tokens.use(
+            secret, request.method, request.url.path, int(raw_id) if raw_id.isdigit() else None)
+        request.state.bearer = token.principal()
+    who: Account = request.state.bearer
+    if request.method in UNSAFE and who.scope != "write":
+        raise Forbidden("この API トークンは読み取りだけです。書き込むには「読み取りと書き込み」のトークンを使ってください。")
+    return who
+
+
 def api_caller(request: Request) -> Account:
-    """A logged-in person (writes need the X-CSRF-Token header), or a program on this machine."""
+    """A program with an API token, a logged-in person (writes need the X-CSRF-Token header), or a
+    program on this machine."""
+    program = bearer_caller(request)
+    if program is not None:
+        return program
     session = session_of(request)
     if session is not None:
         if request.method in UNSAFE and not secrets.compare_digest(
@@ -90,6 +118,11 @@ def api_caller(request: Request) -> Account:
     if services.settings.api_open and _loopback(request.client.host if request.client else None):
         return Account(0, services.organisation_id, "local", "この端末のプログラム", "local", None)
     raise NeedLogin()
+
+
+def docs_reader(request: Request) -> Account:
+    """The OpenAPI docs in production: any logged-in person, or any valid API token."""
+    return bearer_caller(request) or require_user(request)
 
 
 MAX_FAILURES = 5

@@ -21,6 +21,7 @@ from coach.review import Review, Reviews, Submission
 from coach.service import CritiqueService
 from coach.settings import Settings
 from coach.sheet import Sheet
+from coach.tokens import ApiTokens
 from web.auth import Throttle
 from web.jobs import Jobs
 
@@ -39,6 +40,7 @@ class Services:
     accounts: Accounts
     reviews: Reviews
     cycle: Cycle
+    tokens: ApiTokens
     login_throttle: Throttle = field(default_factory=Throttle)
 
     def references(self, stored: StoredSheet, sheet: Sheet, k: int = 2) -> list[Sheet]:
@@ -107,7 +109,7 @@ def build_services(settings: Settings) -> Services:
     return Services(settings=settings, repo=repo, critic=CritiqueService(llm=llm_from_settings(settings)),
                     similar=similar, organisation_id=org_id, organisation_name=settings.org_name, jobs=Jobs(),
                     accounts=Accounts(sessions, idle=timedelta(hours=settings.session_idle_hours)),
-                    reviews=Reviews(sessions), cycle=Cycle(sessions))
+                    reviews=Reviews(sessions), cycle=Cycle(sessions), tokens=ApiTokens(sessions))
 
 
 def _index_if_new(similar: SimilarService, repo: SheetRepository) -> None:

@@ -10,6 +10,7 @@ from coach.cycle import OUTCOME_KINDS, STAGES
 from coach.findings import CODE_LABELS, Critique, Finding
 from coach.review import FLAGS, STATES, VERDICTS
 from coach.sheet import LABELS
+from coach.tokens import SCOPES
 
 JST = timezone(timedelta(hours=9))  # Japan has no daylight saving time
 
@@ -68,6 +69,13 @@ def counts(critique: Critique | None) -> dict[str, int]:
 def audit_summary(detail: dict[str, object]) -> str:
     """One line of Japanese for an audit entry's details."""
     d = detail
+    if "token_created" in d:
+        reach = "町全体" if d.get("reach") == "town" else d.get("reach")
+        return f"API トークン「{d['token_created']}」を作成（{SCOPES.get(str(d.get('scope')), '')}・{reach}）"
+    if "token_revoked" in d:
+        return f"API トークン「{d['token_revoked']}」を取り消し"
+    if "method" in d:
+        return f"{d['method']} {d.get('path', '')}（このトークンの{d.get('calls', '?')}回目の呼び出し）"
     if d.get("code"):
         field = LABELS.get(str(d.get("field")), str(d.get("field")))
         row = f"{int(d['item']) + 1}行目" if isinstance(d.get("item"), int) else ""  # type: ignore[call-overload]

@@ -65,3 +65,28 @@ def test_only_the_dx_team_reviews_and_manages() -> None:
     assert can_review(DX) and can_manage(DX)
     for who in (MADOGUCHI, DOBOKU, LOCAL):
         assert not can_review(who) and not can_manage(who)
+
+
+def token(scope: str, section: str | None) -> Account:
+    return Account(0, 1, "token:1", "APIトークン「連携」", "token", section, scope=scope)
+
+
+@pytest.mark.parametrize(("who", "sheet", "read", "edit", "history"), [
+    (token("read", None), stored("土木係", "draft"), True, False, True),            # town: reads all, writes none
+    (token("write", None), stored("土木係", "draft"), True, True, True),            # town writer: any section
+    (token("read", "住民窓口係"), stored(), True, False, True),                     # own section's draft
+    (token("read", "住民窓口係"), stored("土木係", "submitted"), True, False, False),  # others' once submitted
+    (token("read", "住民窓口係"), stored("土木係", "draft"), False, False, False),   # others' drafts: never
+    (token("write", "住民窓口係"), stored(), True, True, True),
+    (token("write", "住民窓口係"), stored("土木係", "submitted"), True, False, False),
+    (Account(0, 2, "token:9", "よその町", "token", None, scope="write"), stored(), False, False, False),
+])
+def test_what_an_api_token_may_do(who: Account, sheet: StoredSheet, read: bool, edit: bool, history: bool) -> None:
+    assert (can_read(who, sheet), can_edit(who, sheet), can_see_history(who, sheet)) == (read, edit, history)
+    assert not can_review(who) and not can_manage(who)
+
+
+def test_tokens_create_sheets_only_within_their_reach_and_scope() -> None:
+    assert can_create_in(token("write", None), "土木係") and can_create_in(token("write", "住民窓口係"), "住民窓口係")
+    assert not can_create_in(token("write", "住民窓口係"), "土木係")
+    assert not can_create_in(token("read", None), "土木係") and not can_create_in(token("read", "住民窓口係"), "住民窓口係")

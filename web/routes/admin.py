@@ -1,4 +1,5 @@
-"""The DX team's settings: accounts (create, reset a password, stop/restart) and the theme list."""
+"""The DX team's settings: accounts (create, reset a password, stop/restart), sections, the theme list;
+the API tokens' routes (web/routes/tokens.py) render this page too."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.accounts import ROLES, new_password
 from coach.errors import BadInput, FieldError
+from coach.tokens import SCOPES
 from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
 from web.htmx import render
@@ -16,13 +18,14 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 def _page(request: Request, who: DxDep, services: ServicesDep, *, values: dict[str, str] | None = None,
           errors: dict[str, str] | None = None, issued: tuple[str, str] | None = None, flash: str = "",
-          status_code: int = 200) -> Response:
+          token_issued: tuple[str, str] | None = None, status_code: int = 200) -> Response:
     org = who.organisation_id
     sections = services.repo.sections(org)
     context = {
         "org_name": services.organisation_name, "accounts": services.accounts.list(org), "roles": ROLES,
         "sections": sections, "values": values or {"role": "staff"}, "errors": errors or {}, "issued": issued,
-        "flash": flash, "themes": services.cycle.themes(org),
+        "flash": flash, "themes": services.cycle.themes(org), "tokens": services.tokens.list(org),
+        "scopes": SCOPES, "token_issued": token_issued,
     }
     return render(request, "admin.html", context, status_code=status_code)
 

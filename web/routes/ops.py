@@ -9,26 +9,16 @@ replicas out of the load balancer for it would turn a missing panel into an outa
 from __future__ import annotations
 
 import logging
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from coach import migrate
+from coach import __version__, migrate
 from coach.retrieval.store import IndexMismatch
 from web.deps import ServicesDep
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("coach.web")
-
-
-def product_version() -> str:
-    try:
-        return package_version("curry-coach")
-    except PackageNotFoundError:  # running from a source tree without an install
-        return "0+unknown"
 
 
 @router.get("/healthz")
@@ -38,7 +28,7 @@ def healthz() -> dict[str, str]:
 
 @router.get("/version")
 def version() -> dict[str, str]:
-    return {"version": product_version()}
+    return {"version": __version__}
 
 
 @router.get("/readyz")

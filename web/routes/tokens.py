@@ -1,0 +1,44 @@
+"""API tokens on the 設定 page: the DX team creates one (its secret shown once) and revokes it after a
+confirmation. The tokens themselves open the JSON API only (web/auth.py `bearer_caller`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from coach.errors import BadInput
+from coach.tokens import parse_expiry
+from web.auth import DxDep, check_csrf
+from web.deps import ServicesDep
+from web.htmx import render
+from web.routes.admin import _page
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+FIELDS = ("token_name", "scope", "reach", "expires_on")
+
+
+@router.post("/admin/tokens")
+async def create_token(request: Request, who: DxDep, services: ServicesDep) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in FIELDS}
+    try:
+        secret, token = services.tokens.create(who, values["token_name"], values["scope"],
+                                               None if values["reach"] == "town" else values["reach"],
+                                               parse_expiry(values["expires_on"]))
+    except BadInput as exc:
+        errors = {("token_name" if e.field == "name" else e.field): e.reason for e in exc.errors}
+        return _page(request, who, services, values={**values, "role": "staff"}, errors=errors, status_code=422)
+    return _page(request, who, services, token_issued=(token.name, secret),
+                 flash=f"API トークン「{token.name}」を作りました。")
+
+
+@router.get("/admin/tokens/{token_id}/revoke", response_class=HTMLResponse)
+def confirm_revoke(request: Request, token_id: int, who: DxDep, services: ServicesDep) -> Response:
+    token = services.tokens.get(who.organisation_id, token_id)
+    return render(request, "token_revoke.html", {"org_name": services.organisation_name, "token": token})
+
+
+@router.post("/admin/tokens/{token_id}/revoke")
+def revoke(request: Request, token_id: int, who: DxDep, services: ServicesDep) -> Response:
+    token = services.tokens.revoke(who, token_id)
+    return _page(request, who, services, flash=f"API トークン「{token.name}」を取り消しました。これ以降は使えません。")
