@@ -24,6 +24,7 @@ from tests.conftest import GOOD, LOOPBACK, PASSWORD, POSTGRES, TOWN_PC, sheet_da
 from tests.security.hostile import input_class, problem, url_values
 
 SURVEY = os.environ.get("COACH_FUZZ_SURVEY", "") == "1"
+LEDGER_FILE = os.environ.get("COACH_FUZZ_LEDGER", "")  # also append every 5xx to this file
 SECTION, OTHER = GOOD["section"], "道路維持係"
 
 
@@ -44,6 +45,9 @@ class Ledger:
 
     def add_5xx(self, key: tuple[str, str, str]) -> None:
         self.server_errors[key] = self.server_errors.get(key, 0) + 1
+        if LEDGER_FILE:  # written as found, so a long survey can be read before it ends
+            with open(LEDGER_FILE, "a", encoding="utf-8") as f:
+                f.write(" | ".join(key) + "\n")
 
 
 LEDGER = Ledger()

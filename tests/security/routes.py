@@ -44,9 +44,11 @@ def all_routes() -> tuple[RouteInfo, ...]:
     from coach.settings import Settings
     from web.app import create_app
 
-    app = create_app(Settings(data_dir=Path(tempfile.mkdtemp(prefix="coach-routes-")), load_samples=False))
+    with tempfile.TemporaryDirectory(prefix="coach-routes-") as tmp:
+        app = create_app(Settings(data_dir=Path(tmp), load_samples=False))
+        routes = _api_routes(app)
     out = []
-    for route in _api_routes(app):
+    for route in routes:
         params = route.dependant.path_params
         ints = tuple(p.name for p in params if p.field_info.annotation is int)
         strs = tuple(p.name for p in params if p.field_info.annotation is not int)
