@@ -16,6 +16,7 @@ import io
 import itertools
 import logging
 import posixpath
+import struct
 import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -102,6 +103,7 @@ def _guarded(read: Callable[[bytes], list[list[str]]], data: bytes, reason: str)
 # -- .xlsx ------------------------------------------------------------------------------------------
 
 def _read_xlsx(data: bytes) -> list[list[str]]:
+    _check_member_count(data)
     archive = zipfile.ZipFile(io.BytesIO(data))
     check_zip(archive)
     part = _sheet_part(archive)
@@ -136,12 +138,26 @@ def _sheet_part(archive: zipfile.ZipFile) -> str:
     return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
 
 
+def _check_member_count(data: bytes) -> None:
+    """The member count from the zip's end record, before the whole directory is read into objects."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if end < 0 or len(data) < end + 22:
+        raise _refuse(NOT_XLSX)
+    (count,) = struct.unpack("<H", data[end + 10:end + 12])
+    if count > MAX_PARTS:  # 0xFFFF (zip64) included: a workbook never has that many parts
+        raise _too_many_parts(count)
+
+
+def _too_many_parts(count: int) -> BadInput:
+    return _refuse(f"Excel ファイルの中の部品が多すぎます（{count:,} 個）。"
+                   "シートだけを新しいブックにコピーして保存し直してください。")
+
+
 def check_zip(archive: zipfile.ZipFile) -> None:
     """Refuse a zip bomb from its directory alone, before anything is inflated."""
     members = archive.infolist()
     if len(members) > MAX_PARTS:
-        raise _refuse(f"Excel ファイルの中の部品が多すぎます（{len(members):,} 個）。"
-                      "シートだけを新しいブックにコピーして保存し直してください。")
+        raise _too_many_parts(len(members))
     total = 0
     for m in members:
         total += m.file_size
