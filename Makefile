@@ -59,6 +59,7 @@ bench: install
 	$(BIN)/python -m benchmarks.bench_critique
 	$(BIN)/python -m benchmarks.bench_retrieval
 	$(BIN)/python -m benchmarks.bench_workspace
+	$(BIN)/python -m benchmarks.bench_upload
 
 clean:
 	rm -rf $(VENV) evals/out benchmarks/out .pytest_cache .mypy_cache .ruff_cache

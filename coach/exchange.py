@@ -1,32 +1,42 @@
 """Excel and CSV in and out: the sheets (one row per sheet) and the summary (まとめシート).
 
 Export → import gives the same sheets: list fields are one cell with one item per line. Text that
-a spreadsheet would run as a formula is written as plain text (xlsx) or with a leading ' (CSV,
-removed again on import). Import never writes anything itself: it returns a plan to preview.
+a spreadsheet would run as a formula is written as plain text (xlsx) or with a leading ' (CSV);
+so is text that already starts with ', and import removes exactly the ' export added, so the CSV
+round trip is lossless. Control characters a spreadsheet cannot hold are dropped on export.
+Reading the file safely is coach/upload.py's job. Import never writes anything itself: it
+returns a plan to preview.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
-import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from pydantic import ValidationError
 
+from coach import upload
 from coach.errors import BadInput, FieldError, from_validation_error
+from coach.repository import StoredSheet
 from coach.sheet import LABELS, Sheet, SheetWrite
 
 COLUMNS = [("id", "ID"), ("section", "係名"), ("title", "業務・案件名"), ("asis", "現状"), ("tobe", "あるべき姿"),
            ("purpose", "目的"), ("problems", "問題"), ("tasks", "課題"), ("margin", "欄外メモ")]
 REQUIRED = ("section", "asis", "tobe", "purpose", "problems", "tasks")
-MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 2000
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAX_BYTES = upload.MAX_BYTES
+MAX_ROWS = upload.MAX_ROWS
+# What makes a spreadsheet run a cell as a formula: these first (also after leading white space or
+# line breaks, and in their full-width forms, which Japanese input produces), or a tab or CR first.
+FORMULA_CHARS = "=+-@＝＋－＠"
+ESCAPE = "'"
+ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # C0 controls but tab and line breaks (openpyxl's rule)
 SHEETS_TITLE, SUMMARY_TITLE = "シート", "まとめ"
 
 
@@ -48,9 +58,28 @@ def to_csv(headers: list[str], rows: list[list[Any]]) -> bytes:
 
 
 def _csv_safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    return csv_escape(printable(value)) if isinstance(value, str) else value
+
+
+def printable(text: str) -> str:
+    """Stored text without the control characters no spreadsheet can hold."""
+    return ILLEGAL.sub("", text)
+
+
+def _needs_escape(text: str) -> bool:
+    return text[:1] in ("\t", "\r", ESCAPE) or text.lstrip()[:1] in tuple(FORMULA_CHARS)
+
+
+def csv_escape(text: str) -> str:
+    """A leading ' when a spreadsheet would run the text, or when it already starts with '."""
+    return ESCAPE + text if _needs_escape(text) else text
+
+
+def csv_unescape(text: str) -> str:
+    """Exactly what csv_escape added, nothing else: a ' a person typed before plain text stays."""
+    if text.startswith(ESCAPE) and _needs_escape(text[1:]):
+        return text[1:]
+    return text
 
 
 def to_xlsx(tables: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
@@ -60,7 +89,7 @@ def to_xlsx(tables: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
         ws = wb.create_sheet(title)
         ws.append(headers)
         for row in rows:
-            ws.append(row)
+            ws.append([printable(v) if isinstance(v, str) else v for v in row])
         for cell in ws[1]:
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="F6EAD8")
@@ -91,64 +120,11 @@ class ImportRow:
 
 
 def read_table(filename: str, data: bytes) -> tuple[list[str], list[list[str]]]:
-    name = filename.lower()
-    if len(data) > MAX_BYTES:
-        raise BadInput([FieldError("file", None, f"ファイルが大きすぎます（{len(data) // 1024 // 1024} MB）。"
-                                                 f"{MAX_BYTES // 1024 // 1024} MB までにしてください。")])
-    if not data:
-        raise BadInput([FieldError("file", None, "ファイルが空です。")])
-    if name.endswith(".xlsx"):
-        return _read_xlsx(data)
-    if name.endswith(".csv"):
-        return _read_csv(data)
-    raise BadInput([FieldError("file", None, "Excel（.xlsx）か CSV（.csv）のファイルを選んでください。")])
-
-
-def _read_xlsx(data: bytes) -> tuple[list[str], list[list[str]]]:
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise BadInput([FieldError("file", None, "Excel ファイル（.xlsx）として読み取れません。"
-                                                 "中身が Excel でないか、壊れています。")]) from exc
-    ws = wb[SHEETS_TITLE] if SHEETS_TITLE in wb.sheetnames else wb.worksheets[0]
-    rows: list[list[str]] = []
-    for n, row in enumerate(ws.iter_rows(values_only=True)):
-        if n > MAX_ROWS + 1:
-            raise _too_many()
-        rows.append(["" if v is None else str(v) for v in row])
-    wb.close()
-    return (rows[0], rows[1:]) if rows else ([], [])
-
-
-def _read_csv(data: bytes) -> tuple[list[str], list[list[str]]]:
-    for encoding in ("utf-8-sig", "cp932"):  # Excel in Japan saves CSV as Shift_JIS (cp932)
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise BadInput([FieldError("file", None, "文字コードを読み取れません。UTF-8 か Shift_JIS の CSV にしてください。")])
-    if "\x00" in text:
-        raise BadInput([FieldError("file", None, "CSV として読み取れません（テキストのファイルではありません）。")])
-    try:
-        rows = list(csv.reader(io.StringIO(text)))
-    except csv.Error as exc:
-        raise BadInput([FieldError("file", None, f"CSV として読み取れません（{exc}）。")]) from exc
-    if len(rows) > MAX_ROWS + 1:
-        raise _too_many()
-    rows = [[_csv_unescape(v) for v in r] for r in rows]
-    return (rows[0], rows[1:]) if rows else ([], [])
-
-
-def _csv_unescape(value: str) -> str:
-    if value.startswith("'") and value[1:].startswith(FORMULA_START):
-        return value[1:]
-    return value
-
-
-def _too_many() -> BadInput:
-    return BadInput([FieldError("file", None, f"行が多すぎます。一度に取り込めるのは {MAX_ROWS} 行までです。")])
+    """The header and rows of an uploaded file; for CSV, the ' export added is taken off again."""
+    headers, rows = upload.read_table(filename, data)
+    if filename.lower().endswith(".csv"):
+        rows = [[csv_unescape(v) for v in r] for r in rows]
+    return headers, rows
 
 
 def _key(header: str) -> str | None:
@@ -205,11 +181,13 @@ def parse(headers: list[str], rows: list[list[str]]) -> list[ImportRow]:
     return out
 
 
-def plan(rows: list[ImportRow], find: Any) -> list[ImportRow]:
+def plan(rows: list[ImportRow], find: Callable[[str], StoredSheet | None],
+         may_update: Callable[[StoredSheet], bool]) -> list[ImportRow]:
     """Decide per row: a new sheet, an update of the sheet with that ID, or nothing to change.
 
     An ID that is one of our own sheet numbers counts only when the section matches too, so a
     file from another system whose IDs happen to be small numbers never overwrites our sheets.
+    A sheet the importer may not update (a section's draft, see coach/permissions.py) is an error.
     """
     seen: dict[str, int] = {}
     for row in rows:
@@ -226,6 +204,10 @@ def plan(rows: list[ImportRow], find: Any) -> list[ImportRow]:
         if target is not None and (target.external_id == row.external_id or target.section == row.sheet.section):
             row.target_id = target.id
             row.action = "same" if target.sheet == row.sheet else "update"
+            if row.action == "update" and not may_update(target):
+                row.action, row.sheet = "error", None
+                row.errors.append(f"ID「{row.external_id}」のシートは係が書いている途中（下書き）のため、"
+                                  "取り込みでは書き換えられません。提出されたシートだけを更新できます。")
         else:
             row.action = "new"
     return rows

@@ -58,6 +58,11 @@ def can_create_in(who: Account, section: str) -> bool:
     return who.role in ("staff", "token") and section.strip() == who.section
 
 
+def can_import_over(who: Account, sheet: StoredSheet) -> bool:
+    """An import (the DX team's) updates a sheet only once its section has submitted it: never a draft."""
+    return can_review(who) and who.organisation_id == sheet.organisation_id and sheet.status == "submitted"
+
+
 def can_review(who: Account) -> bool:
     return who.role == "dx"
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coach.accounts import Account, Accounts
 from coach.cycle import Cycle
 from coach.db import init_db, make_engine
+from coach.import_previews import ImportPreviews
 from coach.llm.client import llm_from_settings
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet, load_samples
 from coach.retrieval.entries import entry_of
@@ -41,6 +42,7 @@ class Services:
     reviews: Reviews
     cycle: Cycle
     tokens: ApiTokens
+    previews: ImportPreviews
     login_throttle: Throttle = field(default_factory=Throttle)
 
     def references(self, stored: StoredSheet, sheet: Sheet, k: int = 2) -> list[Sheet]:
@@ -109,7 +111,8 @@ def build_services(settings: Settings) -> Services:
     return Services(settings=settings, repo=repo, critic=CritiqueService(llm=llm_from_settings(settings)),
                     similar=similar, organisation_id=org_id, organisation_name=settings.org_name, jobs=Jobs(),
                     accounts=Accounts(sessions, idle=timedelta(hours=settings.session_idle_hours)),
-                    reviews=Reviews(sessions), cycle=Cycle(sessions), tokens=ApiTokens(sessions))
+                    reviews=Reviews(sessions), cycle=Cycle(sessions), tokens=ApiTokens(sessions),
+                    previews=ImportPreviews(sessions))
 
 
 def _index_if_new(similar: SimilarService, repo: SheetRepository) -> None:

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import json
-import secrets
-import time
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach import exchange
+from coach.accounts import Account
 from coach.cycle import stage_of
-from coach.errors import BadInput, FieldError
+from coach.errors import BadInput
+from coach.import_previews import AlreadyImported, NotPending
 from coach.overview import build
+from coach.permissions import can_import_over
 from coach.repository import StoredSheet
+from coach.upload import in_pool
 from web.access import readable
 from web.auth import DxDep, UserDep, check_csrf
 from web.charts import bars, network, ring
@@ -28,7 +28,6 @@ from web.services import Services
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PENDING_SECONDS = 3600
 OVERFLOW_CHARS = 3000  # beyond this a sheet no longer fits one A4 page at a readable size
 
 
@@ -133,59 +132,63 @@ def export_summary_csv(who: DxDep, services: ServicesDep) -> Response:
 
 # -- import ---------------------------------------------------------------------------------------
 
-def _pending_dir(services: Services) -> Path:
-    d = services.settings.data_dir / "imports"
-    d.mkdir(parents=True, exist_ok=True)
-    for old in d.glob("*.json"):  # an upload nobody confirmed within the hour is forgotten
-        if time.time() - old.stat().st_mtime > PENDING_SECONDS:
-            old.unlink(missing_ok=True)
-    return d
-
-
-def _plan(services: Services, org: int, filename: str, data: bytes) -> list[exchange.ImportRow]:
+def _plan(services: Services, who: Account, filename: str, data: bytes) -> list[exchange.ImportRow]:
+    """Runs in the upload pool (coach/upload.py): reading a file never blocks the event loop."""
     headers, rows = exchange.read_table(filename, data)
-    return exchange.plan(exchange.parse(headers, rows), lambda ref: services.repo.find(org, ref))
+    return exchange.plan(exchange.parse(headers, rows), lambda ref: services.repo.find(who.organisation_id, ref),
+                         lambda target: can_import_over(who, target))
+
+
+def _context(services: Services, filename: str = "", error: str = "", done: str = "") -> dict[str, Any]:
+    return {"org_name": services.organisation_name, "rows": None, "error": error, "token": "",
+            "filename": filename, "done": done}
 
 
 @router.get("/import", response_class=HTMLResponse)
 def import_form(request: Request, who: DxDep, services: ServicesDep) -> Response:
     q = request.query_params
     done = f"{q['created']} 枚を新しく取り込み、{q['updated']} 枚を更新しました。" if "created" in q and "updated" in q else ""
-    return render(request, "import.html", {"org_name": services.organisation_name, "rows": None, "error": "",
-                                           "token": "", "filename": "", "done": done})
+    return render(request, "import.html", _context(services, done=done))
 
 
 @router.post("/import", response_class=HTMLResponse)
 async def import_preview(request: Request, file: UploadFile, who: DxDep, services: ServicesDep) -> Response:
     data = await file.read(exchange.MAX_BYTES + 1)
-    filename = file.filename or ""
-    context: dict[str, Any] = {"org_name": services.organisation_name, "rows": None, "error": "", "token": "",
-                               "filename": filename, "done": ""}
+    filename = (file.filename or "")[:200]
+    context = _context(services, filename)
     try:
-        rows = _plan(services, who.organisation_id, filename, data)
+        rows = await in_pool(_plan, services, who, filename, data)
     except BadInput as exc:
         context["error"] = exc.errors[0].reason if exc.errors else exc.message
         return render(request, "import.html", context, status_code=422)
-    token = secrets.token_urlsafe(16)
-    pending = {"filename": filename, "user": who.id, "data": data.hex()}
-    (_pending_dir(services) / f"{token}.json").write_text(json.dumps(pending), encoding="utf-8")
+    token = await in_pool(services.previews.add, who.id, filename, data)
     context.update(rows=rows, token=token)
     return render(request, "import.html", context)
 
 
-@router.post("/import/{token}")
-def import_confirm(token: str, who: DxDep, services: ServicesDep) -> Response:
-    path = _pending_dir(services) / f"{token}.json"
-    if not token.replace("-", "").replace("_", "").isalnum() or not path.exists():
-        raise BadInput([FieldError("file", None, "確認待ちの取り込みが見つかりません（1時間で破棄されます）。"
-                                                 "もう一度ファイルを選んでください。")])
-    pending = json.loads(path.read_text(encoding="utf-8"))
-    if pending["user"] != who.id:
-        raise BadInput([FieldError("file", None, "この取り込みは別のアカウントが始めたものです。")])
+@router.post("/import/{token}", response_class=HTMLResponse)
+async def import_confirm(request: Request, token: str, who: DxDep, services: ServicesDep) -> Response:
+    try:
+        created, updated = await in_pool(_import, services, who, token)
+    except NotPending:
+        return render(request, "import.html", _context(
+            services, error="確認待ちの取り込みが見つかりません（1時間で破棄されます）。もう一度ファイルを選んでください。"),
+            status_code=404)
+    except AlreadyImported:
+        return render(request, "import.html", _context(
+            services, error="すでに取り込み済みです。同じ内容を二度は取り込みません。結果は全体の状況で確かめられます。"),
+            status_code=409)
+    except BadInput as exc:
+        return render(request, "import.html", _context(services, error=exc.errors[0].reason), status_code=422)
+    return RedirectResponse(f"/import?created={created}&updated={updated}", status_code=303)
+
+
+def _import(services: Services, who: Account, token: str) -> tuple[int, int]:
+    """Claim the preview (once, atomically), read the file again and write its rows."""
+    pending = services.previews.claim(token[:100], who.id)
     org = who.organisation_id
-    rows = _plan(services, org, pending["filename"], bytes.fromhex(pending["data"]))
     created = updated = 0
-    for row in rows:
+    for row in _plan(services, who, pending.filename, pending.data):
         if row.sheet is None or row.action in ("same", "error"):
             continue
         if row.action == "update" and row.target_id is not None:
@@ -196,10 +199,8 @@ def import_confirm(token: str, who: DxDep, services: ServicesDep) -> Response:
                                           external_id=row.external_id or None)
             created += 1
         services.after_save(stored)
-    path.unlink(missing_ok=True)
-    services.reviews.audit(who, None, "import", {"file": pending["filename"], "created": created,
-                                                 "updated": updated})
-    return RedirectResponse(f"/import?created={created}&updated={updated}", status_code=303)
+    services.reviews.audit(who, None, "import", {"file": pending.filename, "created": created, "updated": updated})
+    return created, updated
 
 
 # -- print ----------------------------------------------------------------------------------------
