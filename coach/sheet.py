@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from coach.cleaning import clean_value
 
 MAX_TEXT = 4000
 MAX_ITEM = 1000
@@ -36,9 +38,11 @@ LABELS: dict[str, str] = {
     "k": "件数",
 }
 
-Name = Annotated[str, StringConstraints(max_length=MAX_NAME)]
-Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
-Item = Annotated[str, StringConstraints(max_length=MAX_ITEM)]
+# Every text passes the one cleaning rule (coach/cleaning.py) before its length is checked.
+Clean = BeforeValidator(clean_value)
+Name = Annotated[str, Clean, StringConstraints(max_length=MAX_NAME)]
+Text = Annotated[str, Clean, StringConstraints(max_length=MAX_TEXT)]
+Item = Annotated[str, Clean, StringConstraints(max_length=MAX_ITEM)]
 
 
 class Sheet(BaseModel):
@@ -74,7 +78,7 @@ class SheetWrite(Sheet):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     id: Any = None
-    section: Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME, strip_whitespace=True)]
+    section: Annotated[str, Clean, StringConstraints(min_length=1, max_length=MAX_NAME, strip_whitespace=True)]
 
     def sheet(self) -> Sheet:
         return Sheet.model_validate(self.model_dump(exclude={"id"}))

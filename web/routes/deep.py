@@ -15,7 +15,7 @@ from coach.sheet import Sheet
 from web.access import editable, own_section
 from web.auth import UserDep, check_csrf
 from web.deps import RepoDep, ServicesDep
-from web.forms import read_sheet_form
+from web.forms import form_of, read_sheet_form
 from web.htmx import is_htmx, render, templates
 from web.services import Services
 
@@ -36,7 +36,7 @@ def _done_context(stored: StoredSheet, services: Services, sheet: Sheet, result:
 async def start(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     stored = editable(repo, who, sheet_id)
     org = who.organisation_id
-    form = read_sheet_form(await request.form())
+    form = read_sheet_form(await form_of(request))
     sheet = own_section(form.sheet, who) if form.sheet is not None else stored.sheet
     if form.sheet is not None:  # what the AI reads is what the user sees: keep it safe first
         stored = repo.autosave(sheet_id, org, sheet)

@@ -20,7 +20,7 @@ from coach.sheet import Sheet, empty_sheet
 from web.access import editable, own_section, readable, with_history
 from web.auth import Forbidden, UserDep, check_csrf
 from web.deps import CriticDep, RepoDep, ServicesDep
-from web.forms import SheetForm, read_sheet_form, values_of
+from web.forms import SheetForm, form_of, read_sheet_form, values_of
 from web.htmx import is_htmx, render
 from web.services import Services
 
@@ -56,7 +56,7 @@ def _index(request: Request, who: Account, services: Services, critic: CriticDep
 async def create(request: Request, who: UserDep, critic: CriticDep, services: ServicesDep) -> Response:
     if who.role != "staff":
         raise Forbidden("シートを作れるのは係の職員です（自分の係のシートだけ作れます）。")
-    form = await request.form()
+    form = await form_of(request)
     # the section comes from the account, whatever the form says
     values = {"section": who.section or "", "title": str(form.get("title", "")).strip()}
     errors = {}
@@ -145,7 +145,7 @@ async def submit(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, c
     """The form's real action: save, add/remove a row, move a solution to the margin, submit."""
     stored = editable(repo, who, sheet_id)
     org = who.organisation_id
-    raw = await request.form()
+    raw = await form_of(request)
     form = read_sheet_form(raw)
     if form.sheet is None:  # keep what was typed, show why next to the field, save nothing
         return render_editor(request, stored, services, form=form, status_code=422, partial="_sheet_form.html")
@@ -208,7 +208,7 @@ async def check(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, cr
                 services: ServicesDep) -> Response:
     """While typing (htmx): critique what is in the form and autosave it. Returns feedback fragments."""
     stored = editable(repo, who, sheet_id)
-    form = read_sheet_form(await request.form())
+    form = read_sheet_form(await form_of(request))
     sheet = own_section(form.sheet, who) if form.sheet is not None else None
     saved_note = ""
     if sheet is not None:
@@ -271,7 +271,7 @@ async def similar_live(request: Request, sheet_id: int, who: UserDep, repo: Repo
                        services: ServicesDep) -> Response:
     """While typing (htmx): similar sheets for what is in the form now, saved or not."""
     stored = editable(repo, who, sheet_id)
-    form = read_sheet_form(await request.form())
+    form = read_sheet_form(await form_of(request))
     sheet = form.sheet or stored.sheet
     context = {"stored": stored, "similar": _similar_for(services, stored, sheet),
                "org_name": services.organisation_name}

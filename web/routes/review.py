@@ -19,6 +19,7 @@ from coach.repository import StoredSheet
 from coach.review import COMMENT_FIELDS, Review
 from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
+from web.forms import form_of
 from web.htmx import render
 from web.services import Services
 
@@ -172,7 +173,7 @@ def _back(sheet_id: int, done: str, anchor: str = "") -> Response:
 @router.post("/review/{sheet_id}/findings")
 async def judge(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
     stored = _stored(services, who, sheet_id)
-    form = await request.form()
+    form = await form_of(request)
     key = (str(form.get("code", "")), str(form.get("field", "")), str(form.get("item", "")))
     finding = _finding(shown_findings(services, stored, services.reviews.get(sheet_id))[0], key)
     services.reviews.judge(who, sheet_id, stored.version, finding, str(form.get("verdict", "")))
@@ -189,7 +190,7 @@ def _finding(findings: list[Finding], key: tuple[str, str, str]) -> Finding:
 @router.post("/review/{sheet_id}/missed")
 async def missed(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
     stored = _stored(services, who, sheet_id)
-    form = await request.form()
+    form = await form_of(request)
     item = _row_index(str(form.get("item", "")))
     services.reviews.add_missed(who, sheet_id, stored.version, stored.sheet, str(form.get("code", "")),
                                 str(form.get("field", "")), item)
@@ -199,7 +200,7 @@ async def missed(request: Request, sheet_id: int, who: DxDep, services: Services
 @router.post("/review/{sheet_id}/comments")
 async def comment(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
     stored = _stored(services, who, sheet_id)
-    form = await request.form()
+    form = await form_of(request)
     item = _row_index(str(form.get("item", "")))
     field = str(form.get("field", "general"))
     review = services.reviews.get(sheet_id)
@@ -212,7 +213,7 @@ async def comment(request: Request, sheet_id: int, who: DxDep, services: Service
 @router.post("/review/{sheet_id}/decision")
 async def decide(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
     stored = _stored(services, who, sheet_id)
-    form = await request.form()
+    form = await form_of(request)
     decision = str(form.get("decision", ""))
     if services.reviews.get(sheet_id) is None and stored.status == "submitted":
         # submitted before reviews existed (the bundled samples): record the submission first
@@ -230,7 +231,7 @@ async def decide(request: Request, sheet_id: int, who: DxDep, services: Services
 @router.post("/review/{sheet_id}/stage")
 async def stage(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
     _stored(services, who, sheet_id)
-    form = await request.form()
+    form = await form_of(request)
     services.cycle.move(who, sheet_id, str(form.get("stage", "")), _date(str(form.get("on", ""))))
     return _back(sheet_id, "stage", "#cycle")
 
@@ -238,7 +239,7 @@ async def stage(request: Request, sheet_id: int, who: DxDep, services: ServicesD
 @router.post("/review/{sheet_id}/themes")
 async def themes(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
     _stored(services, who, sheet_id)
-    form = await request.form()
+    form = await form_of(request)
     ids = [int(v) for v in form.getlist("theme") if isinstance(v, str) and v.isdigit()]
     services.cycle.set_sheet_themes(who, sheet_id, ids)
     return _back(sheet_id, "themes", "#cycle")
@@ -247,7 +248,7 @@ async def themes(request: Request, sheet_id: int, who: DxDep, services: Services
 @router.post("/review/{sheet_id}/outcomes")
 async def outcome(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
     _stored(services, who, sheet_id)
-    form = await request.form()
+    form = await form_of(request)
     services.cycle.add_outcome(who, sheet_id, str(form.get("kind", "")), str(form.get("value", "")),
                                str(form.get("unit", "")), _date(str(form.get("on", ""))),
                                label=str(form.get("label", "")), note=str(form.get("note", "")))
