@@ -9,6 +9,8 @@ from pydantic import ValidationError
 
 from coach.sheet import LABELS
 
+MAX_LISTED = 20
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -30,10 +32,13 @@ class BadInput(Exception):
         self.message = message
 
     def as_dict(self) -> dict[str, Any]:
-        return {"detail": self.message, "errors": [e.as_dict() for e in self.errors]}
+        """At most MAX_LISTED errors are listed, so a body with 100,000 wrong keys gets a small answer."""
+        more = len(self.errors) - MAX_LISTED
+        detail = self.message + (f"（ほか {more:,} 件の誤りは省略しました）" if more > 0 else "")
+        return {"detail": detail, "errors": [e.as_dict() for e in self.errors[:MAX_LISTED]]}
 
     def one_line(self) -> str:
-        parts = [f"{LABELS.get(e.field, e.field)}（{e.field}）: {e.reason}" for e in self.errors]
+        parts = [f"{LABELS.get(e.field, e.field)}（{e.field}）: {e.reason}" for e in self.errors[:MAX_LISTED]]
         return f"{self.message}（invalid input） " + " / ".join(parts)
 
 

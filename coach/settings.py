@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     api_open: bool = Field(
         default=True, description="ログインなしの JSON API（/api/v1）を、この端末（127.0.0.1）からだけ受け付ける"
     )
+    allowed_hosts: str = Field(
+        default="localhost,127.0.0.1,::1",
+        description="受け付ける Host 名（カンマ区切り、*.example.jp の形も可、* はすべて）。DNS リバインディング対策",
+    )
     secure_cookies: bool = Field(default=False, description="ログインの Cookie を HTTPS だけで送る（HTTPS で公開するときは true）")
     session_idle_hours: int = Field(default=8, ge=1, le=168, description="操作がないままこの時間がたつとログアウト")
     autosave_window_minutes: int = Field(
@@ -65,6 +69,16 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("COACH_ORG_NAME must not be blank")
         return value.strip()
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _some_host(cls, value: str) -> str:
+        if not [h for h in value.split(",") if h.strip()]:
+            raise ValueError("COACH_ALLOWED_HOSTS must name at least one host (or *)")
+        return value
+
+    def allowed_host_list(self) -> list[str]:
+        return [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
 
     def llm_enabled(self) -> bool:
         return bool(self.llm_model)

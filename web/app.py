@@ -17,6 +17,7 @@ from coach.repository import SheetNotFound
 from coach.settings import Settings, get_settings
 from web.auth import CsrfFailed, Forbidden, NeedLogin
 from web.htmx import is_htmx, templates
+from web.limits import BodyLimit, BodyTooLarge, HostGuard
 from web.routes import admin, api, auth, deep, pages, review, workspace
 from web.services import build_services
 
@@ -35,6 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0",
     )
     app.state.services = build_services(settings)
+    # innermost, right around the routes: nothing between it and a route's read wraps its BodyTooLarge
+    app.add_middleware(BodyLimit)
     @app.middleware("http")
     async def _security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response = await call_next(request)
@@ -45,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
         return response
 
+    app.add_middleware(HostGuard, allowed=settings.allowed_host_list())  # outermost: unknown Host, nothing runs
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(api.router)
     app.include_router(auth.router)
@@ -96,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             404: "ページが見つかりません。",
             405: "この方法では操作できません。",
         }
+        if isinstance(exc, BodyTooLarge):
+            return _error(request, 413, str(exc.detail), "body")
         return _error(request, exc.status_code, reasons.get(exc.status_code, "リクエストを処理できませんでした。"), "body")
 
     @app.exception_handler(Exception)

@@ -115,18 +115,21 @@ def served(settings: Settings) -> Iterator[str]:
 
 
 def _raw(address: str, head: str, body_parts: list[bytes]) -> str:
+    """Send a request as bytes and read the answer until the server closes (it says Connection: close)."""
     host, port = address.split(":")
+    data = b""
     with socket.create_connection((host, int(port)), timeout=10) as s:
-        s.sendall(head.encode())
         try:
+            s.sendall(head.encode())
             for part in body_parts:
                 s.sendall(part)
         except OSError:
             pass  # the server may answer and close before everything was sent
-        s.shutdown(socket.SHUT_WR)
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
+        try:
+            while chunk := s.recv(65536):
+                data += chunk
+        except OSError:
+            pass
     return data.decode("utf-8", "replace")
 
 
