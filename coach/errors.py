@@ -63,8 +63,12 @@ def _reason(err: Any) -> str:
         return f"{ctx.get('max_length')}件以内にしてください（今は {ctx.get('actual_length')} 件）。"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return "JSON オブジェクト（{…}）で送ってください。"
-    if kind in ("int_parsing", "int_type"):
+    if kind in ("int_parsing", "int_type", "int_parsing_size", "int_from_float"):
         return "整数で指定してください。"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{ctx.get('ge', ctx.get('gt'))}{'以上' if 'ge' in ctx else 'より大きい'}の数で指定してください。"
+    if kind in ("less_than_equal", "less_than"):
+        return f"{ctx.get('le', ctx.get('lt')):,}{'以下' if 'le' in ctx else '未満'}の数で指定してください。"
     if kind == "json_invalid":
         return "JSON として読み取れません。形式を確認してください。"
     return "値の形式が正しくありません。"

@@ -36,6 +36,14 @@ LABELS: dict[str, str] = {
     "id": "ID",
     "similar": "似ているシート",
     "k": "件数",
+    "sheet_id": "シートの番号",
+    "number": "版の番号",
+    "user_id": "アカウントの番号",
+    "theme_id": "テーマの番号",
+    "from": "比べる版",
+    "to": "比べる版",
+    "item": "行",
+    "host": "ホスト名",
 }
 
 # Every text passes the one cleaning rule (coach/cleaning.py) before its length is checked.

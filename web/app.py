@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from coach.errors import BadInput, FieldError, from_validation_error
 from coach.repository import SheetNotFound
 from coach.settings import Settings, get_settings
+from coach.sheet import LABELS
 from web.auth import CsrfFailed, Forbidden, NeedLogin
 from web.htmx import is_htmx, templates
 from web.limits import BodyLimit, BodyTooLarge, HostGuard
@@ -80,7 +81,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         bad = from_validation_error(exc, skip_prefix=1)
-        return JSONResponse(bad.as_dict(), status_code=422)
+        if _wants_json(request):
+            return JSONResponse(bad.as_dict(), status_code=422)
+        first = bad.errors[0] if bad.errors else None
+        reason = f"{LABELS.get(first.field, first.field)}: {first.reason}" if first else bad.message
+        return _error(request, 422, reason, first.field if first else "body")
 
     @app.exception_handler(BadInput)
     async def _bad_input(request: Request, exc: BadInput) -> Response:

@@ -14,11 +14,19 @@ from tests.web.conftest import JAPANESE
 BAD_IDS = ["2147483648", str(2**63), str(2**64), "-1", "0", "99999999999999999999999"]
 
 
+def _all_routes(routes: list[Any]) -> list[APIRoute]:
+    out: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            out.append(route)
+        elif hasattr(route, "original_router"):  # FastAPI wraps included routers
+            out += _all_routes(route.original_router.routes)
+    return out
+
+
 def _int_routes(app: Any) -> list[tuple[str, str, list[str]]]:
     out = []
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
+    for route in _all_routes(app.routes):
         ints = [p.name for p in route.dependant.path_params if p.field_info.annotation is int]
         if ints:
             out.extend((method, route.path, ints) for method in sorted(route.methods))

@@ -103,3 +103,15 @@ def test_nul_in_every_form_is_removed(db_app: Any) -> None:
     log = json.dumps([e.detail for e in services.reviews.log(org, limit=100)], ensure_ascii=False)
     _clean_everywhere([*comments, outcome.label, *themes, *services.repo.sections(org), log,
                        sheet.model_dump_json()])
+
+
+def test_every_route_reads_its_form_through_the_one_cleaning_reader() -> None:
+    """web/forms.py `form_of` is the only place that calls request.form(); a route reading the form
+    itself would skip the cleaning rule."""
+    from pathlib import Path
+
+    import web
+
+    root = Path(web.__file__).parent
+    readers = [p.relative_to(root).as_posix() for p in root.rglob("*.py") if ".form()" in p.read_text(encoding="utf-8")]
+    assert readers == ["forms.py"]

@@ -12,6 +12,7 @@ from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
 from web.forms import form_of
 from web.htmx import render
+from web.params import ThemeId, UserId
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
@@ -52,7 +53,7 @@ async def create_account(request: Request, who: DxDep, services: ServicesDep) ->
 
 
 @router.post("/admin/accounts/{user_id}/password")
-def reset_password(request: Request, user_id: int, who: DxDep, services: ServicesDep) -> Response:
+def reset_password(request: Request, user_id: UserId, who: DxDep, services: ServicesDep) -> Response:
     account = services.accounts.get(user_id, who.organisation_id)
     password = new_password()
     services.accounts.set_password(user_id, who.organisation_id, password)
@@ -62,7 +63,7 @@ def reset_password(request: Request, user_id: int, who: DxDep, services: Service
 
 
 @router.post("/admin/accounts/{user_id}/active")
-async def set_active(request: Request, user_id: int, who: DxDep, services: ServicesDep) -> Response:
+async def set_active(request: Request, user_id: UserId, who: DxDep, services: ServicesDep) -> Response:
     active = (await form_of(request)).get("active") == "1"
     if user_id == who.id and not active:
         raise BadInput([FieldError("active", None, "自分のアカウントは停止できません。")])
@@ -96,6 +97,6 @@ async def add_theme(request: Request, who: DxDep, services: ServicesDep) -> Resp
 
 
 @router.post("/admin/themes/{theme_id}/delete")
-def remove_theme(theme_id: int, who: DxDep, services: ServicesDep) -> Response:
+def remove_theme(theme_id: ThemeId, who: DxDep, services: ServicesDep) -> Response:
     services.cycle.remove_theme(who, theme_id)
     return RedirectResponse("/admin#themes", status_code=303)
