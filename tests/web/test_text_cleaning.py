@@ -115,3 +115,16 @@ def test_every_route_reads_its_form_through_the_one_cleaning_reader() -> None:
     root = Path(web.__file__).parent
     readers = [p.relative_to(root).as_posix() for p in root.rglob("*.py") if ".form()" in p.read_text(encoding="utf-8")]
     assert readers == ["forms.py"]
+
+
+def test_imported_cells_are_cleaned() -> None:
+    from coach.exchange import COLUMNS, parse
+
+    headers = [label for _, label in COLUMNS]
+    values = {"id": "ext\x00-1", "section": "住民\x00窓口係", "title": "転入\x07", "asis": "a\r\nb\x1b",
+              "tobe": "t", "purpose": "p", "problems": "問題\x00一\r\n問題二", "tasks": "課題", "margin": ""}
+    row = [values.get(key, "") for key, _ in COLUMNS]
+    (item,) = parse(headers, [row])
+    assert item.external_id == "ext-1" and item.sheet is not None
+    assert (item.sheet.section, item.sheet.title, item.sheet.asis, item.sheet.problems) == (
+        "住民窓口係", "転入", "a\nb", ["問題一", "問題二"])
