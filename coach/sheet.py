@@ -46,11 +46,12 @@ LABELS: dict[str, str] = {
     "host": "ホスト名",
 }
 
-# Every text passes the one cleaning rule (coach/cleaning.py) before its length is checked.
+# Every text passes the one cleaning rule (coach/cleaning.py) before its length is checked (a before
+# validator placed last wraps the constrained str, so the length errors stay string_too_long).
 Clean = BeforeValidator(clean_value)
-Name = Annotated[str, Clean, StringConstraints(max_length=MAX_NAME)]
-Text = Annotated[str, Clean, StringConstraints(max_length=MAX_TEXT)]
-Item = Annotated[str, Clean, StringConstraints(max_length=MAX_ITEM)]
+Name = Annotated[str, StringConstraints(max_length=MAX_NAME), Clean]
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), Clean]
+Item = Annotated[str, StringConstraints(max_length=MAX_ITEM), Clean]
 
 
 class Sheet(BaseModel):
@@ -86,7 +87,7 @@ class SheetWrite(Sheet):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     id: Any = None
-    section: Annotated[str, Clean, StringConstraints(min_length=1, max_length=MAX_NAME, strip_whitespace=True)]
+    section: Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME, strip_whitespace=True), Clean]
 
     def sheet(self) -> Sheet:
         return Sheet.model_validate(self.model_dump(exclude={"id"}))
