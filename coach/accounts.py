@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Boolean, ForeignKey, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from coach.cleaning import normalise_login
 from coach.db import Base, Section, now
 from coach.errors import BadInput, FieldError
 
@@ -97,7 +98,7 @@ class Accounts:
 
     def create(self, organisation_id: int, login: str, name: str, role: str, password: str,
                section: str | None = None) -> Account:
-        login = login.strip().lower()
+        login = normalise_login(login)
         section = (section or "").strip() or None
         errors = _check(login, name, role, section, password)
         if errors:
@@ -133,7 +134,7 @@ class Accounts:
 
     def by_login(self, login: str) -> Account | None:
         with self._sessions() as s:
-            user = s.scalar(select(User).where(User.login == login.strip().lower()))
+            user = s.scalar(select(User).where(User.login == normalise_login(login)))
             return self._account(s, user) if user else None
 
     def list(self, organisation_id: int) -> list[Account]:
@@ -143,7 +144,7 @@ class Accounts:
 
     def authenticate(self, login: str, password: str) -> Account | None:
         with self._sessions.begin() as s:
-            user = s.scalar(select(User).where(User.login == login.strip().lower()))
+            user = s.scalar(select(User).where(User.login == normalise_login(login)))
             try:
                 # verify against a dummy hash for unknown logins: the answer takes as long either way
                 _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)

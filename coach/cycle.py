@@ -6,6 +6,7 @@ the coach that section staff see.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -20,6 +21,7 @@ from coach.review import AuditRow, write_audit
 STAGES = ["現状フロー", "壁打ち", "シート整理", "目指すフロー", "仕組み構築", "テスト", "共有・承認", "本番運用", "保留"]
 DEFAULT_THEMES = ["オンライン手続", "GIS活用", "オープンデータ", "文書保存のデジタル化", "AI活用", "地域ポイント活用",
                   "医療情報連携", "楽らく窓口"]
+MAX_OUTCOME = 1e15  # a town's yearly hours or yen stay far below; beyond this a figure is a typo
 OUTCOME_KINDS = {
     "hours": ("年間の削減時間", "時間/年"),
     "cost": ("年間の削減コスト", "円/年"),
@@ -183,7 +185,10 @@ class Cycle:
         try:
             number = float(value.replace(",", "").strip())
         except ValueError:
-            raise BadInput([FieldError("value", None, "数値を半角で入力してください（例 120 や 3.5）。")]) from None
+            number = math.nan
+        if not math.isfinite(number) or abs(number) >= MAX_OUTCOME:  # nan, inf, 1e999 are no figures
+            raise BadInput([FieldError("value", None, "数値を半角で入力してください（例 120 や 3.5。"
+                                                      "1,000兆未満の数です）。")])
         default_label, default_unit = OUTCOME_KINDS[kind]
         label = (label.strip() or default_label)[:100]
         unit = (unit.strip() or default_unit)[:20]

@@ -9,6 +9,8 @@ from pydantic import ValidationError
 
 from coach.sheet import LABELS
 
+MAX_LISTED = 20
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -30,10 +32,13 @@ class BadInput(Exception):
         self.message = message
 
     def as_dict(self) -> dict[str, Any]:
-        return {"detail": self.message, "errors": [e.as_dict() for e in self.errors]}
+        """At most MAX_LISTED errors are listed, so a body with 100,000 wrong keys gets a small answer."""
+        more = len(self.errors) - MAX_LISTED
+        detail = self.message + (f"（ほか {more:,} 件の誤りは省略しました）" if more > 0 else "")
+        return {"detail": detail, "errors": [e.as_dict() for e in self.errors[:MAX_LISTED]]}
 
     def one_line(self) -> str:
-        parts = [f"{LABELS.get(e.field, e.field)}（{e.field}）: {e.reason}" for e in self.errors]
+        parts = [f"{LABELS.get(e.field, e.field)}（{e.field}）: {e.reason}" for e in self.errors[:MAX_LISTED]]
         return f"{self.message}（invalid input） " + " / ".join(parts)
 
 
@@ -58,8 +63,12 @@ def _reason(err: Any) -> str:
         return f"{ctx.get('max_length')}件以内にしてください（今は {ctx.get('actual_length')} 件）。"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return "JSON オブジェクト（{…}）で送ってください。"
-    if kind in ("int_parsing", "int_type"):
+    if kind in ("int_parsing", "int_type", "int_parsing_size", "int_from_float"):
         return "整数で指定してください。"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{ctx.get('ge', ctx.get('gt'))}{'以上' if 'ge' in ctx else 'より大きい'}の数で指定してください。"
+    if kind in ("less_than_equal", "less_than"):
+        return f"{ctx.get('le', ctx.get('lt')):,}{'以下' if 'le' in ctx else '未満'}の数で指定してください。"
     if kind == "json_invalid":
         return "JSON として読み取れません。形式を確認してください。"
     return "値の形式が正しくありません。"

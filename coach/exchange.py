@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from pydantic import ValidationError
 
 from coach import upload
+from coach.cleaning import clean_text
 from coach.errors import BadInput, FieldError, from_validation_error
 from coach.repository import StoredSheet
 from coach.sheet import LABELS, Sheet, SheetWrite
@@ -159,7 +160,7 @@ def parse(headers: list[str], rows: list[list[str]]) -> list[ImportRow]:
 
         def cell(k: str, row: list[str] = row) -> str:
             i = where.get(k)
-            return row[i].replace("\r\n", "\n") if i is not None and i < len(row) else ""
+            return clean_text(row[i]) if i is not None and i < len(row) else ""  # the one cleaning rule
 
         values: dict[str, Any] = {k: cell(k) for k in ("section", "title", "asis", "tobe", "purpose", "margin")}
         for k in ("problems", "tasks"):

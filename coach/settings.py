@@ -22,7 +22,8 @@ class Settings(BaseSettings):
     )
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(LOOPBACK_HOSTS),
-        description="このサービスの名前として受け付けるホスト名（カンマ区切り、例 coach.town.lg.jp）",
+        description="受け付ける Host 名（カンマ区切り、例 coach.town.lg.jp。*.example.jp の形も可、* はすべて）。"
+                    "DNS リバインディング対策",
     )
 
     data_dir: Path = Field(default=Path("data"), description="ローカルの状態（SQLite など）を置くフォルダ")
@@ -88,6 +89,16 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("COACH_ORG_NAME must not be blank")
         return value.strip()
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _some_host(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("COACH_ALLOWED_HOSTS must name at least one host (or *)")
+        return value
+
+    def allowed_host_list(self) -> list[str]:
+        return list(self.allowed_hosts)
 
     def llm_enabled(self) -> bool:
         return bool(self.llm_model)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from coach.cleaning import clean_value
 
 MAX_TEXT = 4000
 MAX_ITEM = 1000
@@ -34,11 +36,22 @@ LABELS: dict[str, str] = {
     "id": "ID",
     "similar": "似ているシート",
     "k": "件数",
+    "sheet_id": "シートの番号",
+    "number": "版の番号",
+    "user_id": "アカウントの番号",
+    "theme_id": "テーマの番号",
+    "from": "比べる版",
+    "to": "比べる版",
+    "item": "行",
+    "host": "ホスト名",
 }
 
-Name = Annotated[str, StringConstraints(max_length=MAX_NAME)]
-Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
-Item = Annotated[str, StringConstraints(max_length=MAX_ITEM)]
+# Every text passes the one cleaning rule (coach/cleaning.py) before its length is checked (a before
+# validator placed last wraps the constrained str, so the length errors stay string_too_long).
+Clean = BeforeValidator(clean_value)
+Name = Annotated[str, StringConstraints(max_length=MAX_NAME), Clean]
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), Clean]
+Item = Annotated[str, StringConstraints(max_length=MAX_ITEM), Clean]
 
 
 class Sheet(BaseModel):
@@ -74,7 +87,7 @@ class SheetWrite(Sheet):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     id: Any = None
-    section: Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME, strip_whitespace=True)]
+    section: Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME, strip_whitespace=True), Clean]
 
     def sheet(self) -> Sheet:
         return Sheet.model_validate(self.model_dump(exclude={"id"}))

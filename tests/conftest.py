@@ -20,6 +20,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     d = tmp_path / "data"
     monkeypatch.setenv("COACH_DATA_DIR", str(d))
+    # TestClient's default host: the app refuses Host headers outside COACH_ALLOWED_HOSTS (DNS rebinding)
+    monkeypatch.setenv("COACH_ALLOWED_HOSTS", "localhost,127.0.0.1,::1,testserver")
     get_settings.cache_clear()  # commands run in-process read this test's environment, not an earlier one's
     return d
 

@@ -20,9 +20,11 @@ from coach.errors import BadInput, FieldError, from_validation_error
 from coach.production import check as check_production
 from coach.repository import SheetNotFound
 from coach.settings import Settings, get_settings
+from coach.sheet import LABELS
 from coach.tokens import TokenRejected
 from web.auth import CsrfFailed, Forbidden, NeedLogin
 from web.htmx import is_htmx, templates
+from web.limits import BodyLimit, BodyTooLarge, HostGuard
 from web.routes import admin, api, auth, deep, docs, ops, pages, review, tokens, workspace
 from web.services import build_services
 
@@ -48,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None if production else "/openapi.json",
     )
     app.state.services = build_services(settings)
+    # innermost, right around the routes: nothing between it and a route's read wraps its BodyTooLarge
+    app.add_middleware(BodyLimit)
     @app.middleware("http")
     async def _security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response = await call_next(request)
@@ -74,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
         return response
 
+    app.add_middleware(HostGuard, allowed=settings.allowed_host_list())  # outermost: unknown Host, nothing runs
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(ops.router)
     app.include_router(api.router)
@@ -115,7 +120,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         bad = from_validation_error(exc, skip_prefix=1)
-        return JSONResponse(bad.as_dict(), status_code=422)
+        if _wants_json(request):
+            return JSONResponse(bad.as_dict(), status_code=422)
+        first = bad.errors[0] if bad.errors else None
+        reason = f"{LABELS.get(first.field, first.field)}: {first.reason}" if first else bad.message
+        return _error(request, 422, reason, first.field if first else "body")
 
     @app.exception_handler(BadInput)
     async def _bad_input(request: Request, exc: BadInput) -> Response:
@@ -135,6 +144,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             404: "ページが見つかりません。",
             405: "この方法では操作できません。",
         }
+        if isinstance(exc, BodyTooLarge):
+            return _error(request, 413, str(exc.detail), "body")
         return _error(request, exc.status_code, reasons.get(exc.status_code, "リクエストを処理できませんでした。"), "body")
 
     @app.exception_handler(Exception)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-import time
-from collections import defaultdict, deque
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -19,6 +17,7 @@ from fastapi import Depends, Request, Response
 from coach.accounts import Account, OpenSession
 from coach.permissions import can_manage, can_review
 from coach.tokens import TokenRejected
+from web.forms import form_of
 
 COOKIE = "coach_session"
 LOGIN_COOKIE = "coach_login_csrf"
@@ -62,7 +61,7 @@ async def check_csrf(request: Request) -> None:
         raise NeedLogin()
     sent = request.headers.get("X-CSRF-Token", "")
     if not sent and request.headers.get("content-type", "").startswith(("application/x-www-form", "multipart/")):
-        sent = str((await request.form()).get("csrf_token", ""))  # starlette caches the parsed form
+        sent = str((await form_of(request)).get("csrf_token", ""))  # starlette caches the parsed form
     if not sent or not secrets.compare_digest(sent, session.csrf):
         raise CsrfFailed()
 
@@ -109,6 +108,8 @@ def api_caller(request: Request) -> Account:
     if program is not None:
         return program
     session = session_of(request)
+    if session is None and request.cookies.get(COOKIE):
+        raise NeedLogin()  # a presented but dead, revoked or forged session never becomes "local"
     if session is not None:
         if request.method in UNSAFE and not secrets.compare_digest(
                 request.headers.get("X-CSRF-Token", ""), session.csrf):
@@ -123,29 +124,6 @@ def api_caller(request: Request) -> Account:
 def docs_reader(request: Request) -> Account:
     """The OpenAPI docs in production: any logged-in person, or any valid API token."""
     return bearer_caller(request) or require_user(request)
-
-
-MAX_FAILURES = 5
-WINDOW_SECONDS = 15 * 60
-
-
-class Throttle:
-    """At most MAX_FAILURES failed logins per login ID in WINDOW_SECONDS (in memory, per process)."""
-
-    def __init__(self) -> None:
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def blocked(self, login: str) -> bool:
-        q = self._failures[login]
-        while q and time.monotonic() - q[0] > WINDOW_SECONDS:
-            q.popleft()
-        return len(q) >= MAX_FAILURES
-
-    def failed(self, login: str) -> None:
-        self._failures[login].append(time.monotonic())
-
-    def passed(self, login: str) -> None:
-        self._failures.pop(login, None)
 
 
 def set_session_cookie(response: Response, token: str, secure: bool) -> None:

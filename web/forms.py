@@ -1,15 +1,30 @@
-"""Reading the sheet editor's HTML form: values as typed, and Japanese errors per field."""
+"""Reading HTML forms: the one place the web layer reads form data (cleaned by coach/cleaning.py),
+and the sheet editor's form with its values as typed and Japanese errors per field."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from fastapi import Request
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from coach.cleaning import clean_text
 from coach.errors import from_validation_error
 from coach.sheet import Sheet, SheetWrite
+
+
+async def form_of(request: Request) -> FormData:
+    """Every route reads its form here: each text value passes the one cleaning rule (NUL and other
+    control characters removed, line breaks as LF); uploaded files are left as they are."""
+    cached = getattr(request.state, "clean_form", None)
+    if isinstance(cached, FormData):
+        return cached
+    raw = await request.form()  # starlette parses once and keeps it for the request
+    form = FormData([(clean_text(k), clean_text(v) if isinstance(v, str) else v) for k, v in raw.multi_items()])
+    request.state.clean_form = form
+    return form
 
 
 @dataclass

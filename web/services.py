@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
 
@@ -22,8 +22,8 @@ from coach.review import Review, Reviews, Submission
 from coach.service import CritiqueService
 from coach.settings import Settings
 from coach.sheet import Sheet
+from coach.throttle import LoginThrottle
 from coach.tokens import ApiTokens
-from web.auth import Throttle
 from web.jobs import Jobs
 
 log = logging.getLogger("coach.web")
@@ -43,7 +43,7 @@ class Services:
     cycle: Cycle
     tokens: ApiTokens
     previews: ImportPreviews
-    login_throttle: Throttle = field(default_factory=Throttle)
+    login_throttle: LoginThrottle
 
     def references(self, stored: StoredSheet, sheet: Sheet, k: int = 2) -> list[Sheet]:
         """Context for the LLM: similar submitted sheets of other sections that the rules find clean."""
@@ -112,7 +112,7 @@ def build_services(settings: Settings) -> Services:
                     similar=similar, organisation_id=org_id, organisation_name=settings.org_name, jobs=Jobs(),
                     accounts=Accounts(sessions, idle=timedelta(hours=settings.session_idle_hours)),
                     reviews=Reviews(sessions), cycle=Cycle(sessions), tokens=ApiTokens(sessions),
-                    previews=ImportPreviews(sessions))
+                    previews=ImportPreviews(sessions), login_throttle=LoginThrottle(sessions))
 
 
 def _index_if_new(similar: SimilarService, repo: SheetRepository) -> None:

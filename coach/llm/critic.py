@@ -147,11 +147,15 @@ class LLMCritic:
 
         invalid = 0
         attempt = 0
+        end = time.monotonic() + self.deadline  # one deadline for the whole call, retries and backoff included
         while True:
             try:
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no answer within {self.deadline:g} s")
                 future = _POOL.submit(self.call, system, user)
                 try:
-                    parsed = future.result(timeout=self.deadline)
+                    parsed = future.result(timeout=left)
                 except concurrent.futures.TimeoutError as exc:
                     future.cancel()
                     raise TimeoutError(f"no answer within {self.deadline:g} s") from exc
@@ -166,11 +170,12 @@ class LLMCritic:
             except Exception as exc:  # timeouts, 429/5xx, connection errors
                 attempt += 1
                 log.warning("LLM call failed (%s, try %d): %s", self.model, attempt, exc)
-                if attempt > self.retries:
+                pause = self.backoff * attempt
+                if attempt > self.retries or time.monotonic() + pause >= end:
                     self.breaker.failure()
                     raise LLMUnavailable("AIコーチに今はつながりません。ルールによる指摘はそのまま使えます。",
                                          str(exc)) from exc
-                time.sleep(self.backoff * attempt)
+                time.sleep(pause)
 
         findings, dropped = [], 0
         unmask = masked.unmask if masked else (lambda s: s)

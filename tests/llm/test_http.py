@@ -81,3 +81,41 @@ def test_timeouts_and_slow_streams_end_in_unavailable(stub_llm) -> None:  # type
 
 def test_not_configured_means_rules_only() -> None:
     assert llm_from_settings(Settings()) is None
+
+
+def test_the_whole_call_retries_included_ends_within_the_timeout() -> None:
+    """A server that accepts the connection and never answers: the README promises at most
+    COACH_LLM_TIMEOUT seconds for the whole call, retries and backoff included."""
+    import socket
+    import threading
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])  # read nothing, answer nothing
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        critic = make(f"http://127.0.0.1:{listener.getsockname()[1]}/v1", timeout=1.0)
+        critic.backoff = 1.0  # the default backoff: it must fit inside the same deadline
+        started = time.monotonic()
+        with pytest.raises(LLMUnavailable):
+            critic.critique(make_sheet())
+        assert time.monotonic() - started < 1.0 + 0.5
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        for s in held:
+            s.close()
+        listener.close()

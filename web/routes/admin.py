@@ -4,6 +4,7 @@ the API tokens' routes (web/routes/tokens.py) render this page too."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.accounts import ROLES, new_password
@@ -11,7 +12,9 @@ from coach.errors import BadInput, FieldError
 from coach.tokens import SCOPES
 from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
+from web.forms import form_of
 from web.htmx import render
+from web.params import ThemeId, UserId
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
@@ -37,12 +40,13 @@ def admin(request: Request, who: DxDep, services: ServicesDep) -> Response:
 
 @router.post("/admin/accounts")
 async def create_account(request: Request, who: DxDep, services: ServicesDep) -> Response:
-    form = await request.form()
+    form = await form_of(request)
     values = {k: str(form.get(k, "")).strip() for k in ("login", "name", "role", "section")}
     password = new_password()
     try:
-        account = services.accounts.create(who.organisation_id, values["login"], values["name"], values["role"],
-                                           password, values["section"] if values["role"] == "staff" else None)
+        account = await run_in_threadpool(  # argon2 hashing stays off the event loop
+            services.accounts.create, who.organisation_id, values["login"], values["name"], values["role"],
+            password, values["section"] if values["role"] == "staff" else None)
     except BadInput as exc:
         errors = {e.field: e.reason for e in exc.errors}
         return _page(request, who, services, values=values, errors=errors, status_code=422)
@@ -52,7 +56,7 @@ async def create_account(request: Request, who: DxDep, services: ServicesDep) ->
 
 
 @router.post("/admin/accounts/{user_id}/password")
-def reset_password(request: Request, user_id: int, who: DxDep, services: ServicesDep) -> Response:
+def reset_password(request: Request, user_id: UserId, who: DxDep, services: ServicesDep) -> Response:
     account = services.accounts.get(user_id, who.organisation_id)
     password = new_password()
     services.accounts.set_password(user_id, who.organisation_id, password)
@@ -62,8 +66,8 @@ def reset_password(request: Request, user_id: int, who: DxDep, services: Service
 
 
 @router.post("/admin/accounts/{user_id}/active")
-async def set_active(request: Request, user_id: int, who: DxDep, services: ServicesDep) -> Response:
-    active = (await request.form()).get("active") == "1"
+async def set_active(request: Request, user_id: UserId, who: DxDep, services: ServicesDep) -> Response:
+    active = (await form_of(request)).get("active") == "1"
     if user_id == who.id and not active:
         raise BadInput([FieldError("active", None, "自分のアカウントは停止できません。")])
     account = services.accounts.get(user_id, who.organisation_id)
@@ -75,7 +79,7 @@ async def set_active(request: Request, user_id: int, who: DxDep, services: Servi
 @router.post("/admin/sections")
 async def add_sections(request: Request, who: DxDep, services: ServicesDep) -> Response:
     """Paste the town's list of sections (one per line): the overview counts which have a sheet."""
-    text = str((await request.form()).get("names", ""))
+    text = str((await form_of(request)).get("names", ""))
     names = [n.strip() for n in text.replace("、", "\n").splitlines() if n.strip()]
     if any(len(n) > 100 for n in names):
         raise BadInput([FieldError("names", None, "係名は100文字以内で、1行に1つずつ書いてください。")])
@@ -86,7 +90,7 @@ async def add_sections(request: Request, who: DxDep, services: ServicesDep) -> R
 
 @router.post("/admin/themes")
 async def add_theme(request: Request, who: DxDep, services: ServicesDep) -> Response:
-    name = str((await request.form()).get("name", ""))
+    name = str((await form_of(request)).get("name", ""))
     try:
         services.cycle.add_theme(who, name)
     except BadInput as exc:
@@ -96,6 +100,6 @@ async def add_theme(request: Request, who: DxDep, services: ServicesDep) -> Resp
 
 
 @router.post("/admin/themes/{theme_id}/delete")
-def remove_theme(theme_id: int, who: DxDep, services: ServicesDep) -> Response:
+def remove_theme(theme_id: ThemeId, who: DxDep, services: ServicesDep) -> Response:
     services.cycle.remove_theme(who, theme_id)
     return RedirectResponse("/admin#themes", status_code=303)

@@ -15,6 +15,7 @@ from coach.sheet import Sheet, SheetWrite
 from web.access import editable, readable, with_history
 from web.auth import ApiCallerDep, Forbidden
 from web.deps import CriticDep, RepoDep, ServicesDep
+from web.params import SheetId
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -34,12 +35,12 @@ def create_sheet(body: SheetWrite, who: ApiCallerDep, repo: RepoDep, services: S
 
 
 @router.get("/sheets/{sheet_id}", summary="シートを読む（最新版）")
-def get_sheet(sheet_id: int, who: ApiCallerDep, repo: RepoDep) -> dict[str, object]:
+def get_sheet(sheet_id: SheetId, who: ApiCallerDep, repo: RepoDep) -> dict[str, object]:
     return readable(repo, who, sheet_id).as_api()
 
 
 @router.put("/sheets/{sheet_id}", summary="シートを更新する（新しい版）")
-def update_sheet(sheet_id: int, body: SheetWrite, who: ApiCallerDep, repo: RepoDep,
+def update_sheet(sheet_id: SheetId, body: SheetWrite, who: ApiCallerDep, repo: RepoDep,
                  services: ServicesDep) -> dict[str, object]:
     if body.id is not None and str(body.id) != str(sheet_id):
         raise BadInput([FieldError("id", None, f"URL のシート（{sheet_id}）と本文の id（{body.id}）が違います。")])
@@ -52,7 +53,7 @@ def update_sheet(sheet_id: int, body: SheetWrite, who: ApiCallerDep, repo: RepoD
 
 
 @router.get("/sheets/{sheet_id}/versions", summary="版の一覧")
-def list_versions(sheet_id: int, who: ApiCallerDep, repo: RepoDep) -> list[dict[str, object]]:
+def list_versions(sheet_id: SheetId, who: ApiCallerDep, repo: RepoDep) -> list[dict[str, object]]:
     with_history(repo, who, sheet_id)
     org = who.organisation_id
     return [
@@ -62,7 +63,7 @@ def list_versions(sheet_id: int, who: ApiCallerDep, repo: RepoDep) -> list[dict[
 
 
 @router.get("/sheets/{sheet_id}/similar", summary="似ているシート（同じ組織、提出済み・同じ係のもの）")
-def similar(sheet_id: int, who: ApiCallerDep, repo: RepoDep, services: ServicesDep,
+def similar(sheet_id: SheetId, who: ApiCallerDep, repo: RepoDep, services: ServicesDep,
             k: Annotated[int, Query(ge=1, le=20, description="件数")] = 5) -> JSONResponse:
     stored = readable(repo, who, sheet_id)
     org = who.organisation_id

@@ -5,20 +5,22 @@ from __future__ import annotations
 import secrets
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.accounts import MIN_PASSWORD
+from coach.cleaning import normalise_login
 from web.auth import (
     COOKIE,
     LOGIN_COOKIE,
     CsrfFailed,
-    Throttle,
     UserDep,
     check_csrf,
     session_of,
     set_session_cookie,
 )
 from web.deps import ServicesDep
+from web.forms import form_of
 from web.htmx import render
 
 router = APIRouter(include_in_schema=False)
@@ -50,21 +52,23 @@ def login_form(request: Request, services: ServicesDep) -> Response:
 
 @router.post("/login")
 async def login(request: Request, services: ServicesDep) -> Response:
-    form = await request.form()
+    form = await form_of(request)
     sent, expected = str(form.get("csrf_token", "")), request.cookies.get(LOGIN_COOKIE, "")
     if not sent or not expected or not secrets.compare_digest(sent, expected):
         raise CsrfFailed()
-    login_id = str(form.get("login", "")).strip().lower()[:50]
+    login_id = normalise_login(str(form.get("login", "")))  # the same form authentication looks up
     password = str(form.get("password", ""))
-    throttle: Throttle = services.login_throttle
-    if throttle.blocked(login_id):
-        return _login_page(request, services, login_id, "ログインの失敗が続いたため、15分ほど受け付けを止めています。"
+    shown = login_id[:50]
+    address = request.client.host if request.client else ""
+    attempt = services.login_throttle.begin(login_id, address)
+    if attempt is None:
+        return _login_page(request, services, shown, "ログインの失敗が続いたため、15分ほど受け付けを止めています。"
                            "パスワードが分からないときは DX推進チームに連絡してください。", 429)
-    account = services.accounts.authenticate(login_id, password)
+    # argon2 is deliberately slow: it runs in the thread pool, never on the event loop
+    account = await run_in_threadpool(services.accounts.authenticate, login_id, password)
     if account is None:
-        throttle.failed(login_id)
-        return _login_page(request, services, login_id, "ログインIDかパスワードが違います。", 401)
-    throttle.passed(login_id)
+        return _login_page(request, services, shown, "ログインIDかパスワードが違います。", 401)
+    services.login_throttle.passed(login_id, attempt)
     token, _ = services.accounts.open_session(account)
     target = safe_next(str(form.get("next", "/")))
     if target == "/" and account.is_dx:
@@ -93,10 +97,10 @@ def account_page(request: Request, who: UserDep, services: ServicesDep) -> Respo
 @router.post("/account/password", dependencies=[Depends(check_csrf)])
 async def change_password(request: Request, who: UserDep, services: ServicesDep) -> Response:
     """Change one's own password. Every other session of the account ends; this one carries on."""
-    form = await request.form()
+    form = await form_of(request)
     current, new, again = (str(form.get(k, "")) for k in ("current", "new", "again"))
     errors = {}
-    if services.accounts.authenticate(who.login, current) is None:
+    if await run_in_threadpool(services.accounts.authenticate, who.login, current) is None:
         errors["current"] = "今のパスワードが違います。"
     elif new != again:
         errors["again"] = "新しいパスワードが2回とも同じになるように入力してください。"
@@ -105,7 +109,7 @@ async def change_password(request: Request, who: UserDep, services: ServicesDep)
     if errors:
         context = {"org_name": services.organisation_name, "errors": errors, "flash": ""}
         return render(request, "account.html", context, status_code=422)
-    services.accounts.set_password(who.id, who.organisation_id, new)
+    await run_in_threadpool(services.accounts.set_password, who.id, who.organisation_id, new)
     services.reviews.audit(who, None, "account", {"password_changed": who.login})
     token, _ = services.accounts.open_session(who)
     response = RedirectResponse("/account?changed=1", status_code=303)

@@ -15,8 +15,9 @@ from coach.sheet import Sheet
 from web.access import editable, own_section
 from web.auth import UserDep, check_csrf
 from web.deps import RepoDep, ServicesDep
-from web.forms import read_sheet_form
+from web.forms import form_of, read_sheet_form
 from web.htmx import is_htmx, render, templates
+from web.params import SheetId
 from web.services import Services
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
@@ -33,10 +34,10 @@ def _done_context(stored: StoredSheet, services: Services, sheet: Sheet, result:
 
 
 @router.post("/sheets/{sheet_id}/deep", response_class=HTMLResponse)
-async def start(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
+async def start(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     stored = editable(repo, who, sheet_id)
     org = who.organisation_id
-    form = read_sheet_form(await request.form())
+    form = read_sheet_form(await form_of(request))
     sheet = own_section(form.sheet, who) if form.sheet is not None else stored.sheet
     if form.sheet is not None:  # what the AI reads is what the user sees: keep it safe first
         stored = repo.autosave(sheet_id, org, sheet)
@@ -60,7 +61,7 @@ def _sse(event: str, html: str) -> str:
 
 
 @router.get("/sheets/{sheet_id}/deep/{job_id}/events")
-async def events(request: Request, sheet_id: int, job_id: str, who: UserDep, repo: RepoDep,
+async def events(request: Request, sheet_id: SheetId, job_id: str, who: UserDep, repo: RepoDep,
                  services: ServicesDep) -> Response:
     stored = editable(repo, who, sheet_id)
     job = services.jobs.get(job_id, sheet_id, who.organisation_id)
@@ -90,7 +91,7 @@ async def events(request: Request, sheet_id: int, job_id: str, who: UserDep, rep
 
 
 @router.post("/sheets/{sheet_id}/deep/{job_id}/cancel", response_class=HTMLResponse)
-def cancel(request: Request, sheet_id: int, job_id: str, who: UserDep, repo: RepoDep,
+def cancel(request: Request, sheet_id: SheetId, job_id: str, who: UserDep, repo: RepoDep,
            services: ServicesDep) -> Response:
     stored = editable(repo, who, sheet_id)
     services.jobs.cancel(job_id, sheet_id, who.organisation_id)

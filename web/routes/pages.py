@@ -20,8 +20,9 @@ from coach.sheet import Sheet, empty_sheet
 from web.access import editable, own_section, readable, with_history
 from web.auth import Forbidden, UserDep, check_csrf
 from web.deps import CriticDep, RepoDep, ServicesDep
-from web.forms import SheetForm, read_sheet_form, values_of
+from web.forms import SheetForm, form_of, read_sheet_form, values_of
 from web.htmx import is_htmx, render
+from web.params import SheetId, VersionNumber
 from web.services import Services
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
@@ -56,7 +57,7 @@ def _index(request: Request, who: Account, services: Services, critic: CriticDep
 async def create(request: Request, who: UserDep, critic: CriticDep, services: ServicesDep) -> Response:
     if who.role != "staff":
         raise Forbidden("シートを作れるのは係の職員です（自分の係のシートだけ作れます）。")
-    form = await request.form()
+    form = await form_of(request)
     # the section comes from the account, whatever the form says
     values = {"section": who.section or "", "title": str(form.get("title", "")).strip()}
     errors = {}
@@ -130,7 +131,7 @@ FLASHES = {
 
 
 @router.get("/sheets/{sheet_id}", response_class=HTMLResponse)
-def editor(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
+def editor(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     stored = readable(repo, who, sheet_id)
     if not can_edit(who, stored):  # others read it; the DX team reviews it
         return _see(f"/review/{sheet_id}" if who.is_dx else f"/sheets/{sheet_id}/view")
@@ -140,12 +141,12 @@ def editor(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, service
 
 
 @router.post("/sheets/{sheet_id}")
-async def submit(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, critic: CriticDep,
+async def submit(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, critic: CriticDep,
                  services: ServicesDep) -> Response:
     """The form's real action: save, add/remove a row, move a solution to the margin, submit."""
     stored = editable(repo, who, sheet_id)
     org = who.organisation_id
-    raw = await request.form()
+    raw = await form_of(request)
     form = read_sheet_form(raw)
     if form.sheet is None:  # keep what was typed, show why next to the field, save nothing
         return render_editor(request, stored, services, form=form, status_code=422, partial="_sheet_form.html")
@@ -204,11 +205,11 @@ def _move(request: Request, stored: StoredSheet, sheet: Sheet, arg: str, who: Ac
 
 
 @router.post("/sheets/{sheet_id}/check", response_class=HTMLResponse)
-async def check(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, critic: CriticDep,
+async def check(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, critic: CriticDep,
                 services: ServicesDep) -> Response:
     """While typing (htmx): critique what is in the form and autosave it. Returns feedback fragments."""
     stored = editable(repo, who, sheet_id)
-    form = read_sheet_form(await request.form())
+    form = read_sheet_form(await form_of(request))
     sheet = own_section(form.sheet, who) if form.sheet is not None else None
     saved_note = ""
     if sheet is not None:
@@ -226,7 +227,7 @@ async def check(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, cr
 
 
 @router.get("/sheets/{sheet_id}/history", response_class=HTMLResponse)
-def history(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
+def history(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     stored = with_history(repo, who, sheet_id)
     context = {"stored": stored, "versions": repo.versions(sheet_id, who.organisation_id),
                "org_name": services.organisation_name, "can_restore": can_edit(who, stored)}
@@ -234,7 +235,7 @@ def history(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, servic
 
 
 @router.get("/sheets/{sheet_id}/versions/{number}", response_class=HTMLResponse)
-def version(request: Request, sheet_id: int, number: int, who: UserDep, repo: RepoDep, critic: CriticDep,
+def version(request: Request, sheet_id: SheetId, number: VersionNumber, who: UserDep, repo: RepoDep, critic: CriticDep,
             services: ServicesDep) -> Response:
     stored = with_history(repo, who, sheet_id)
     sheet = repo.version(sheet_id, who.organisation_id, number)
@@ -244,14 +245,14 @@ def version(request: Request, sheet_id: int, number: int, who: UserDep, repo: Re
 
 
 @router.post("/sheets/{sheet_id}/versions/{number}/restore")
-def restore(sheet_id: int, number: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
+def restore(sheet_id: SheetId, number: VersionNumber, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     editable(repo, who, sheet_id)
     services.after_save(repo.restore(sheet_id, who.organisation_id, number))
     return _see(f"/sheets/{sheet_id}?restored={number}")
 
 
 @router.get("/sheets/{sheet_id}/view", response_class=HTMLResponse)
-def view(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
+def view(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     """Another section's sheet, read-only (opened from 「似ているシート」)."""
     stored = readable(repo, who, sheet_id)
     context = {"stored": stored, "sheet": stored.sheet, "org_name": services.organisation_name}
@@ -259,7 +260,7 @@ def view(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services:
 
 
 @router.get("/sheets/{sheet_id}/similar", response_class=HTMLResponse)
-def similar_panel(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
+def similar_panel(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     stored = with_history(repo, who, sheet_id)
     context = {"stored": stored, "similar": _similar_for(services, stored, stored.sheet),
                "org_name": services.organisation_name}
@@ -267,11 +268,11 @@ def similar_panel(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, 
 
 
 @router.post("/sheets/{sheet_id}/similar", response_class=HTMLResponse)
-async def similar_live(request: Request, sheet_id: int, who: UserDep, repo: RepoDep,
+async def similar_live(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep,
                        services: ServicesDep) -> Response:
     """While typing (htmx): similar sheets for what is in the form now, saved or not."""
     stored = editable(repo, who, sheet_id)
-    form = read_sheet_form(await request.form())
+    form = read_sheet_form(await form_of(request))
     sheet = form.sheet or stored.sheet
     context = {"stored": stored, "similar": _similar_for(services, stored, sheet),
                "org_name": services.organisation_name}

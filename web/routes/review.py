@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.cycle import stage_of
@@ -17,9 +17,12 @@ from coach.findings import Finding
 from coach.guard import FIELDS_OF
 from coach.repository import StoredSheet
 from coach.review import COMMENT_FIELDS, Review
+from coach.sheet import MAX_ITEMS
 from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
+from web.forms import form_of
 from web.htmx import render
+from web.params import MAX_ID, SheetId, bounded_id
 from web.services import Services
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
@@ -108,14 +111,16 @@ def shown_findings(services: Services, stored: StoredSheet, review: Review | Non
 
 
 @router.get("/review/{sheet_id}", response_class=HTMLResponse)
-def review_page(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
+def review_page(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep,
+                from_: Annotated[int | None, Query(alias="from", ge=1, le=MAX_ID, description="比べる版")] = None,
+                to: Annotated[int | None, Query(ge=1, le=MAX_ID, description="比べる版")] = None) -> Response:
     stored = _stored(services, who, sheet_id)
     q = request.query_params
     versions = services.repo.versions(sheet_id, who.organisation_id)
     review = services.reviews.get(sheet_id)
-    new_v = _int(q.get("to"), stored.version)
+    new_v = to or stored.version
     repo = services.repo
-    old_v = _int(q.get("from"), _last_different(services, stored, [v.number for v in versions]))
+    old_v = from_ or _last_different(services, stored, [v.number for v in versions])
     changes = diff(repo.version(sheet_id, who.organisation_id, old_v), repo.version(sheet_id, who.organisation_id, new_v))
     current = [lb for _, lb in services.reviews.labels(sheet_id) if lb.version == stored.version]
     labels = {(lb.code, lb.field, lb.item): lb.verdict for lb in current}
@@ -155,14 +160,14 @@ def _ref(stored: StoredSheet) -> str:
     return entry_of(stored).ref
 
 
-def _int(value: str | None, default: int) -> int:
-    return int(value) if value and value.isdigit() else default
-
-
 def _row_index(typed: str) -> int | None:
     """Reviewers number rows from 1, as the sheet shows them; stored indexes start at 0."""
-    typed = typed.strip()
-    return int(typed) - 1 if typed.isdigit() and int(typed) > 0 else None
+    if not typed.strip():
+        return None
+    row = bounded_id(typed)
+    if row is None or row > MAX_ITEMS:
+        raise BadInput([FieldError("item", None, f"行は1〜{MAX_ITEMS}の数字で入力してください。")])
+    return row - 1
 
 
 def _back(sheet_id: int, done: str, anchor: str = "") -> Response:
@@ -170,9 +175,9 @@ def _back(sheet_id: int, done: str, anchor: str = "") -> Response:
 
 
 @router.post("/review/{sheet_id}/findings")
-async def judge(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
+async def judge(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
     stored = _stored(services, who, sheet_id)
-    form = await request.form()
+    form = await form_of(request)
     key = (str(form.get("code", "")), str(form.get("field", "")), str(form.get("item", "")))
     finding = _finding(shown_findings(services, stored, services.reviews.get(sheet_id))[0], key)
     services.reviews.judge(who, sheet_id, stored.version, finding, str(form.get("verdict", "")))
@@ -187,9 +192,9 @@ def _finding(findings: list[Finding], key: tuple[str, str, str]) -> Finding:
 
 
 @router.post("/review/{sheet_id}/missed")
-async def missed(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
+async def missed(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
     stored = _stored(services, who, sheet_id)
-    form = await request.form()
+    form = await form_of(request)
     item = _row_index(str(form.get("item", "")))
     services.reviews.add_missed(who, sheet_id, stored.version, stored.sheet, str(form.get("code", "")),
                                 str(form.get("field", "")), item)
@@ -197,9 +202,9 @@ async def missed(request: Request, sheet_id: int, who: DxDep, services: Services
 
 
 @router.post("/review/{sheet_id}/comments")
-async def comment(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
+async def comment(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
     stored = _stored(services, who, sheet_id)
-    form = await request.form()
+    form = await form_of(request)
     item = _row_index(str(form.get("item", "")))
     field = str(form.get("field", "general"))
     review = services.reviews.get(sheet_id)
@@ -210,9 +215,9 @@ async def comment(request: Request, sheet_id: int, who: DxDep, services: Service
 
 
 @router.post("/review/{sheet_id}/decision")
-async def decide(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
+async def decide(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
     stored = _stored(services, who, sheet_id)
-    form = await request.form()
+    form = await form_of(request)
     decision = str(form.get("decision", ""))
     if services.reviews.get(sheet_id) is None and stored.status == "submitted":
         # submitted before reviews existed (the bundled samples): record the submission first
@@ -228,26 +233,26 @@ async def decide(request: Request, sheet_id: int, who: DxDep, services: Services
 
 
 @router.post("/review/{sheet_id}/stage")
-async def stage(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
+async def stage(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
     _stored(services, who, sheet_id)
-    form = await request.form()
+    form = await form_of(request)
     services.cycle.move(who, sheet_id, str(form.get("stage", "")), _date(str(form.get("on", ""))))
     return _back(sheet_id, "stage", "#cycle")
 
 
 @router.post("/review/{sheet_id}/themes")
-async def themes(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
+async def themes(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
     _stored(services, who, sheet_id)
-    form = await request.form()
-    ids = [int(v) for v in form.getlist("theme") if isinstance(v, str) and v.isdigit()]
+    form = await form_of(request)
+    ids = [i for v in form.getlist("theme") if isinstance(v, str) and (i := bounded_id(v)) is not None]
     services.cycle.set_sheet_themes(who, sheet_id, ids)
     return _back(sheet_id, "themes", "#cycle")
 
 
 @router.post("/review/{sheet_id}/outcomes")
-async def outcome(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
+async def outcome(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
     _stored(services, who, sheet_id)
-    form = await request.form()
+    form = await form_of(request)
     services.cycle.add_outcome(who, sheet_id, str(form.get("kind", "")), str(form.get("value", "")),
                                str(form.get("unit", "")), _date(str(form.get("on", ""))),
                                label=str(form.get("label", "")), note=str(form.get("note", "")))

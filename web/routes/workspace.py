@@ -22,6 +22,7 @@ from web.auth import DxDep, UserDep, check_csrf
 from web.charts import bars, network, ring
 from web.deps import RepoDep, ServicesDep
 from web.htmx import render
+from web.params import SheetId
 from web.routes.review import queue
 from web.services import Services
 
@@ -206,7 +207,7 @@ def _import(services: Services, who: Account, token: str) -> tuple[int, int]:
 # -- print ----------------------------------------------------------------------------------------
 
 @router.get("/print/{sheet_id}", response_class=HTMLResponse)
-def print_view(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
+def print_view(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     stored = readable(repo, who, sheet_id)
     length = len(stored.sheet.all_text())
     density = ("overflow" if length > OVERFLOW_CHARS else "dense" if length > 1800
