@@ -9,6 +9,7 @@ replicas out of the load balancer for it would turn a missing panel into an outa
 from __future__ import annotations
 
 import logging
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
