@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, MetaData, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy import ForeignKey, MetaData, String, Text, UniqueConstraint, create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
@@ -63,6 +63,9 @@ class VersionRow(Base):
     number: Mapped[int]
     kind: Mapped[str] = mapped_column(String(20))
     content: Mapped[str] = mapped_column(Text)  # the sheet as JSON
+    # The account that wrote it (None: a program on this machine, or a version older than this column).
+    # Only that person's own autosaves fold into it.
+    author_id: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)
     sheet: Mapped[SheetRow] = relationship(back_populates="versions")
@@ -91,6 +94,19 @@ def all_tables() -> MetaData:
     return Base.metadata
 
 
+# Columns added after the first release: (table, column, DDL type). `create_all` makes new tables but
+# never alters old ones, so a database made by an earlier build gets them here (until Alembic).
+ADDED_COLUMNS = [("sheet_versions", "author_id", "INTEGER")]
+
+
 def init_db(engine: Engine) -> sessionmaker:
     all_tables().create_all(engine)
+    _add_missing_columns(engine)
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    for table, column, ddl in ADDED_COLUMNS:
+        if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")

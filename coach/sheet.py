@@ -10,6 +10,7 @@ MAX_TEXT = 4000
 MAX_ITEM = 1000
 MAX_ITEMS = 20
 MAX_NAME = 100
+MAX_VERSION = 2**31 - 1  # version numbers fit PostgreSQL's integer
 
 TextField = Literal["asis", "tobe", "purpose"]
 ListField = Literal["problems", "tasks"]
@@ -34,6 +35,7 @@ LABELS: dict[str, str] = {
     "id": "ID",
     "similar": "似ているシート",
     "k": "件数",
+    "base_version": "編集を始めた版",
 }
 
 Name = Annotated[str, StringConstraints(max_length=MAX_NAME)]
@@ -75,9 +77,11 @@ class SheetWrite(Sheet):
 
     id: Any = None
     section: Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME, strip_whitespace=True)]
+    # The version the writer started from (optional): a save over a newer version is refused (409).
+    base_version: Annotated[int | None, Field(ge=1, le=MAX_VERSION)] = None
 
     def sheet(self) -> Sheet:
-        return Sheet.model_validate(self.model_dump(exclude={"id"}))
+        return Sheet.model_validate(self.model_dump(exclude={"id", "base_version"}))
 
 
 def empty_sheet(section: str = "", title: str = "") -> Sheet:
