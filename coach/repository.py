@@ -59,11 +59,12 @@ class SheetNotFound(LookupError):
 class VersionConflict(Exception):
     """A save started from version `base`, but someone else has saved the sheet since (`latest`)."""
 
-    def __init__(self, sheet_id: int, base: int, latest: int) -> None:
+    def __init__(self, sheet_id: int, base: int, latest: int, by_self: bool = False) -> None:
         super().__init__(f"sheet {sheet_id}: saved from version {base}, latest is {latest}")
         self.sheet_id = sheet_id
         self.base = base
         self.latest = latest
+        self.by_self = by_self  # every newer version is the writer's own (an autosave that arrived late)
 
     @property
     def reason(self) -> str:
@@ -156,7 +157,7 @@ class SheetRepository:
             latest = self._latest(s, row.id)
             if Sheet.model_validate_json(latest.content) == sheet:
                 return self._stored(row, sheet)
-            self._check_base(s, row, base_version, author_id)
+            self._check_base(s, row, base_version, author_id, own_newer_ok=False)
             if (latest.kind == "autosave" and latest.author_id == author_id and base_version in (None, row.version)
                     and now() - latest.created_at <= self._window):
                 latest.content = sheet.model_dump_json()
@@ -263,17 +264,21 @@ class SheetRepository:
             raise SheetNotFound(str(sheet_id))
         return row
 
-    def _check_base(self, s: Session, row: SheetRow, base: int | None, author_id: int | None) -> None:
-        """Refuse a save started from an older version, unless every newer version is the writer's own
-        (an autosave that landed while they pressed 保存): that saves a new version and loses nothing."""
+    def _check_base(self, s: Session, row: SheetRow, base: int | None, author_id: int | None,
+                    own_newer_ok: bool = True) -> None:
+        """Refuse a save started from an older version. An explicit save is let through when every newer
+        version is the writer's own (an autosave landed while they pressed 保存): it adds a version and
+        loses nothing. An autosave is not: it would undo the writer's own later save (`by_self`)."""
         if base is None or base == row.version:
             return
+        own = False
         if 1 <= base < row.version and author_id is not None:
             authors = set(s.scalars(select(VersionRow.author_id).where(VersionRow.sheet_id == row.id,
                                                                        VersionRow.number > base)))
-            if authors == {author_id}:
+            own = authors == {author_id}
+            if own and own_newer_ok:
                 return
-        raise VersionConflict(row.id, base, row.version)
+        raise VersionConflict(row.id, base, row.version, by_self=own)
 
     def _latest(self, s: Session, sheet_id: int) -> VersionRow:
         v = s.scalar(

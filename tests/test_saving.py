@@ -95,6 +95,10 @@ def test_own_autosaves_fold_and_never_conflict_with_each_other(repo: SheetReposi
     # 保存 pressed while an autosave was still on its way: the form still says version 1
     saved = repo.save(sid, org, make_sheet(asis="一二三四"), base_version=1, author_id=7)
     assert saved.version == 3 and repo.version(sid, org, 2).asis == "一二三"
+    # an autosave that was on its way before that save is older than it: refused, marked as the writer's own
+    with pytest.raises(VersionConflict) as late:
+        repo.autosave(sid, org, make_sheet(asis="一二三"), base_version=2, author_id=7)
+    assert late.value.by_self and repo.get(sid, org).sheet.asis == "一二三四"
 
 
 def test_another_persons_autosave_is_never_folded_over(repo: SheetRepository) -> None:

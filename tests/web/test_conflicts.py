@@ -100,3 +100,7 @@ def test_own_autosaves_fold_and_the_form_follows_the_version(client: TestClient)
     assert [v["number"] for v in client.get(f"/api/v1/sheets/{sid}/versions").json()] == [2, 1]
     r = staff.post(f"/sheets/{sid}", data={**form, "asis": "一二三四", "op": "save"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].endswith("saved=3")
+    # an autosave sent just before that save arrives late: it must not undo the save, nor cry conflict
+    r = staff.post(f"/sheets/{sid}/check", data={**form, "asis": "一二三"}, headers={"HX-Request": "true"})
+    assert r.status_code == 204
+    assert client.get(f"/api/v1/sheets/{sid}").json()["asis"] == "一二三四"

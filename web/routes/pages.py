@@ -233,6 +233,8 @@ async def check(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, cr
             services.after_save(stored)
             saved_note, base = "saved", stored.version  # the form goes on from the version just written
         except VersionConflict as exc:  # the page keeps the text; autosave waits until the writer decides
+            if exc.by_self:  # sent before the writer's own later save or move: stale, nothing to show
+                return Response(status_code=204)
             saved_note, conflict = "conflict", conflict_of(repo, who.organisation_id, exc)
         except Exception:  # the page still holds the text; say so instead of failing
             log.exception("autosave failed for sheet %s", sheet_id)
