@@ -147,7 +147,7 @@ def _retrieval():  # type: ignore[no-untyped-def]
 
     settings = get_settings()
     repo = build_repository(settings)
-    return repo, repo.ensure_organisation(settings.org_name), SimilarService.from_settings(settings)
+    return repo, repo.ensure_organisation(settings.org_name), SimilarService.from_settings(settings, repo)
 
 
 def _sheet_lines(raw: str) -> list[tuple[str, Sheet]]:

@@ -63,6 +63,9 @@ class VersionRow(Base):
     number: Mapped[int]
     kind: Mapped[str] = mapped_column(String(20))
     content: Mapped[str] = mapped_column(Text)  # the sheet as JSON
+    # The account that wrote it (None: a program on this machine, or a version older than this column).
+    # Only that person's own autosaves fold into it.
+    author_id: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)
     sheet: Mapped[SheetRow] = relationship(back_populates="versions")

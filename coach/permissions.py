@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from coach.accounts import Account
 from coach.repository import StoredSheet
 
@@ -31,6 +33,12 @@ def can_read(who: Account, sheet: StoredSheet) -> bool:
     if who.role in ("dx", "local") or _town_token(who):
         return True
     return sheet.section == who.section or sheet.status == "submitted"
+
+
+def visible(who: Account, sheets: Iterable[StoredSheet]) -> list[StoredSheet]:
+    """The sheets `who` may read, in their order. Every list, search hit, chart and export of sheets
+    goes through here, so what a page or the API shows never differs from what `can_read` allows."""
+    return [s for s in sheets if can_read(who, s)]
 
 
 def can_edit(who: Account, sheet: StoredSheet) -> bool:

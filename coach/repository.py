@@ -58,6 +58,22 @@ class SheetNotFound(LookupError):
     pass
 
 
+class VersionConflict(Exception):
+    """A save started from version `base`, but someone else has saved the sheet since (`latest`)."""
+
+    def __init__(self, sheet_id: int, base: int, latest: int, by_self: bool = False) -> None:
+        super().__init__(f"sheet {sheet_id}: saved from version {base}, latest is {latest}")
+        self.sheet_id = sheet_id
+        self.base = base
+        self.latest = latest
+        self.by_self = by_self  # every newer version is the writer's own (an autosave that arrived late)
+
+    @property
+    def reason(self) -> str:
+        return (f"別の人がこのシートを先に保存しました（あなたが開いたのは第{self.base}版、今は第{self.latest}版です）。"
+                "あなたの入力は保存していません。変更点を確かめてから、もう一度保存してください。")
+
+
 class SheetRepository:
     def __init__(self, sessions: sessionmaker[Session], autosave_window: timedelta = timedelta(minutes=10)) -> None:
         self._sessions = sessions
@@ -106,7 +122,7 @@ class SheetRepository:
     # -- sheets ----------------------------------------------------------------------------------
 
     def create(self, organisation_id: int, sheet: Sheet, kind: str = "create", status: str = "draft",
-               external_id: str | None = None) -> StoredSheet:
+               external_id: str | None = None, author_id: int | None = None) -> StoredSheet:
         sheet = _clean(sheet)
         with self._sessions.begin() as s:
             section = self._section(s, organisation_id, sheet.section.strip())
@@ -114,7 +130,8 @@ class SheetRepository:
                            status=status, external_id=external_id)
             s.add(row)
             s.flush()
-            s.add(VersionRow(sheet_id=row.id, number=1, kind=kind, content=sheet.model_dump_json()))
+            s.add(VersionRow(sheet_id=row.id, number=1, kind=kind, content=sheet.model_dump_json(),
+                             author_id=author_id))
             s.flush()
             return self._stored(row, sheet)
 
@@ -124,27 +141,36 @@ class SheetRepository:
             latest = self._latest(s, row.id)
             return self._stored(row, Sheet.model_validate_json(latest.content))
 
-    def save(self, sheet_id: int, organisation_id: int, sheet: Sheet, kind: str = "save") -> StoredSheet:
-        """A new version, always (an explicit save is a point the user can come back to)."""
-        sheet = _clean(sheet)
-        with self._sessions.begin() as s:
-            row = self._row(s, sheet_id, organisation_id)
-            return self._append(s, row, sheet, kind)
+    def save(self, sheet_id: int, organisation_id: int, sheet: Sheet, kind: str = "save",
+             base_version: int | None = None, author_id: int | None = None) -> StoredSheet:
+        """A new version, always (an explicit save is a point the user can come back to).
 
-    def autosave(self, sheet_id: int, organisation_id: int, sheet: Sheet) -> StoredSheet:
-        """Keep typing safe without flooding the history: recent autosaves fold into one version."""
+        With `base_version` (the version the writer started from) a save raises VersionConflict when
+        someone else saved in between; without it, the save is appended as before (contract §6)."""
         sheet = _clean(sheet)
         with self._sessions.begin() as s:
-            row = self._row(s, sheet_id, organisation_id)
+            row = self._locked(s, sheet_id, organisation_id)
+            self._check_base(s, row, base_version, author_id)
+            return self._append(s, row, sheet, kind, author_id)
+
+    def autosave(self, sheet_id: int, organisation_id: int, sheet: Sheet, base_version: int | None = None,
+                 author_id: int | None = None) -> StoredSheet:
+        """Keep typing safe without flooding the history: one person's recent autosaves fold into one
+        version. Another person's version is never folded over: that would lose what they wrote."""
+        sheet = _clean(sheet)
+        with self._sessions.begin() as s:
+            row = self._locked(s, sheet_id, organisation_id)
             latest = self._latest(s, row.id)
             if Sheet.model_validate_json(latest.content) == sheet:
                 return self._stored(row, sheet)
-            if latest.kind == "autosave" and now() - latest.created_at <= self._window:
+            self._check_base(s, row, base_version, author_id, own_newer_ok=False)
+            if (latest.kind == "autosave" and latest.author_id == author_id and base_version in (None, row.version)
+                    and now() - latest.created_at <= self._window):
                 latest.content = sheet.model_dump_json()
                 latest.updated_at = now()
                 self._touch(s, row, sheet)
                 return self._stored(row, sheet)
-            return self._append(s, row, sheet, "autosave")
+            return self._append(s, row, sheet, "autosave", author_id)
 
     def upsert_external(self, organisation_id: int, external_id: str, sheet: Sheet) -> StoredSheet:
         """A sheet from outside (`coach index`): created once, then updated as a new version."""
@@ -230,6 +256,36 @@ class SheetRepository:
             raise SheetNotFound(str(sheet_id))
         return row
 
+    def _locked(self, s: Session, sheet_id: int, organisation_id: int) -> SheetRow:
+        """The sheet's row, held until the transaction ends: saves of one sheet run one after another.
+
+        PostgreSQL locks the row (SELECT … FOR UPDATE). SQLite has no row locks: BEGIN IMMEDIATE takes
+        the database's write lock before anything is read, so the version read here is the latest."""
+        conn = s.connection()
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        row = s.scalar(select(SheetRow).where(SheetRow.id == sheet_id).with_for_update(of=SheetRow)
+                       .execution_options(populate_existing=True))
+        if row is None or row.organisation_id != organisation_id:
+            raise SheetNotFound(str(sheet_id))
+        return row
+
+    def _check_base(self, s: Session, row: SheetRow, base: int | None, author_id: int | None,
+                    own_newer_ok: bool = True) -> None:
+        """Refuse a save started from an older version. An explicit save is let through when every newer
+        version is the writer's own (an autosave landed while they pressed 保存): it adds a version and
+        loses nothing. An autosave is not: it would undo the writer's own later save (`by_self`)."""
+        if base is None or base == row.version:
+            return
+        own = False
+        if 1 <= base < row.version and author_id is not None:
+            authors = set(s.scalars(select(VersionRow.author_id).where(VersionRow.sheet_id == row.id,
+                                                                       VersionRow.number > base)))
+            own = authors == {author_id}
+            if own and own_newer_ok:
+                return
+        raise VersionConflict(row.id, base, row.version, by_self=own)
+
     def _latest(self, s: Session, sheet_id: int) -> VersionRow:
         v = s.scalar(
             select(VersionRow).where(VersionRow.sheet_id == sheet_id).order_by(VersionRow.number.desc()).limit(1)
@@ -237,9 +293,10 @@ class SheetRepository:
         assert v is not None, "a sheet always has a version"
         return v
 
-    def _append(self, s: Session, row: SheetRow, sheet: Sheet, kind: str) -> StoredSheet:
+    def _append(self, s: Session, row: SheetRow, sheet: Sheet, kind: str, author_id: int | None = None) -> StoredSheet:
         row.version += 1
-        s.add(VersionRow(sheet_id=row.id, number=row.version, kind=kind, content=sheet.model_dump_json()))
+        s.add(VersionRow(sheet_id=row.id, number=row.version, kind=kind, content=sheet.model_dump_json(),
+                         author_id=author_id))
         self._touch(s, row, sheet)
         return self._stored(row, sheet)
 

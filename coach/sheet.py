@@ -12,6 +12,7 @@ MAX_TEXT = 4000
 MAX_ITEM = 1000
 MAX_ITEMS = 20
 MAX_NAME = 100
+MAX_VERSION = 2**31 - 1  # version numbers fit PostgreSQL's integer
 
 TextField = Literal["asis", "tobe", "purpose"]
 ListField = Literal["problems", "tasks"]
@@ -44,6 +45,7 @@ LABELS: dict[str, str] = {
     "to": "比べる版",
     "item": "行",
     "host": "ホスト名",
+    "base_version": "編集を始めた版",
 }
 
 # Every text passes the one cleaning rule (coach/cleaning.py) before its length is checked (a before
@@ -88,9 +90,11 @@ class SheetWrite(Sheet):
 
     id: Any = None
     section: Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME, strip_whitespace=True), Clean]
+    # The version the writer started from (optional): a save over a newer version is refused (409).
+    base_version: Annotated[int | None, Field(ge=1, le=MAX_VERSION)] = None
 
     def sheet(self) -> Sheet:
-        return Sheet.model_validate(self.model_dump(exclude={"id"}))
+        return Sheet.model_validate(self.model_dump(exclude={"id", "base_version"}))
 
 
 def empty_sheet(section: str = "", title: str = "") -> Sheet:

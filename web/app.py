@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from coach import __version__, logs
 from coach.errors import BadInput, FieldError, from_validation_error
 from coach.production import check as check_production
-from coach.repository import SheetNotFound
+from coach.repository import SheetNotFound, VersionConflict
 from coach.settings import Settings, get_settings
 from coach.sheet import LABELS
 from coach.tokens import TokenRejected
@@ -132,6 +132,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse(exc.as_dict(), status_code=422)
         reason = exc.errors[0].reason if exc.errors else exc.message
         return _error(request, 422, reason, exc.errors[0].field if exc.errors else "body")
+
+    @app.exception_handler(VersionConflict)
+    async def _conflict(request: Request, exc: VersionConflict) -> Response:
+        """Someone else saved first (the editor shows this with the typed text kept; see pages.py)."""
+        if _wants_json(request):
+            body = BadInput([FieldError("base_version", None, exc.reason)], message=exc.reason).as_dict()
+            return JSONResponse({**body, "latest_version": exc.latest}, status_code=409,
+                                headers={"ETag": f'"{exc.latest}"'})
+        return _error(request, 409, exc.reason, "base_version")
 
     @app.exception_handler(SheetNotFound)
     async def _not_found(request: Request, exc: SheetNotFound) -> Response:

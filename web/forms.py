@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 
 from coach.cleaning import clean_text
 from coach.errors import from_validation_error
-from coach.sheet import Sheet, SheetWrite
+from coach.sheet import MAX_VERSION, Sheet, SheetWrite
 
 
 async def form_of(request: Request) -> FormData:
@@ -35,6 +35,14 @@ class SheetForm:
     sheet: Sheet | None
     errors: dict[str, str] = field(default_factory=dict)
     op: str = "save"
+    base_version: int | None = None  # the version the page was opened at (hidden field), if sent
+    hearing: bool = False  # 「ヒアリングを希望」 ticked
+
+
+def version_number(text: str) -> int | None:
+    """The hidden base version; anything else (a page from before it existed, a tampered value) is none."""
+    ok = 0 < len(text) <= 10 and text.isascii() and text.isdigit()
+    return int(text) if ok and 1 <= int(text) <= MAX_VERSION else None
 
 
 def _text(form: FormData, name: str) -> str:
@@ -47,6 +55,8 @@ def read_sheet_form(form: FormData) -> SheetForm:
     values["problems"] = [v for v in form.getlist("problems") if isinstance(v, str)]
     values["tasks"] = [v for v in form.getlist("tasks") if isinstance(v, str)]
     op = _text(form, "op") or "save"
+    base = version_number(_text(form, "base_version"))
+    hearing = _text(form, "hearing") == "1"
     try:
         sheet = SheetWrite.model_validate(values).sheet()
     except ValidationError as exc:
@@ -54,8 +64,8 @@ def read_sheet_form(form: FormData) -> SheetForm:
         for e in from_validation_error(exc).errors:
             label = f"{e.item + 1}行目: " if e.item is not None else ""
             errors.setdefault(e.field, label + e.reason)
-        return SheetForm(values=values, sheet=None, errors=errors, op=op)
-    return SheetForm(values=values, sheet=sheet, op=op)
+        return SheetForm(values=values, sheet=None, errors=errors, op=op, base_version=base, hearing=hearing)
+    return SheetForm(values=values, sheet=sheet, op=op, base_version=base, hearing=hearing)
 
 
 def values_of(sheet: Sheet) -> dict[str, Any]:

@@ -45,13 +45,13 @@ class Services:
     previews: ImportPreviews
     login_throttle: LoginThrottle
 
-    def references(self, stored: StoredSheet, sheet: Sheet, k: int = 2) -> list[Sheet]:
-        """Context for the LLM: similar submitted sheets of other sections that the rules find clean."""
+    def references(self, who: Account, stored: StoredSheet, sheet: Sheet, k: int = 2) -> list[Sheet]:
+        """Context for the LLM: similar submitted sheets of other sections, readable by the writer,
+        that the rules find clean."""
         out: list[Sheet] = []
-        result = self.similar.similar(stored.organisation_id, sheet, k=k + 3, exclude_ref=None,
-                                      viewer_section=stored.section)
+        result = self.similar.similar(who, sheet, k=k + 3, exclude_ref=entry_of(stored).ref)
         for match in result.matches:
-            if match.hit.db_id == stored.id or match.hit.section == stored.section:
+            if match.hit.section == stored.section:
                 continue
             try:
                 other = self.repo.get(match.hit.db_id, stored.organisation_id)
@@ -67,7 +67,7 @@ class Services:
         """Submit for review. The critics run once more; what they say decides whether it is flagged."""
         sheet = stored.sheet
         if self.critic.llm is not None:
-            result = self.critic.deep(sheet, self.references(stored, sheet))
+            result = self.critic.deep(sheet, self.references(who, stored, sheet))
             sub = Submission(result.critique.findings, engine=result.critique.engine,
                              llm_unavailable=bool(result.notice), hearing=hearing)
         else:
@@ -106,7 +106,7 @@ def build_services(settings: Settings) -> Services:
         loaded = load_samples(repo, org_id, text.splitlines())
         if loaded:
             log.info("loaded %d sample sheets", loaded)
-    similar = SimilarService.from_settings(settings)
+    similar = SimilarService.from_settings(settings, repo)
     _index_if_new(similar, repo)
     return Services(settings=settings, repo=repo, critic=CritiqueService(llm=llm_from_settings(settings)),
                     similar=similar, organisation_id=org_id, organisation_name=settings.org_name, jobs=Jobs(),

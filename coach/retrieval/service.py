@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from chromadb.api.types import Documents, EmbeddingFunction
 
+from coach.accounts import Account
 from coach.critics.analysis import content_words
+from coach.permissions import visible
+from coach.repository import SheetNotFound, SheetRepository, StoredSheet
 from coach.retrieval.concepts import concepts_in
 from coach.retrieval.embeddings import OpenAICompatibleEmbedding, ProblemNgramEmbedding
 from coach.retrieval.store import (
@@ -27,6 +30,7 @@ from coach.text import normalize
 
 log = logging.getLogger("coach.retrieval")
 _SENTENCE = re.compile(r"[。\n]+")
+MAX_CANDIDATES = 400  # hits asked of the index at most, when many of the nearest are hidden from the caller
 
 
 @dataclass(frozen=True)
@@ -79,12 +83,18 @@ def explain(query: Sheet, hit: Hit) -> Match:
 
 
 class SimilarService:
-    def __init__(self, store: SimilarStore) -> None:
+    """Similar sheets for one caller. The index proposes candidates; whether the caller sees one is
+    decided on the sheet as the database has it now, by `permissions.visible` (the index's status
+    and title may lag behind, e.g. after a save while Chroma was down)."""
+
+    def __init__(self, store: SimilarStore, repo: SheetRepository) -> None:
         self.store = store
+        self.repo = repo
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SimilarService:
-        return cls(SimilarStore(connector(settings.data_dir, settings.chroma_url), embedding_from_settings(settings)))
+    def from_settings(cls, settings: Settings, repo: SheetRepository) -> SimilarService:
+        return cls(SimilarStore(connector(settings.data_dir, settings.chroma_url), embedding_from_settings(settings)),
+                   repo)
 
     def index(self, entries: Iterable[Entry]) -> bool:
         """Update vectors after a save. Failure is logged, never raised: the draft is already safe."""
@@ -95,11 +105,9 @@ class SimilarService:
             log.warning("similar-sheet index not updated: %s", exc)
             return False
 
-    def similar(self, organisation_id: int, sheet: Sheet, k: int = 5, exclude_ref: str | None = None,
-                viewer_section: str | None = None) -> SimilarResult:
+    def similar(self, who: Account, sheet: Sheet, k: int = 5, exclude_ref: str | None = None) -> SimilarResult:
         try:
-            hits = self.store.query(organisation_id, sheet, k=k, exclude_ref=exclude_ref,
-                                    viewer_section=viewer_section)
+            hits = self._visible_hits(who, sheet, k, exclude_ref)
         except IndexMismatch as exc:
             return SimilarResult(unavailable=str(exc))
         except StoreUnavailable as exc:
@@ -107,6 +115,26 @@ class SimilarService:
             return SimilarResult(unavailable="似ているシートは今は表示できません（検索の仕組みにつながりません）。"
                                              "シートの編集と保存はこのまま続けられます。")
         return SimilarResult(matches=[explain(sheet, h) for h in hits])
+
+    def _visible_hits(self, who: Account, sheet: Sheet, k: int, exclude_ref: str | None) -> list[Hit]:
+        """The k best hits `who` may read. Hidden ones are skipped, so ask the index for more until
+        k are found or the organisation's sheets are exhausted (bounded by MAX_CANDIDATES)."""
+        n = 2 * k + 4
+        while True:
+            hits = self.store.query(who.organisation_id, sheet, k=n, exclude_ref=exclude_ref)
+            found = [s for s in (self._current(h.db_id, who.organisation_id) for h in hits) if s is not None]
+            readable = {s.id: s for s in visible(who, found)}
+            out = [replace(h, section=readable[h.db_id].section, title=readable[h.db_id].title)
+                   for h in hits if h.db_id in readable]
+            if len(out) >= k or len(hits) < n or n >= MAX_CANDIDATES:
+                return out[:k]
+            n = min(4 * n, MAX_CANDIDATES)
+
+    def _current(self, sheet_id: int, organisation_id: int) -> StoredSheet | None:
+        try:
+            return self.repo.get(sheet_id, organisation_id)
+        except SheetNotFound:  # in the index but gone from the database
+            return None
 
     def rebuild(self, entries: Iterable[Entry], total: int, progress: Callable[[int, int], None] | None = None) -> int:
         return self.store.rebuild(entries, total, progress)

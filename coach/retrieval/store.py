@@ -223,18 +223,12 @@ class SimilarStore:
 
     # -- reading --------------------------------------------------------------------------------------
 
-    def query(self, organisation_id: int, sheet: Sheet, k: int = 5, exclude_ref: str | None = None,
-              viewer_section: str | None = None) -> list[Hit]:
-        """The k most similar sheets of the same organisation, best first.
-
-        With `viewer_section`, drafts are shown only from that section; other sections' sheets
-        appear once submitted.
-        """
+    def query(self, organisation_id: int, sheet: Sheet, k: int = 5, exclude_ref: str | None = None) -> list[Hit]:
+        """The k most similar sheets of the same organisation, best first, whoever may read them:
+        `SimilarService` keeps those the caller may see (by the database, not this index's copy)."""
         clauses: list[dict[str, Any]] = [{"org": organisation_id}]
         if exclude_ref is not None:
             clauses.append({"ref": {"$ne": str(exclude_ref)}})
-        if viewer_section is not None:
-            clauses.append({"$or": [{"status": "submitted"}, {"section": viewer_section}]})
         where: dict[str, Any] = clauses[0] if len(clauses) == 1 else {"$and": clauses}
         try:
             collection = self.collection()

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from coach.accounts import Account
+from coach.db import init_db, make_engine
+from coach.repository import SheetRepository
 from coach.retrieval.embeddings import ProblemNgramEmbedding
 from coach.retrieval.service import SimilarService, explain
 from coach.retrieval.store import Entry, Hit, SimilarStore, connector
@@ -18,9 +21,39 @@ def test_explain_says_which_problem_and_words_are_shared() -> None:
     assert match.passage == "申告の時期は問い合わせの電話がひっきりなしにかかる"
 
 
+def repository(tmp_path: Path) -> SheetRepository:
+    return SheetRepository(init_db(make_engine(f"sqlite:///{tmp_path / 'coach.db'}")))
+
+
+def staff_of(section: str, org: int = 1) -> Account:
+    return Account(1, org, "staff", "職員", "staff", section)
+
+
 def test_index_failure_is_swallowed_and_search_says_unavailable(tmp_path: Path) -> None:
-    service = SimilarService(SimilarStore(connector(tmp_path, "http://127.0.0.1:9"), ProblemNgramEmbedding()))
+    repo = repository(tmp_path)
+    service = SimilarService(SimilarStore(connector(tmp_path, "http://127.0.0.1:9"), ProblemNgramEmbedding()), repo)
     sheet = make_sheet()
     assert service.index([Entry("1", "db", 1, 1, "係", "題", "draft", sheet)]) is False
-    result = service.similar(1, sheet)
+    result = service.similar(staff_of("係"), sheet)
     assert result.matches == [] and "表示できません" in result.unavailable
+
+
+def test_hits_are_those_the_caller_may_read_by_the_database(tmp_path: Path) -> None:
+    """Other sections' drafts are skipped (and more hits fetched), whatever the index's copy says."""
+    repo = repository(tmp_path)
+    org = repo.ensure_organisation("サンプル町")
+    service = SimilarService(SimilarStore(connector(tmp_path), ProblemNgramEmbedding()), repo)
+    phone = "問い合わせの電話が多く、電話対応で窓口の受付が止まる。"
+    drafts = [repo.create(org, make_sheet(section="税務係", title=f"下書き{i}", asis=phone)) for i in range(8)]
+    shown = repo.set_status(repo.create(org, make_sheet(section="税務係", title="提出済み", asis=phone + "紙")).id,
+                            org, "submitted")
+    own = repo.create(org, make_sheet(section="住民窓口係", title="自分の係", asis=phone))
+    # the index believes every sheet is submitted
+    service.index([Entry(str(s.id), "db", s.id, org, s.section, s.title, "submitted", s.sheet)
+                   for s in [*drafts, shown, own]])
+    titles = [m.hit.title for m in service.similar(staff_of("住民窓口係", org), make_sheet(asis=phone), k=2).matches]
+    assert sorted(titles) == ["提出済み", "自分の係"]
+    dx = Account(2, org, "dx", "DX", "dx", None)
+    assert len(service.similar(dx, make_sheet(asis=phone), k=10).matches) == 10
+    other_town = Account(3, org + 1, "dx", "DX", "dx", None)
+    assert service.similar(other_town, make_sheet(asis=phone), k=10).matches == []

@@ -40,11 +40,14 @@ def test_api_similar_validates_k(client: TestClient) -> None:
 
 
 def test_other_sections_drafts_appear_only_once_submitted(client: TestClient) -> None:
+    """For section staff; what a caller sees is its own `can_read` (tests/web/test_visibility.py)."""
     a = create(client, PHONE)
     b = create(client, PHONE2, submit=False)
-    assert b not in [x["id"] for x in client.get(f"/api/v1/sheets/{a}/similar").json()]
+    reader = section_staff(client.app, "環境衛生係")
+    assert b not in [x["id"] for x in reader.get(f"/api/v1/sheets/{a}/similar").json()]
+    assert b in [x["id"] for x in client.get(f"/api/v1/sheets/{a}/similar").json()]  # a program reads all
     section_staff(client.app, "税務係").post(f"/sheets/{b}", data={**PHONE2, "op": "submit"})
-    assert b in [x["id"] for x in client.get(f"/api/v1/sheets/{a}/similar").json()]
+    assert b in [x["id"] for x in reader.get(f"/api/v1/sheets/{a}/similar").json()]
 
 
 def test_editing_updates_the_index(client: TestClient) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse, Response
 
 from coach.errors import BadInput, FieldError
 from coach.findings import Critique
 from coach.permissions import can_create_in
 from coach.retrieval.entries import entry_of
-from coach.sheet import Sheet, SheetWrite
+from coach.sheet import MAX_VERSION, Sheet, SheetWrite
 from web.access import editable, readable, with_history
 from web.auth import ApiCallerDep, Forbidden
 from web.deps import CriticDep, RepoDep, ServicesDep
@@ -35,21 +35,44 @@ def create_sheet(body: SheetWrite, who: ApiCallerDep, repo: RepoDep, services: S
 
 
 @router.get("/sheets/{sheet_id}", summary="シートを読む（最新版）")
-def get_sheet(sheet_id: SheetId, who: ApiCallerDep, repo: RepoDep) -> dict[str, object]:
-    return readable(repo, who, sheet_id).as_api()
+def get_sheet(sheet_id: SheetId, who: ApiCallerDep, repo: RepoDep, response: Response) -> dict[str, object]:
+    stored = readable(repo, who, sheet_id)
+    response.headers["ETag"] = etag(stored.version)
+    return stored.as_api()
 
 
-@router.put("/sheets/{sheet_id}", summary="シートを更新する（新しい版）")
-def update_sheet(sheet_id: SheetId, body: SheetWrite, who: ApiCallerDep, repo: RepoDep,
-                 services: ServicesDep) -> dict[str, object]:
+@router.put("/sheets/{sheet_id}", summary="シートを更新する（新しい版）",
+            description="編集を始めた版を本文の `base_version` か `If-Match` ヘッダー（GET の ETag）で送ると、"
+                        "その後に別の人が保存していた場合は保存せずに 409 を返します。送らなければ従来どおり保存します。",
+            responses={409: {"description": "別の人が先に保存しました（本文に最新の版 `latest_version`）"}})
+def update_sheet(sheet_id: SheetId, body: SheetWrite, who: ApiCallerDep, repo: RepoDep, services: ServicesDep,
+                 response: Response, if_match: Annotated[str | None, Header(max_length=100)] = None,
+                 ) -> dict[str, object]:
     if body.id is not None and str(body.id) != str(sheet_id):
         raise BadInput([FieldError("id", None, f"URL のシート（{sheet_id}）と本文の id（{body.id}）が違います。")])
     editable(repo, who, sheet_id)
     if not can_create_in(who, body.section):
         raise Forbidden("シートを別の係へ移すことはできません。")
-    stored = repo.save(sheet_id, who.organisation_id, body.sheet())
+    base = body.base_version if body.base_version is not None else version_of(if_match)
+    stored = repo.save(sheet_id, who.organisation_id, body.sheet(), base_version=base, author_id=who.id or None)
     services.after_save(stored)
+    response.headers["ETag"] = etag(stored.version)
     return stored.as_api()
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def version_of(if_match: str | None) -> int | None:
+    """`If-Match: "3"` (the ETag of GET), also W/"3" or 3; `*` or no header: no check."""
+    if if_match is None or if_match.strip() in ("", "*"):
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not (0 < len(text) <= 10 and text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_VERSION):
+        raise BadInput([FieldError("If-Match", None, "If-Match には編集を始めた版の番号（GET の ETag、例 \"3\"）を"
+                                                     "1つだけ指定してください。")])
+    return int(text)
 
 
 @router.get("/sheets/{sheet_id}/versions", summary="版の一覧")
@@ -66,9 +89,7 @@ def list_versions(sheet_id: SheetId, who: ApiCallerDep, repo: RepoDep) -> list[d
 def similar(sheet_id: SheetId, who: ApiCallerDep, repo: RepoDep, services: ServicesDep,
             k: Annotated[int, Query(ge=1, le=20, description="件数")] = 5) -> JSONResponse:
     stored = readable(repo, who, sheet_id)
-    org = who.organisation_id
-    result = services.similar.similar(org, stored.sheet, k=k, exclude_ref=entry_of(stored).ref,
-                                      viewer_section=stored.section)
+    result = services.similar.similar(who, stored.sheet, k=k, exclude_ref=entry_of(stored).ref)
     if result.unavailable:
         body = BadInput([FieldError("similar", None, result.unavailable)], message=result.unavailable).as_dict()
         return JSONResponse(body, status_code=503)

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from coach.repository import StoredSheet
+from coach.repository import StoredSheet, VersionConflict
 from coach.service import DeepResult
 from coach.sheet import Sheet
 from web.access import editable, own_section
@@ -40,11 +40,15 @@ async def start(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep
     form = read_sheet_form(await form_of(request))
     sheet = own_section(form.sheet, who) if form.sheet is not None else stored.sheet
     if form.sheet is not None:  # what the AI reads is what the user sees: keep it safe first
-        stored = repo.autosave(sheet_id, org, sheet)
-        services.after_save(stored)
+        try:
+            stored = repo.autosave(sheet_id, org, sheet, base_version=form.base_version, author_id=who.id)
+            services.after_save(stored)
+        except VersionConflict:  # someone else saved first: the coach still reads the page; the editor's
+            pass  # autosave shows the conflict and keeps the text
+
     if services.critic.llm is None:
         return render(request, "_deep.html", _context(stored, services, sheet.model_dump(), deep_state="off"))
-    job = services.jobs.start(services.critic, sheet, services.references(stored, sheet), sheet_id, org)
+    job = services.jobs.start(services.critic, sheet, services.references(who, stored, sheet), sheet_id, org)
     if is_htmx(request):
         return render(request, "_deep.html",
                       _context(stored, services, sheet.model_dump(), deep_state="running", job=job))
@@ -52,7 +56,7 @@ async def start(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep
     result = await asyncio.wrap_future(job.future)
     from web.routes.pages import render_editor
 
-    return render_editor(request, stored, services, deep=_done_context(stored, services, sheet, result))
+    return render_editor(request, who, stored, services, deep=_done_context(stored, services, sheet, result))
 
 
 def _sse(event: str, html: str) -> str:

@@ -12,15 +12,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from coach.accounts import Account
 from coach.findings import Critique
 from coach.margin import move_to_margin
-from coach.permissions import can_edit, can_read
-from coach.repository import StoredSheet
+from coach.permissions import can_edit, visible
+from coach.repository import StoredSheet, VersionConflict
 from coach.retrieval.entries import entry_of
 from coach.retrieval.service import SimilarResult
 from coach.sheet import Sheet, empty_sheet
 from web.access import editable, own_section, readable, with_history
 from web.auth import Forbidden, UserDep, check_csrf
+from web.conflict import Conflict, conflict_of
 from web.deps import CriticDep, RepoDep, ServicesDep
-from web.forms import SheetForm, form_of, read_sheet_form, values_of
+from web.forms import SheetForm, form_of, read_sheet_form, values_of, version_number
 from web.htmx import is_htmx, render
 from web.params import SheetId, VersionNumber
 from web.services import Services
@@ -41,7 +42,7 @@ def index(request: Request, who: UserDep, critic: CriticDep, services: ServicesD
 def _index(request: Request, who: Account, services: Services, critic: CriticDep,
            values: dict[str, str], errors: dict[str, str], status_code: int = 200) -> Response:
     """Staff see their own section's sheets first, then other sections' submitted sheets."""
-    sheets = [s for s in services.repo.list(who.organisation_id) if can_read(who, s)]
+    sheets = visible(who, services.repo.list(who.organisation_id))
     reviews = services.reviews.of_organisation(who.organisation_id)
     mine = sorted((s for s in sheets if can_edit(who, s)), key=lambda s: s.updated_at, reverse=True)
     by_section: dict[str, list[tuple[StoredSheet, Critique]]] = {}
@@ -73,14 +74,14 @@ async def create(request: Request, who: UserDep, critic: CriticDep, services: Se
     return _see(f"/sheets/{stored.id}")
 
 
-def render_editor(request: Request, stored: StoredSheet, services: Services, *, form: SheetForm | None = None,
+def render_editor(request: Request, who: Account, stored: StoredSheet, services: Services, *, form: SheetForm | None = None,
                   flash: str = "", status_code: int = 200, partial: str | None = None,
-                  deep: dict[str, Any] | None = None) -> Response:
+                  deep: dict[str, Any] | None = None, conflict: Conflict | None = None) -> Response:
     critic = services.critic
     values = form.values if form else values_of(stored.sheet)
     sheet = form.sheet if form else stored.sheet
     critique = critic.critique(sheet) if sheet is not None else None
-    similar = _similar_for(services, stored, sheet or stored.sheet)
+    similar = _similar_for(services, who, stored, sheet or stored.sheet)
     add = request.query_params.get("add", "")
     review = services.reviews.get(stored.id)
     context: dict[str, Any] = {
@@ -99,6 +100,10 @@ def render_editor(request: Request, stored: StoredSheet, services: Services, *, 
         "rules_findings": [],
         "review": review,
         "comments": _comments_for_author(services, stored.id, review),
+        # the version the typed text started from: a conflict keeps the form's own, so nothing is saved
+        # over the other person's version until the writer chooses to
+        "base_version": form.base_version if form and form.base_version is not None else stored.version,
+        "conflict": conflict,
     }
     if deep:
         context.update({k: deep[k] for k in ("deep_state", "result", "rules_findings")})
@@ -116,9 +121,8 @@ def _comments_for_author(services: Services, sheet_id: int, review: Any) -> dict
     return out
 
 
-def _similar_for(services: Services, stored: StoredSheet, sheet: Sheet, k: int = 5) -> SimilarResult:
-    return services.similar.similar(stored.organisation_id, sheet, k=k, exclude_ref=entry_of(stored).ref,
-                                    viewer_section=stored.section)
+def _similar_for(services: Services, who: Account, stored: StoredSheet, sheet: Sheet, k: int = 5) -> SimilarResult:
+    return services.similar.similar(who, sheet, k=k, exclude_ref=entry_of(stored).ref)
 
 
 FLASHES = {
@@ -137,7 +141,7 @@ def editor(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, ser
         return _see(f"/review/{sheet_id}" if who.is_dx else f"/sheets/{sheet_id}/view")
     q = request.query_params
     flash = next((text.format(q[key]) for key, text in FLASHES.items() if q.get(key)), "")
-    return render_editor(request, stored, services, flash=flash)
+    return render_editor(request, who, stored, services, flash=flash)
 
 
 @router.post("/sheets/{sheet_id}")
@@ -145,29 +149,40 @@ async def submit(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDe
                  services: ServicesDep) -> Response:
     """The form's real action: save, add/remove a row, move a solution to the margin, submit."""
     stored = editable(repo, who, sheet_id)
-    org = who.organisation_id
     raw = await form_of(request)
     form = read_sheet_form(raw)
     if form.sheet is None:  # keep what was typed, show why next to the field, save nothing
-        return render_editor(request, stored, services, form=form, status_code=422, partial="_sheet_form.html")
-    sheet = own_section(form.sheet, who)
+        return render_editor(request, who, stored, services, form=form, status_code=422, partial="_sheet_form.html")
     op, _, arg = form.op.partition(":")
+    if op == "overwrite":  # 「この画面の内容を新しい版として保存する」 after a conflict, having seen it
+        op, form.base_version = "save", version_number(arg)
+    try:
+        return await _apply(request, stored, own_section(form.sheet, who), op, arg, form, who, critic, services)
+    except VersionConflict as exc:  # someone else saved first: keep the typed text, say what changed
+        conflict = conflict_of(repo, who.organisation_id, exc)
+        return render_editor(request, who, repo.get(sheet_id, who.organisation_id), services, form=form,
+                             status_code=409, partial="_sheet_form.html", conflict=conflict)
+
+
+async def _apply(request: Request, stored: StoredSheet, sheet: Sheet, op: str, arg: str, form: SheetForm,
+                 who: Account, critic: CriticDep, services: Services) -> Response:
+    repo, sheet_id, org = services.repo, stored.id, who.organisation_id
     if op == "deep":  # 「AIコーチに聞く」 without JavaScript posts here
         from web.routes.deep import start
 
         return await start(request, sheet_id, who, repo, services)
     if op == "move":
-        return _move(request, stored, sheet, arg, who, critic, services)
+        return _move(request, stored, sheet, arg, who, critic, services, form)
     if op == "add" and arg in ("problems", "tasks"):
-        services.after_save(repo.autosave(sheet_id, org, sheet))
+        services.after_save(repo.autosave(sheet_id, org, sheet, form.base_version, who.id))
         return _see(f"/sheets/{sheet_id}?add={arg}#{arg}")
     if op == "remove":
         field, _, index = arg.partition(":")
-        services.after_save(repo.autosave(sheet_id, org, _remove_row(sheet, field, index)))
+        services.after_save(repo.autosave(sheet_id, org, _remove_row(sheet, field, index), form.base_version, who.id))
         return _see(f"/sheets/{sheet_id}#{field}")
-    saved = repo.save(sheet_id, org, sheet)
+    saved = repo.save(sheet_id, org, sheet, base_version=form.base_version, author_id=who.id)
     if op == "submit":
-        await run_in_threadpool(services.submit, who, saved, raw.get("hearing") == "1")
+        await run_in_threadpool(services.submit, who, saved, form.hearing)
         return _see(f"/sheets/{sheet_id}?submitted=1")
     if op == "unsubmit":
         services.unsubmit(who, saved)
@@ -186,7 +201,7 @@ def _remove_row(sheet: Sheet, field: str, index: str) -> Sheet:
 
 
 def _move(request: Request, stored: StoredSheet, sheet: Sheet, arg: str, who: Account, critic: CriticDep,
-          services: Services) -> Response:
+          services: Services, form: SheetForm) -> Response:
     field, _, index = arg.partition(":")
     item = int(index) if index.isdigit() else None
     finding = next(
@@ -196,10 +211,11 @@ def _move(request: Request, stored: StoredSheet, sheet: Sheet, arg: str, who: Ac
     )
     if finding is not None:
         sheet = move_to_margin(sheet, field, item, finding.evidence)
-    moved = services.repo.save(stored.id, who.organisation_id, sheet, kind="move")
+    moved = services.repo.save(stored.id, who.organisation_id, sheet, kind="move", base_version=form.base_version,
+                               author_id=who.id)
     services.after_save(moved)
     if is_htmx(request):
-        return render_editor(request, moved, services, flash="解決の手段を欄外メモへ移しました。",
+        return render_editor(request, who, moved, services, flash="解決の手段を欄外メモへ移しました。",
                              partial="_sheet_form.html")
     return _see(f"/sheets/{stored.id}?moved=1")
 
@@ -211,19 +227,24 @@ async def check(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep
     stored = editable(repo, who, sheet_id)
     form = read_sheet_form(await form_of(request))
     sheet = own_section(form.sheet, who) if form.sheet is not None else None
-    saved_note = ""
+    saved_note, conflict, base = "", None, form.base_version
     if sheet is not None:
         try:
-            stored = repo.autosave(sheet_id, who.organisation_id, sheet)
+            stored = repo.autosave(sheet_id, who.organisation_id, sheet, base_version=base, author_id=who.id)
             services.after_save(stored)
-            saved_note = "saved"
+            saved_note, base = "saved", stored.version  # the form goes on from the version just written
+        except VersionConflict as exc:  # the page keeps the text; autosave waits until the writer decides
+            if exc.by_self:  # sent before the writer's own later save or move: stale, nothing to show
+                return Response(status_code=204)
+            saved_note, conflict = "conflict", conflict_of(repo, who.organisation_id, exc)
         except Exception:  # the page still holds the text; say so instead of failing
             log.exception("autosave failed for sheet %s", sheet_id)
             saved_note = "failed"
     critique = critic.critique(sheet) if sheet is not None else None
     context = {"stored": stored, "values": form.values, "errors": form.errors, "critique": critique,
-               "saved_note": saved_note, "oob": True}
-    return render(request, "_feedback.html", context, partial="_feedback.html")
+               "saved_note": saved_note, "oob": True, "conflict": conflict, "base_version": base}
+    return render(request, "_feedback.html", context, partial="_feedback.html",
+                  status_code=409 if conflict else 200)
 
 
 @router.get("/sheets/{sheet_id}/history", response_class=HTMLResponse)
@@ -262,7 +283,7 @@ def view(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, servi
 @router.get("/sheets/{sheet_id}/similar", response_class=HTMLResponse)
 def similar_panel(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     stored = with_history(repo, who, sheet_id)
-    context = {"stored": stored, "similar": _similar_for(services, stored, stored.sheet),
+    context = {"stored": stored, "similar": _similar_for(services, who, stored, stored.sheet),
                "org_name": services.organisation_name}
     return render(request, "similar.html", context, partial="_similar.html")
 
@@ -274,6 +295,6 @@ async def similar_live(request: Request, sheet_id: SheetId, who: UserDep, repo: 
     stored = editable(repo, who, sheet_id)
     form = read_sheet_form(await form_of(request))
     sheet = form.sheet or stored.sheet
-    context = {"stored": stored, "similar": _similar_for(services, stored, sheet),
+    context = {"stored": stored, "similar": _similar_for(services, who, stored, sheet),
                "org_name": services.organisation_name}
     return render(request, "similar.html", context, partial="_similar.html")

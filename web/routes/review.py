@@ -9,12 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from coach.accounts import Account
 from coach.cycle import stage_of
 from coach.db import now
 from coach.diff import diff
 from coach.errors import BadInput, FieldError
 from coach.findings import Finding
 from coach.guard import FIELDS_OF
+from coach.permissions import visible
 from coach.repository import StoredSheet
 from coach.review import COMMENT_FIELDS, Review
 from coach.sheet import MAX_ITEMS
@@ -51,13 +53,14 @@ class QueueItem:
         return max(0, (now() - self.since).days)
 
 
-def queue(services: Services, organisation_id: int, sheets: list[StoredSheet] | None = None) -> list[QueueItem]:
-    """Every submitted sheet. Finding counts are for the sheet as it is now (staff may still fix
-    typos after submitting); the flags the AI coach or a hearing request raised at submit time stay."""
+def queue(services: Services, who: Account, sheets: list[StoredSheet] | None = None) -> list[QueueItem]:
+    """Every submitted sheet `who` may read. Finding counts are for the sheet as it is now (staff may
+    still fix typos after submitting); the flags the AI coach or a hearing request raised at submit time stay."""
+    organisation_id = who.organisation_id
     reviews = services.reviews.of_organisation(organisation_id)
     stages = services.cycle.current_stages(organisation_id)
     items = []
-    for stored in services.repo.list(organisation_id) if sheets is None else sheets:
+    for stored in visible(who, services.repo.list(organisation_id) if sheets is None else sheets):
         review = reviews.get(stored.id)
         if stored.status != "submitted" and (review is None or review.state != "returned"):
             continue
@@ -78,7 +81,7 @@ STATE_ORDER = {"waiting": 0, "returned": 1, "accepted": 2}
 @router.get("/review", response_class=HTMLResponse)
 def review_queue(request: Request, who: DxDep, services: ServicesDep) -> Response:
     state = request.query_params.get("state", "waiting")
-    items = queue(services, who.organisation_id)
+    items = queue(services, who)
     counts = {s: sum(i.state == s for i in items) for s in STATE_ORDER}
     shown = [i for i in items if state == "all" or i.state == state]
     shown.sort(key=lambda i: (STATE_ORDER[i.state], not i.flagged, i.since))  # flagged first, then oldest
@@ -91,7 +94,7 @@ def review_queue(request: Request, who: DxDep, services: ServicesDep) -> Respons
 def audit_log(request: Request, who: DxDep, services: ServicesDep) -> Response:
     """Everything done in the workspace, newest first: reviews, stages, accounts, imports."""
     org = who.organisation_id
-    titles = {s.id: f"{s.section}：{s.title}" for s in services.repo.list(org)}
+    titles = {s.id: f"{s.section}：{s.title}" for s in visible(who, services.repo.list(org))}
     context = {"org_name": services.organisation_name, "log": services.reviews.log(org, limit=500),
                "titles": titles}
     return render(request, "audit.html", context)
@@ -131,9 +134,7 @@ def review_page(request: Request, sheet_id: SheetId, who: DxDep, services: Servi
         "org_name": services.organisation_name, "stored": stored, "sheet": stored.sheet, "review": review,
         "findings": findings, "engine": engine, "ai_keys": {f.key() for f in findings} - rules, "labels": labels,
         "comments": services.reviews.comments(sheet_id), "versions": versions, "old_v": old_v, "new_v": new_v,
-        "changes": changes, "similar": services.similar.similar(org, stored.sheet, k=5,
-                                                               exclude_ref=_ref(stored),
-                                                               viewer_section=stored.section),
+        "changes": changes, "similar": services.similar.similar(who, stored.sheet, k=5, exclude_ref=_ref(stored)),
         "log": services.reviews.log(org, sheet_id), "comment_fields": COMMENT_FIELDS,
         "missed": [lb for lb in current if lb.verdict == "added"],
         "fields_of": FIELDS_OF,

@@ -10,6 +10,7 @@ from coach.errors import BadInput
 from coach.tokens import parse_expiry
 from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
+from web.forms import form_of
 from web.htmx import render
 from web.routes.admin import _page
 
@@ -19,7 +20,7 @@ FIELDS = ("token_name", "scope", "reach", "expires_on")
 
 @router.post("/admin/tokens")
 async def create_token(request: Request, who: DxDep, services: ServicesDep) -> Response:
-    form = await request.form()
+    form = await form_of(request)
     values = {k: str(form.get(k, "")).strip() for k in FIELDS}
     try:
         secret, token = services.tokens.create(who, values["token_name"], values["scope"],

@@ -14,7 +14,7 @@ from coach.cycle import stage_of
 from coach.errors import BadInput
 from coach.import_previews import AlreadyImported, NotPending
 from coach.overview import build
-from coach.permissions import can_import_over
+from coach.permissions import can_import_over, visible
 from coach.repository import StoredSheet
 from coach.upload import in_pool
 from web.access import readable
@@ -35,7 +35,7 @@ OVERFLOW_CHARS = 3000  # beyond this a sheet no longer fits one A4 page at a rea
 @router.get("/overview", response_class=HTMLResponse)
 def overview(request: Request, who: DxDep, services: ServicesDep) -> Response:
     org = who.organisation_id
-    sheets = services.repo.list(org)
+    sheets = visible(who, services.repo.list(org))
     view = build(sheets, services.repo.sections(org), services.cycle.current_stages(org),
                  {s.id: services.critic.critique(s.sheet).findings for s in sheets}, date.today())
     charts = {
@@ -71,12 +71,12 @@ def _sheet_rows(sheets: list[StoredSheet]) -> list[list[Any]]:
 SUMMARY_HEADERS = ["ID", "係名", "業務・案件名", "状態", "段階", "段階の日付", "テーマ", "要見直し", "確認", "提出日", "成果"]
 
 
-def _summary_rows(services: Services, organisation_id: int, sheets: list[StoredSheet]) -> list[list[Any]]:
+def _summary_rows(services: Services, who: Account, sheets: list[StoredSheet]) -> list[list[Any]]:
     from coach.review import STATES
 
-    stages = services.cycle.current_stages(organisation_id)
-    themes = services.cycle.sheet_themes(organisation_id)
-    by_id = {i.stored.id: i for i in queue(services, organisation_id, sheets)}  # submitted ones, critiqued
+    stages = services.cycle.current_stages(who.organisation_id)
+    themes = services.cycle.sheet_themes(who.organisation_id)
+    by_id = {i.stored.id: i for i in queue(services, who, sheets)}  # submitted ones, critiqued
     rows = []
     for s in sheets:
         changes = stages.get(s.id, [])
@@ -95,8 +95,8 @@ def _summary_rows(services: Services, organisation_id: int, sheets: list[StoredS
     return rows
 
 
-def _by_section(services: Services, organisation_id: int) -> list[StoredSheet]:
-    return sorted(services.repo.list(organisation_id), key=lambda s: (s.section, s.title))
+def _by_section(services: Services, who: Account) -> list[StoredSheet]:
+    return sorted(visible(who, services.repo.list(who.organisation_id)), key=lambda s: (s.section, s.title))
 
 
 def _download(body: bytes, media: str, name: str) -> Response:
@@ -108,10 +108,9 @@ def _download(body: bytes, media: str, name: str) -> Response:
 
 @router.get("/export/sheets.xlsx")
 def export_xlsx(who: DxDep, services: ServicesDep) -> Response:
-    org = who.organisation_id
-    sheets = _by_section(services, org)
+    sheets = _by_section(services, who)
     body = exchange.to_xlsx([
-        (exchange.SUMMARY_TITLE, SUMMARY_HEADERS, _summary_rows(services, org, sheets)),
+        (exchange.SUMMARY_TITLE, SUMMARY_HEADERS, _summary_rows(services, who, sheets)),
         (exchange.SHEETS_TITLE, [label for _, label in exchange.COLUMNS], _sheet_rows(sheets)),
     ])
     return _download(body, XLSX, "curry-sheets")
@@ -119,15 +118,14 @@ def export_xlsx(who: DxDep, services: ServicesDep) -> Response:
 
 @router.get("/export/sheets.csv")
 def export_sheets_csv(who: DxDep, services: ServicesDep) -> Response:
-    sheets = _by_section(services, who.organisation_id)
+    sheets = _by_section(services, who)
     body = exchange.to_csv([label for _, label in exchange.COLUMNS], _sheet_rows(sheets))
     return _download(body, "text/csv; charset=utf-8", "curry-sheets")
 
 
 @router.get("/export/summary.csv")
 def export_summary_csv(who: DxDep, services: ServicesDep) -> Response:
-    org = who.organisation_id
-    body = exchange.to_csv(SUMMARY_HEADERS, _summary_rows(services, org, _by_section(services, org)))
+    body = exchange.to_csv(SUMMARY_HEADERS, _summary_rows(services, who, _by_section(services, who)))
     return _download(body, "text/csv; charset=utf-8", "curry-summary")
 
 
