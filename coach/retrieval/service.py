@@ -26,7 +26,7 @@ from coach.sheet import Sheet
 from coach.text import normalize
 
 log = logging.getLogger("coach.retrieval")
-_SENTENCE = re.compile(r"[。\n]+")
+_SENTENCE = re.compile(r"[。\n\x1f]+")
 
 
 @dataclass(frozen=True)
