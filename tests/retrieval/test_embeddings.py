@@ -36,7 +36,7 @@ def test_vectors_are_unit_length_and_full_width_folds() -> None:
 
 
 def test_concepts_name_the_shared_problem() -> None:
-    assert "電話問い合わせの集中" in concepts_in("問い合わせの電話がひっきりなしにかかる")
+    assert "問い合わせ対応の負担" in concepts_in("問い合わせの電話がひっきりなしにかかる")
     assert "位置の特定" in concepts_in("通報の場所が紙の地図でしか分からない")
     assert concepts_in("研修資料を作り直している") == {}
 

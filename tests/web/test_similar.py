@@ -64,7 +64,7 @@ def test_panel_in_the_editor_explains_the_match_and_links_read_only(client: Test
     assert panel["hx-post"] == f"/sheets/{a}/similar" and "input from:#sheet-form" in panel["hx-trigger"]
     item = panel.select_one(".similar-item")
     assert item.select_one("a")["href"] == f"/sheets/{b}/view"
-    assert "電話問い合わせの集中" in item.select_one(".why").text
+    assert "問い合わせ対応の負担" in item.select_one(".why").text
     assert "問い合わせ" in item.select_one(".passage").text
     view = BeautifulSoup(client.get(f"/sheets/{b}/view").text, "html.parser")
     assert view.select_one("textarea") is None and "申告の時期" in view.text

@@ -50,7 +50,7 @@ def test_build_counts_sections_stages_codes_and_shared_problems() -> None:
     assert dict(view.stage_counts)["現状フロー"] == 2 and dict(view.stage_counts)["壁打ち"] == 1
     assert (view.moved_forward, view.cases, round(view.moved_share, 2)) == (1, 3, 0.33)
     assert view.code_counts == [("PURPOSE_MISSING", "目的が書かれていない", 1)]
-    assert ("電話問い合わせの集中", ["住民窓口係", "税務係"]) in view.shared
+    assert ("問い合わせ対応の負担", ["住民窓口係", "税務係"]) in view.shared
 
 
 def test_keyword_map_is_deterministic_and_skips_filler_words() -> None:
