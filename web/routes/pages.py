@@ -15,7 +15,7 @@ from coach.margin import move_to_margin
 from coach.permissions import can_edit, can_read
 from coach.repository import StoredSheet
 from coach.retrieval.entries import entry_of
-from coach.retrieval.service import SimilarResult
+from coach.retrieval.panel import Panel, build_panel
 from coach.sheet import Sheet, empty_sheet
 from web.access import editable, own_section, readable, with_history
 from web.auth import Forbidden, UserDep, check_csrf
@@ -115,9 +115,9 @@ def _comments_for_author(services: Services, sheet_id: int, review: Any) -> dict
     return out
 
 
-def _similar_for(services: Services, stored: StoredSheet, sheet: Sheet, k: int = 5) -> SimilarResult:
-    return services.similar.similar(stored.organisation_id, sheet, k=k, exclude_ref=entry_of(stored).ref,
-                                    viewer_section=stored.section)
+def _similar_for(services: Services, stored: StoredSheet, sheet: Sheet) -> Panel:
+    """The panel as the sheet's own section sees it (the DX team sees what the section sees)."""
+    return build_panel(services.similar, stored.organisation_id, sheet, stored.section, entry_of(stored).ref)
 
 
 FLASHES = {
