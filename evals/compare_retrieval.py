@@ -102,7 +102,15 @@ def row(name: str, sets: rev.Splits) -> dict[str, dict[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", nargs="*", help="words that select rows by name (default: every row)")
+    parser.add_argument("--calibrate", action="store_true", help="the panel's score floor, from evals/retrieval.jsonl")
     args = parser.parse_args()
+    if args.calibrate:
+        floor, table = rev.calibrate(rev.load(ROOT / "evals/retrieval.jsonl"), ProblemNgramEmbedding())
+        print("| score | pairs | share relevant |\n|---|---|---|")
+        for start, pairs, share in table:
+            print(f"| {start:.2f}– | {pairs} | {share:.2f} |")
+        print(f"\nfloor: {floor:.2f} (coach/retrieval/panel.py MIN_SCORE)")
+        return
     names = [r for r in ROWS if not args.rows or any(w.lower() in r.lower() for w in args.rows)]
     sets = splits()
     print("| method | " + " | ".join(f"{s} s@3 / r@3 / MRR" for s in sets) + " |")

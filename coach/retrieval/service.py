@@ -11,7 +11,6 @@ from chromadb.api.types import Documents, EmbeddingFunction
 
 from coach.retrieval.concepts import concepts_in
 from coach.retrieval.embeddings import OpenAICompatibleEmbedding, ProblemNgramEmbedding
-from coach.retrieval.words import shared_words as shared_nouns
 from coach.retrieval.store import (
     Entry,
     Hit,
@@ -21,6 +20,7 @@ from coach.retrieval.store import (
     connector,
     sheet_text,
 )
+from coach.retrieval.words import shared_words as shared_nouns
 from coach.settings import Settings
 from coach.sheet import Sheet
 from coach.text import normalize
