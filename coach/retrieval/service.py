@@ -19,6 +19,7 @@ from coach.retrieval.store import (
     StoreUnavailable,
     connector,
     sheet_text,
+    split_fields,
 )
 from coach.retrieval.words import shared_words as shared_nouns
 from coach.settings import Settings
@@ -49,6 +50,13 @@ def embedding_from_settings(settings: Settings) -> EmbeddingFunction[Documents]:
     return ProblemNgramEmbedding()
 
 
+def _problem_part(text: str) -> str:
+    """Where the other sheet states its problem (AsIs and problems), or all of it when it says none."""
+    fields = split_fields(text)
+    part = "\n".join([fields["asis"], fields["problems"]]) if fields else ""
+    return part if part.strip() else text
+
+
 def explain(query: Sheet, hit: Hit) -> Match:
     q_text = sheet_text(query)
     q_concepts = concepts_in(q_text)
@@ -58,7 +66,7 @@ def explain(query: Sheet, hit: Hit) -> Match:
     # The passage to show is where the shared problem is said: its signal words weigh most.
     concept_signals = [w for c in shared_concepts for w in h_concepts[c]]
     best, best_score = "", -1
-    for sentence in _SENTENCE.split(hit.text):
+    for sentence in _SENTENCE.split(_problem_part(hit.text)):
         sentence = sentence.strip()
         if not sentence or sentence == hit.title:
             continue

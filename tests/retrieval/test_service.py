@@ -35,3 +35,13 @@ def test_shared_words_are_shown_as_written_not_in_dictionary_form() -> None:
     assert not {"掛かる", "箇月"} & set(words)  # Sudachi's normalised forms, written in neither sheet
     for w in words:  # every word shown is in the other sheet as written (a pair shows both writings)
         assert all(part in hit.text for part in w.split("／")[:1])
+
+
+def test_the_passage_shown_is_from_the_problem_not_the_wish() -> None:
+    from coach.retrieval.store import sheet_text
+
+    query = make_sheet(asis="窓口が混雑して、住民を長く待たせている。")
+    other = make_sheet(section="福祉係", title="タクシー券", asis="申請の受付で窓口に行列ができる。",
+                       tobe="窓口が混雑せず、待たせることがない。", problems=["受付が午前に集中する"])
+    hit = Hit(ref="4", source="db", db_id=4, score=0.5, section="福祉係", title="タクシー券", text=sheet_text(other))
+    assert explain(query, hit).passage == "申請の受付で窓口に行列ができる"
