@@ -19,6 +19,7 @@ import httpx
 import numpy as np
 
 from coach.retrieval.embeddings import ProblemNgramEmbedding
+from coach.retrieval.panel import DEPTH as PANEL_DEPTH
 from coach.retrieval.store import Entry, SimilarStore, connector, sheet_text
 from coach.sheet import Sheet
 
@@ -94,6 +95,9 @@ def main() -> None:
     embedded = SimilarStore(connector(tmp / "embedded"), ef)
     report["embedded_index_s"] = index(embedded, sheets)
     report["embedded_query"] = timings(lambda q: embedded.query(1, q, k=5), queries)
+    # what the editor's panel asks: DEPTH hits, split into other sections and the own section
+    report["embedded_panel_query"] = timings(lambda q: embedded.query(1, q, k=PANEL_DEPTH, viewer_section=q.section),
+                                             queries)
 
     if os.environ.get("BENCH_HTTP", "1") == "0":  # skip the server run (half the time)
         shutil.rmtree(tmp, ignore_errors=True)
