@@ -223,9 +223,10 @@ def cmd_eval_retrieval(args: argparse.Namespace, out: TextIO) -> int:
 
     try:
         main, holdout = rev.load(Path(args.main)), rev.load(Path(args.holdout))
+        holdout2 = rev.load(Path(args.holdout2)) if args.holdout2 else None
     except (OSError, ValueError) as exc:
         raise BadInput([FieldError("dataset", None, f"評価データを読めません: {exc} (cannot read dataset)")]) from exc
-    report = rev.evaluate(main, holdout)
+    report = rev.evaluate(main, holdout, holdout2)
     out.write(rev.markdown(report))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -286,6 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval-retrieval", help="似ているシート検索を評価する / score similar-sheet retrieval")
     p.add_argument("--main", default="evals/retrieval.jsonl")
     p.add_argument("--holdout", default="evals/retrieval_holdout.jsonl")
+    p.add_argument("--holdout2", default="evals/retrieval_holdout2.jsonl",
+                   help="独立した作者の評価用セット（自分のプールで採点、調整には使わない）/ own pool, never tuned on")
     p.add_argument("--json", help="結果を JSON で書き出す先 / write results as JSON here")
     p.add_argument("--check", action="store_true", help="基準を下回ったら終了コード 1 / exit 1 below the bar")
     p.set_defaults(func=cmd_eval_retrieval)

@@ -8,9 +8,11 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Protocol, TypeVar
 
 import numpy as np
 
+from coach.sheet import Sheet
 from coach.text import normalize, tokenize
 
 # Words every sheet uses; they would sit in the middle of the map and say nothing.
@@ -18,6 +20,14 @@ STOP = {"こと", "もの", "ため", "よう", "状態", "現在", "現状", "�
         "職員", "住民", "確認", "方法", "以上", "程度", "可能", "全体", "内容", "自分", "理想", "問題", "課題", "一つ",
         "毎回", "毎年", "毎月", "件数", "場所", "手続き", "手続", "何度", "回数", "項目", "関係", "平均",
         "とき", "ところ", "ほか", "以外", "以内", "前日", "当日", "一部", "自体"}
+
+
+class _HasSheet(Protocol):
+    @property
+    def sheet(self) -> Sheet: ...
+
+
+_S = TypeVar("_S", bound=_HasSheet)
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,16 @@ def nouns(text: str) -> set[str]:
             if not t.surface.isascii() or t.surface.isalpha():
                 out.add(t.surface)
     return out
+
+
+def keyword_text(sheet: Sheet) -> str:
+    """The text the map reads from a sheet (everything but the title and the margin)."""
+    return "\n".join([sheet.asis, sheet.tobe, sheet.purpose, *sheet.problems, *sheet.tasks])
+
+
+def using(word: str, sheets: list[_S]) -> list[_S]:
+    """The sheets whose map text uses `word` as the map counts it (a noun, as written)."""
+    return [s for s in sheets if word in nouns(keyword_text(s.sheet))]
 
 
 def keyword_map(texts: list[str], top: int = 28, max_edges: int = 40, seed: int = 7) -> tuple[list[Node], list[Edge]]:

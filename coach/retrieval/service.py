@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 from chromadb.api.types import Documents, EmbeddingFunction
 
 from coach.accounts import Account
-from coach.critics.analysis import content_words
 from coach.permissions import visible
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet
 from coach.retrieval.concepts import concepts_in
@@ -23,13 +22,15 @@ from coach.retrieval.store import (
     StoreUnavailable,
     connector,
     sheet_text,
+    split_fields,
 )
+from coach.retrieval.words import shared_words as shared_nouns
 from coach.settings import Settings
 from coach.sheet import Sheet
 from coach.text import normalize
 
 log = logging.getLogger("coach.retrieval")
-_SENTENCE = re.compile(r"[。\n]+")
+_SENTENCE = re.compile(r"[。\n\x1f]+")
 MAX_CANDIDATES = 400  # hits asked of the index at most, when many of the nearest are hidden from the caller
 
 
@@ -53,8 +54,11 @@ def embedding_from_settings(settings: Settings) -> EmbeddingFunction[Documents]:
     return ProblemNgramEmbedding()
 
 
-def _words(text: str) -> list[str]:
-    return [w for w in content_words(normalize(text)[0]) if len(w) >= 2]
+def _problem_part(text: str) -> str:
+    """Where the other sheet states its problem (AsIs and problems), or all of it when it says none."""
+    fields = split_fields(text)
+    part = "\n".join([fields["asis"], fields["problems"]]) if fields else ""
+    return part if part.strip() else text
 
 
 def explain(query: Sheet, hit: Hit) -> Match:
@@ -62,24 +66,20 @@ def explain(query: Sheet, hit: Hit) -> Match:
     q_concepts = concepts_in(q_text)
     h_concepts = concepts_in(hit.text)
     shared_concepts = [c for c in q_concepts if c in h_concepts]
-    q_words = set(_words(q_text))
-    shared_words: list[str] = []
-    for w in _words(hit.text):
-        if w in q_words and w not in shared_words:
-            shared_words.append(w)
+    shared_words = shared_nouns(q_text, hit.text)
     # The passage to show is where the shared problem is said: its signal words weigh most.
     concept_signals = [w for c in shared_concepts for w in h_concepts[c]]
     best, best_score = "", -1
-    for sentence in _SENTENCE.split(hit.text):
+    for sentence in _SENTENCE.split(_problem_part(hit.text)):
         sentence = sentence.strip()
         if not sentence or sentence == hit.title:
             continue
         norm = normalize(sentence)[0]
-        score = 3 * sum(1 for s in concept_signals if s in norm) + sum(1 for s in shared_words if s in norm)
+        score = 3 * sum(1 for s in concept_signals if s in norm) + sum(
+            1 for w in shared_words if w.split("／")[0] in norm)
         if score > best_score:
             best, best_score = sentence, score
-    shared_words.sort(key=len, reverse=True)
-    return Match(hit=hit, concepts=shared_concepts, words=shared_words[:4], passage=best[:120])
+    return Match(hit=hit, concepts=shared_concepts, words=shared_words, passage=best[:120])
 
 
 class SimilarService:

@@ -68,9 +68,28 @@ class Hit:
         return int(self.ref) if self.source == "db" and self.ref.isdigit() else self.ref
 
 
+FIELD_SEP = "\x1f"  # ASCII unit separator; one typed into a sheet is replaced by a space
+FIELDS = ("title", "asis", "tobe", "purpose", "problems", "tasks")
+
+
 def sheet_text(sheet: Sheet) -> str:
-    """What is embedded: the whole sheet except the margin (solution ideas are not the problem)."""
-    return "\n".join([sheet.title, sheet.asis, sheet.tobe, sheet.purpose, *sheet.problems, *sheet.tasks])
+    """What is embedded: the whole sheet except the margin (solution ideas are not the problem).
+
+    Fields are kept apart by FIELD_SEP so that an embedding can weigh them (see `split_fields`).
+    """
+    fields = [sheet.title, sheet.asis, sheet.tobe, sheet.purpose, "\n".join(sheet.problems), "\n".join(sheet.tasks)]
+    return FIELD_SEP.join(f.replace(FIELD_SEP, " ") for f in fields)
+
+
+def split_fields(text: str) -> dict[str, str] | None:
+    """The fields of a `sheet_text`, or None for plain text (then it is one field)."""
+    parts = text.split(FIELD_SEP)
+    return dict(zip(FIELDS, parts, strict=True)) if len(parts) == len(FIELDS) else None
+
+
+def plain_text(text: str) -> str:
+    """A `sheet_text` as lines, for people and for embeddings that do not weigh fields."""
+    return text.replace(FIELD_SEP, "\n")
 
 
 def collection_name(ef: EmbeddingFunction[Documents]) -> str:

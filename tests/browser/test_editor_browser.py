@@ -73,7 +73,7 @@ def test_similar_panel_follows_typing_and_opens_read_only(server: str, browser) 
     # The panel was there at load (from the saved text); wait for it to follow what was typed.
     page.wait_for_function(
         f"(document.querySelector(\"#similar .similar-item[data-id='{oid}'] .why\") || {{}}).textContent"
-        "?.includes('電話問い合わせの集中')", timeout=10_000)
+        "?.includes('問い合わせ対応の負担')", timeout=10_000)
     page.screenshot(path=str(SHOTS / "editor-similar.png"), full_page=True)
     item.locator("a").click()
     page.wait_for_url(f"**/sheets/{oid}/view")

@@ -36,9 +36,39 @@ def test_vectors_are_unit_length_and_full_width_folds() -> None:
 
 
 def test_concepts_name_the_shared_problem() -> None:
-    assert "電話問い合わせの集中" in concepts_in("問い合わせの電話がひっきりなしにかかる")
+    assert "問い合わせ対応の負担" in concepts_in("問い合わせの電話がひっきりなしにかかる")
     assert "位置の特定" in concepts_in("通報の場所が紙の地図でしか分からない")
     assert concepts_in("研修資料を作り直している") == {}
+
+
+def test_fields_are_weighted_and_a_typed_separator_cannot_shift_them() -> None:
+    from coach.retrieval.store import FIELD_SEP, sheet_text, split_fields
+
+    ef = ProblemNgramEmbedding()
+    base = make_sheet(asis="申請書の内容を台帳に打ち直している。", tobe="窓口で予約ができている。")
+    same_problem = make_sheet(asis="申請書の内容を台帳に打ち直している。", tobe="すぐに交付できている。")
+    same_wish = make_sheet(asis="イノシシの被害が増えている。", tobe="窓口で予約ができている。")
+    vectors = np.array(ef([sheet_text(s) for s in (base, same_problem, same_wish)]))
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]  # AsIs weighs more than ToBe
+    tricky = make_sheet(title=f"題{FIELD_SEP}名")
+    fields = split_fields(sheet_text(tricky))
+    assert fields is not None and fields["title"] == "題 名" and fields["asis"] == tricky.asis
+
+
+def test_collections_made_before_field_weights_keep_their_vectors() -> None:
+    old_config = {"dim": 2048, "concept_weight": 0.5, "concepts_version": 2}
+    rebuilt = ProblemNgramEmbedding.build_from_config(old_config)
+    assert set(rebuilt.char_fields.values()) == {1.0} and set(rebuilt.concept_fields.values()) == {1.0}
+    assert rebuilt.get_config() != ProblemNgramEmbedding().get_config()  # another collection name
+
+
+def test_the_panel_floor_is_the_calibrated_one() -> None:
+    from coach.retrieval import evaluation as rev
+    from coach.retrieval.panel import MIN_SCORE
+
+    floor, table = rev.calibrate(rev.load(Path(__file__).parents[2] / "evals/retrieval.jsonl"), ProblemNgramEmbedding())
+    assert floor == MIN_SCORE
+    assert all(share < 0.2 for start, _, share in table if start < floor)
 
 
 class _Stub(BaseHTTPRequestHandler):

@@ -67,7 +67,7 @@ def test_panel_in_the_editor_explains_the_match_and_links_read_only(client: Test
     assert panel["hx-post"] == f"/sheets/{a}/similar" and "input from:#sheet-form" in panel["hx-trigger"]
     item = panel.select_one(".similar-item")
     assert item.select_one("a")["href"] == f"/sheets/{b}/view"
-    assert "電話問い合わせの集中" in item.select_one(".why").text
+    assert "問い合わせ対応の負担" in item.select_one(".why").text
     assert "問い合わせ" in item.select_one(".passage").text
     view = BeautifulSoup(client.get(f"/sheets/{b}/view").text, "html.parser")
     assert view.select_one("textarea") is None and "申告の時期" in view.text
@@ -95,3 +95,51 @@ def test_editing_and_saving_work_while_chroma_is_down(tmp_path: Path) -> None:
         page = BeautifulSoup(person.get(f"/sheets/{sid}").text, "html.parser")
         assert "表示できません" in page.select_one("#similar [data-state=unavailable]").text
         assert client.get(f"/api/v1/sheets/{sid}/similar").status_code == 503
+
+
+PHONE3 = sheet_data(section="環境衛生係", title="粗大ごみの問い合わせ",
+                    asis="粗大ごみの出し方の問い合わせ電話が毎朝集中し、電話対応で受付が止まる。")
+
+
+def panel_of(client: TestClient, section: str, sheet_id: int) -> BeautifulSoup:
+    page = BeautifulSoup(section_staff(client.app, section).get(f"/sheets/{sheet_id}").text, "html.parser")
+    panel = page.select_one("#similar")
+    assert panel is not None
+    return panel
+
+
+def test_panel_lists_other_sections_under_the_hint_and_the_own_section_apart(client: TestClient) -> None:
+    a, other, own = create(client, PHONE), create(client, PHONE2), create(client, PHONE3)
+    panel = panel_of(client, "環境衛生係", a)
+    assert "他の係が書いた" in panel.select_one(".hint").text
+    assert [li["data-id"] for li in panel.select("ol.similar-others > li")] == [str(other)]
+    own_list = panel.select_one(".similar-own")
+    assert "同じ係" in own_list.text
+    assert [li["data-id"] for li in own_list.select("li")] == [str(own)]
+
+
+def test_a_new_nearly_empty_sheet_shows_nothing_but_a_calm_note(client: TestClient) -> None:
+    create(client, PHONE2)
+    person = section_staff(client.app, "環境衛生係")
+    created = person.post("/sheets", data={"title": "問い合わせ"}, follow_redirects=False)
+    new_id = int(created.headers["location"].rsplit("/", 1)[-1])
+    panel = panel_of(client, "環境衛生係", new_id)
+    assert panel.select(".similar-item") == []
+    assert "もう少し書くと、似ているシートが表示されます" in panel.select_one("[data-state=too-short]").text
+    short = {**PHONE, "asis": "電話が多い。", "problems": [""]}
+    live = person.post(f"/sheets/{new_id}/similar", data=short, headers={"HX-Request": "true"})
+    assert BeautifulSoup(live.text, "html.parser").select_one("[data-state=too-short]") is not None
+
+
+def test_matches_below_the_calibrated_score_are_hidden(client: TestClient) -> None:
+    from coach.retrieval.panel import MIN_SCORE
+
+    a = create(client, PHONE)
+    create(client, sheet_data(section="農政係", title="イノシシの柵", asis="イノシシの被害が増え、畑の柵の修理が追いつかない。",
+                              tobe="農家が安心して作物を育てられている。", purpose="農業を続けられるように。",
+                              problems=["柵の材料が足りない"], tasks=["被害の地区を調べる"]))
+    api_scores = [x["score"] for x in client.get(f"/api/v1/sheets/{a}/similar?k=5").json()]
+    assert api_scores and max(api_scores) < MIN_SCORE  # the API still lists it; the panel must not
+    panel = panel_of(client, "環境衛生係", a)
+    assert panel.select(".similar-item") == []
+    assert panel.select_one("[data-state=empty]") is not None

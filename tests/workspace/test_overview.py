@@ -50,7 +50,7 @@ def test_build_counts_sections_stages_codes_and_shared_problems() -> None:
     assert dict(view.stage_counts)["現状フロー"] == 2 and dict(view.stage_counts)["壁打ち"] == 1
     assert (view.moved_forward, view.cases, round(view.moved_share, 2)) == (1, 3, 0.33)
     assert view.code_counts == [("PURPOSE_MISSING", "目的が書かれていない", 1)]
-    assert ("電話問い合わせの集中", ["住民窓口係", "税務係"]) in view.shared
+    assert ("問い合わせ対応の負担", ["住民窓口係", "税務係"]) in view.shared
 
 
 def test_keyword_map_is_deterministic_and_skips_filler_words() -> None:
@@ -107,3 +107,34 @@ def test_audit_entries_read_as_japanese() -> None:
     assert audit_summary({"active": False, "login": "zeimu"}) == "zeimu を停止"
     assert audit_summary({"kind": "hours", "value": 120.0}) == "年間の削減時間 120.0"
     assert audit_summary({"note": "もう一度"}) == "もう一度"
+
+
+def test_keyword_map_words_link_to_the_sheets_that_use_them(client: TestClient, dx: TestClient) -> None:
+    from urllib.parse import parse_qs, urlparse
+
+    a = client.post("/api/v1/sheets", json=sheet_data(asis="紙の申請書を台帳に写している。")).json()["id"]
+    b = client.post("/api/v1/sheets", json=sheet_data(section="税務係", asis="申告書の内容を台帳に入れ直している。")).json()["id"]
+    c = client.post("/api/v1/sheets", json=sheet_data(section="土木係", asis="道路の穴を見回りで探している。")).json()["id"]
+    services = client.app.state.services
+    other_town = services.repo.ensure_organisation("となり町")
+    services.repo.create(other_town, make_sheet(section="他町の係", asis="台帳を紙で持っている。"), status="submitted")
+    page = BeautifulSoup(dx.get("/overview").text, "html.parser")
+    links = {parse_qs(urlparse(x["href"]).query)["word"][0]: x["href"] for x in page.select("svg.network a")}
+    assert "台帳" in links and set(links) == {x.text for x in page.select(".keyword-links a")}
+    listing = BeautifulSoup(dx.get(links["台帳"]).text, "html.parser")
+    assert "台帳" in listing.select_one("h1").text
+    rows = listing.select("ul.word-sheets > li")
+    assert sorted(int(li["data-id"]) for li in rows) == sorted([a, b])  # not 土木係, not the other town
+    assert c not in [int(li["data-id"]) for li in rows] and "他町の係" not in listing.text
+    assert rows[0].select_one("a")["href"].startswith("/review/")
+
+
+def test_the_keyword_listing_is_for_the_dx_team_and_checks_its_input(client: TestClient, dx: TestClient) -> None:
+    from tests.conftest import section_staff
+
+    staff = section_staff(client.app, "住民窓口係")
+    assert staff.get("/overview/words?word=台帳").status_code == 403
+    for bad in ("", "   ", "あ" * 51):
+        r = dx.get("/overview/words", params={"word": bad})
+        reason = BeautifulSoup(r.text, "html.parser").select_one("h1").text
+        assert r.status_code == 422 and "word" in reason and "言葉" in reason

@@ -15,7 +15,7 @@ from coach.margin import move_to_margin
 from coach.permissions import can_edit, visible
 from coach.repository import StoredSheet, VersionConflict
 from coach.retrieval.entries import entry_of
-from coach.retrieval.service import SimilarResult
+from coach.retrieval.panel import Panel, build_panel
 from coach.sheet import Sheet, empty_sheet
 from web.access import editable, own_section, readable, with_history
 from web.auth import Forbidden, UserDep, check_csrf
@@ -121,8 +121,9 @@ def _comments_for_author(services: Services, sheet_id: int, review: Any) -> dict
     return out
 
 
-def _similar_for(services: Services, who: Account, stored: StoredSheet, sheet: Sheet, k: int = 5) -> SimilarResult:
-    return services.similar.similar(who, sheet, k=k, exclude_ref=entry_of(stored).ref)
+def _similar_for(services: Services, who: Account, stored: StoredSheet, sheet: Sheet) -> Panel:
+    """The panel: what `who` may read, other sections apart from the sheet's own section."""
+    return build_panel(services.similar, who, sheet, stored.section, entry_of(stored).ref)
 
 
 FLASHES = {

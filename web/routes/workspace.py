@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -11,8 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from coach import exchange
 from coach.accounts import Account
 from coach.cycle import stage_of
-from coach.errors import BadInput
+from coach.errors import BadInput, FieldError
 from coach.import_previews import AlreadyImported, NotPending
+from coach.keywords import using
 from coach.overview import build
 from coach.permissions import can_import_over, visible
 from coach.repository import StoredSheet
@@ -29,6 +31,7 @@ from web.services import Services
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_WORD = 50
 OVERFLOW_CHARS = 3000  # beyond this a sheet no longer fits one A4 page at a readable size
 
 
@@ -42,11 +45,26 @@ def overview(request: Request, who: DxDep, services: ServicesDep) -> Response:
         "coverage": ring(view.sections_with_sheet, view.sections_total, "シートがある係"),
         "stages": bars(view.stage_counts, "段階ごとの案件数"),
         "codes": bars([(label, n) for _, label, n in view.code_counts], "多い指摘"),
-        "keywords": network(view.nodes, view.edges, "全シートのキーワードマップ"),
+        "keywords": network(view.nodes, view.edges, "全シートのキーワードマップ", link=word_link),
     }
     context = {"org_name": services.organisation_name, "view": view, "charts": charts,
-               "by_theme": _by_theme(services, org, sheets)}
+               "by_theme": _by_theme(services, org, sheets), "word_link": word_link}
     return render(request, "overview.html", context)
+
+
+def word_link(word: str) -> str:
+    return f"/overview/words?{urlencode({'word': word})}"
+
+
+@router.get("/overview/words", response_class=HTMLResponse)
+def sheets_using_word(request: Request, who: DxDep, services: ServicesDep, word: str = "") -> Response:
+    """The keyword map's word, clicked: every sheet of this town that uses it (the DX team only)."""
+    word = word.strip()
+    if not word or len(word) > MAX_WORD:
+        raise BadInput([FieldError("word", None, f"言葉（word）を1〜{MAX_WORD}文字で指定してください。")])
+    sheets = sorted(using(word, services.repo.list(who.organisation_id)), key=lambda s: (s.section, s.title))
+    context = {"org_name": services.organisation_name, "word": word, "sheets": sheets}
+    return render(request, "overview_word.html", context)
 
 
 def _by_theme(services: Services, org: int, sheets: list[StoredSheet]) -> list[tuple[str, list[StoredSheet]]]:
