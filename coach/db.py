@@ -86,7 +86,7 @@ def make_engine(url: str) -> Engine:
 
 def all_tables() -> MetaData:
     """Base's metadata with every table registered (the workspace's tables live next to their logic)."""
-    from coach import accounts, cycle, review  # noqa: F401
+    from coach import accounts, cycle, links, review  # noqa: F401
 
     return Base.metadata
 

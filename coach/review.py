@@ -43,6 +43,9 @@ ACTIONS = {
     "outcome": "成果の記録",
     "import": "取り込み",
     "account": "アカウント",
+    "link": "同じ問題としてつなぐ",
+    "reject_link": "違う問題とする",
+    "unlink": "つながりを外す",
 }
 
 

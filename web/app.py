@@ -17,7 +17,7 @@ from coach.repository import SheetNotFound
 from coach.settings import Settings, get_settings
 from web.auth import CsrfFailed, Forbidden, NeedLogin
 from web.htmx import is_htmx, templates
-from web.routes import admin, api, auth, deep, pages, review, workspace
+from web.routes import admin, api, auth, deep, links, pages, review, workspace
 from web.services import build_services
 
 log = logging.getLogger("coach.web")
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(deep.router)
     app.include_router(review.router)
+    app.include_router(links.router)
     app.include_router(workspace.router)
     app.include_router(admin.router)
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coach.accounts import Account, Accounts
 from coach.cycle import Cycle
 from coach.db import init_db, make_engine
+from coach.links import Links
 from coach.llm.client import llm_from_settings
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet, load_samples
 from coach.retrieval.entries import entry_of
@@ -39,13 +40,14 @@ class Services:
     accounts: Accounts
     reviews: Reviews
     cycle: Cycle
+    links: Links
     login_throttle: Throttle = field(default_factory=Throttle)
 
     def references(self, stored: StoredSheet, sheet: Sheet, k: int = 2) -> list[Sheet]:
         """Context for the LLM: similar submitted sheets of other sections that the rules find clean."""
         out: list[Sheet] = []
         result = self.similar.similar(stored.organisation_id, sheet, k=k + 3, exclude_ref=None,
-                                      viewer_section=stored.section)
+                                      viewer_section=stored.section, sheet_id=stored.id)
         for match in result.matches:
             if match.hit.db_id == stored.id or match.hit.section == stored.section:
                 continue
@@ -102,12 +104,14 @@ def build_services(settings: Settings) -> Services:
         loaded = load_samples(repo, org_id, text.splitlines())
         if loaded:
             log.info("loaded %d sample sheets", loaded)
+    links = Links(sessions)
     similar = SimilarService.from_settings(settings)
+    similar.link_graph = links.graph  # the DX team's links rank linked sheets up
     _index_if_new(similar, repo)
     return Services(settings=settings, repo=repo, critic=CritiqueService(llm=llm_from_settings(settings)),
                     similar=similar, organisation_id=org_id, organisation_name=settings.org_name, jobs=Jobs(),
                     accounts=Accounts(sessions, idle=timedelta(hours=settings.session_idle_hours)),
-                    reviews=Reviews(sessions), cycle=Cycle(sessions))
+                    reviews=Reviews(sessions), cycle=Cycle(sessions), links=links)
 
 
 def _index_if_new(similar: SimilarService, repo: SheetRepository) -> None:

@@ -68,6 +68,13 @@ def counts(critique: Critique | None) -> dict[str, int]:
 def audit_summary(detail: dict[str, object]) -> str:
     """One line of Japanese for an audit entry's details."""
     d = detail
+    if "linked_to" in d:
+        return f"相手：{d.get('other')}・問題：{d.get('label')}"
+    if "rejected" in d:
+        return f"相手：{d.get('other')}（似ているシートに出さない）"
+    if "unlinked" in d:
+        what = f"問題：{d.get('label')}" if d.get("was") == "linked" else "「違う問題」を取り消し"
+        return f"相手：{d.get('other')}・{what}"
     if d.get("code"):
         field = LABELS.get(str(d.get("field")), str(d.get("field")))
         row = f"{int(d['item']) + 1}行目" if isinstance(d.get("item"), int) else ""  # type: ignore[call-overload]

@@ -12,6 +12,7 @@ from chromadb.api.types import Documents, EmbeddingFunction
 from coach.critics.analysis import content_words
 from coach.retrieval.concepts import concepts_in
 from coach.retrieval.embeddings import OpenAICompatibleEmbedding, ProblemNgramEmbedding
+from coach.retrieval.links import LinkGraph, widened, with_links
 from coach.retrieval.store import (
     Entry,
     Hit,
@@ -79,8 +80,9 @@ def explain(query: Sheet, hit: Hit) -> Match:
 
 
 class SimilarService:
-    def __init__(self, store: SimilarStore) -> None:
+    def __init__(self, store: SimilarStore, link_graph: Callable[[int], LinkGraph] | None = None) -> None:
         self.store = store
+        self.link_graph = link_graph  # the DX team's links of an organisation (a retrieval channel)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SimilarService:
@@ -96,10 +98,13 @@ class SimilarService:
             return False
 
     def similar(self, organisation_id: int, sheet: Sheet, k: int = 5, exclude_ref: str | None = None,
-                viewer_section: str | None = None) -> SimilarResult:
+                viewer_section: str | None = None, sheet_id: int | None = None) -> SimilarResult:
+        graph = self.link_graph(organisation_id) if self.link_graph else LinkGraph()
         try:
-            hits = self.store.query(organisation_id, sheet, k=k, exclude_ref=exclude_ref,
+            hits = self.store.query(organisation_id, sheet, k=widened(k, graph, sheet_id), exclude_ref=exclude_ref,
                                     viewer_section=viewer_section)
+            if graph:
+                hits = with_links(self.store, graph, hits, k, organisation_id, sheet_id, exclude_ref, viewer_section)
         except IndexMismatch as exc:
             return SimilarResult(unavailable=str(exc))
         except StoreUnavailable as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -230,12 +230,7 @@ class SimilarStore:
         With `viewer_section`, drafts are shown only from that section; other sections' sheets
         appear once submitted.
         """
-        clauses: list[dict[str, Any]] = [{"org": organisation_id}]
-        if exclude_ref is not None:
-            clauses.append({"ref": {"$ne": str(exclude_ref)}})
-        if viewer_section is not None:
-            clauses.append({"$or": [{"status": "submitted"}, {"section": viewer_section}]})
-        where: dict[str, Any] = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        where = visible(organisation_id, exclude_ref, viewer_section)
         try:
             collection = self.collection()
             n = min(k, max(collection.count(), 1))
@@ -248,11 +243,40 @@ class SimilarStore:
         except Exception as exc:
             self._forget()
             raise StoreUnavailable(str(exc)) from exc
-        hits = []
         metas = (result.get("metadatas") or [[]])[0]
         dists = (result.get("distances") or [[]])[0]
         docs = (result.get("documents") or [[]])[0]
-        for meta, dist, doc in zip(metas, dists, docs, strict=False):
-            hits.append(Hit(ref=str(meta["ref"]), source=str(meta["source"]), db_id=int(str(meta["db_id"])), score=round(1.0 - float(dist), 4),
-                            section=str(meta["section"]), title=str(meta["title"]), text=doc or ""))
-        return hits
+        return [_hit(meta, round(1.0 - float(dist), 4), doc) for meta, dist, doc in zip(metas, dists, docs, strict=False)]
+
+    def get(self, organisation_id: int, db_ids: Iterable[int], exclude_ref: str | None = None,
+            viewer_section: str | None = None) -> list[Hit]:
+        """Sheets by database id, under the same visibility as `query`; their score is 0 (no query)."""
+        ids = sorted(set(db_ids))
+        if not ids:
+            return []
+        where = {"$and": [visible(organisation_id, exclude_ref, viewer_section), {"db_id": {"$in": ids}}]}
+        try:
+            result = self.collection().get(where=cast(Any, where), include=cast(Any, ["metadatas", "documents"]))
+        except (IndexMismatch, StoreUnavailable):
+            raise
+        except Exception as exc:
+            self._forget()
+            raise StoreUnavailable(str(exc)) from exc
+        docs = result.get("documents") or []
+        return [_hit(meta, 0.0, doc) for meta, doc in zip(result.get("metadatas") or [], docs, strict=False)]
+
+
+def visible(organisation_id: int, exclude_ref: str | None, viewer_section: str | None) -> dict[str, Any]:
+    """The filter every read uses: this organisation only; with `viewer_section`, drafts of that
+    section only (other sections' sheets once submitted); never the query sheet itself."""
+    clauses: list[dict[str, Any]] = [{"org": organisation_id}]
+    if exclude_ref is not None:
+        clauses.append({"ref": {"$ne": str(exclude_ref)}})
+    if viewer_section is not None:
+        clauses.append({"$or": [{"status": "submitted"}, {"section": viewer_section}]})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _hit(meta: Mapping[str, Any], score: float, doc: str | None) -> Hit:
+    return Hit(ref=str(meta["ref"]), source=str(meta["source"]), db_id=int(str(meta["db_id"])), score=score,
+               section=str(meta["section"]), title=str(meta["title"]), text=doc or "")

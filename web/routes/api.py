@@ -67,7 +67,7 @@ def similar(sheet_id: int, who: ApiCallerDep, repo: RepoDep, services: ServicesD
     stored = readable(repo, who, sheet_id)
     org = who.organisation_id
     result = services.similar.similar(org, stored.sheet, k=k, exclude_ref=entry_of(stored).ref,
-                                      viewer_section=stored.section)
+                                      viewer_section=stored.section, sheet_id=stored.id)
     if result.unavailable:
         body = BadInput([FieldError("similar", None, result.unavailable)], message=result.unavailable).as_dict()
         return JSONResponse(body, status_code=503)

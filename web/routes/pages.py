@@ -18,7 +18,7 @@ from coach.retrieval.entries import entry_of
 from coach.retrieval.service import SimilarResult
 from coach.sheet import Sheet, empty_sheet
 from web.access import editable, own_section, readable, with_history
-from web.auth import Forbidden, UserDep, check_csrf
+from web.auth import Forbidden, UserDep, check_csrf, session_of
 from web.deps import CriticDep, RepoDep, ServicesDep
 from web.forms import SheetForm, read_sheet_form, values_of
 from web.htmx import is_htmx, render
@@ -98,10 +98,19 @@ def render_editor(request: Request, stored: StoredSheet, services: Services, *, 
         "rules_findings": [],
         "review": review,
         "comments": _comments_for_author(services, stored.id, review),
+        "linked": _linked_for(request, services, stored),
     }
     if deep:
         context.update({k: deep[k] for k in ("deep_state", "result", "rules_findings")})
     return render(request, "editor.html", context, partial=partial, status_code=status_code)
+
+
+def _linked_for(request: Request, services: Services, stored: StoredSheet) -> list[Any]:
+    """Sheets the DX team linked to this one as the same problem, those the viewer may read."""
+    from web.routes.links import linked_sheets
+
+    session = session_of(request)
+    return linked_sheets(services, session.account, stored.id) if session is not None else []
 
 
 def _comments_for_author(services: Services, sheet_id: int, review: Any) -> dict[str, list[Any]]:
@@ -117,7 +126,7 @@ def _comments_for_author(services: Services, sheet_id: int, review: Any) -> dict
 
 def _similar_for(services: Services, stored: StoredSheet, sheet: Sheet, k: int = 5) -> SimilarResult:
     return services.similar.similar(stored.organisation_id, sheet, k=k, exclude_ref=entry_of(stored).ref,
-                                    viewer_section=stored.section)
+                                    viewer_section=stored.section, sheet_id=stored.id)
 
 
 FLASHES = {
@@ -254,7 +263,10 @@ def restore(sheet_id: int, number: int, who: UserDep, repo: RepoDep, services: S
 def view(request: Request, sheet_id: int, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     """Another section's sheet, read-only (opened from 「似ているシート」)."""
     stored = readable(repo, who, sheet_id)
-    context = {"stored": stored, "sheet": stored.sheet, "org_name": services.organisation_name}
+    from web.routes.links import linked_sheets
+
+    context = {"stored": stored, "sheet": stored.sheet, "org_name": services.organisation_name,
+               "linked": linked_sheets(services, who, stored.id)}
     return render(request, "view.html", context)
 
 

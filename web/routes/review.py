@@ -20,6 +20,7 @@ from coach.review import COMMENT_FIELDS, Review
 from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
 from web.htmx import render
+from web.routes.links import review_context
 from web.services import Services
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
@@ -128,7 +129,8 @@ def review_page(request: Request, sheet_id: int, who: DxDep, services: ServicesD
         "comments": services.reviews.comments(sheet_id), "versions": versions, "old_v": old_v, "new_v": new_v,
         "changes": changes, "similar": services.similar.similar(org, stored.sheet, k=5,
                                                                exclude_ref=_ref(stored),
-                                                               viewer_section=stored.section),
+                                                               viewer_section=stored.section,
+                                                               sheet_id=sheet_id),
         "log": services.reviews.log(org, sheet_id), "comment_fields": COMMENT_FIELDS,
         "missed": [lb for lb in current if lb.verdict == "added"],
         "fields_of": FIELDS_OF,
@@ -136,6 +138,7 @@ def review_page(request: Request, sheet_id: int, who: DxDep, services: ServicesD
         "sheet_themes": services.cycle.sheet_themes(org).get(sheet_id, []),
         "outcomes": services.cycle.outcomes(sheet_id), "today": date.today().isoformat(),
         "flash": q.get("done", ""),
+        **review_context(services, who, stored),
     }
     return render(request, "review.html", context)
 
