@@ -157,11 +157,11 @@ def test_the_same_problem_view_lists_groups_and_removes_a_link(town: dict[str, A
     link(dx, town["roads"], b)  # a third sheet under the same label joins the group
     page = soup(dx.get("/links"))
     (group,) = page.select(".link-group")
-    assert group["data-label"] == LABEL and "3係" in group.h2.text and "3枚" in group.h2.text
+    assert group["data-label"] == LABEL and "3係・3枚" in group.h2.text
     assert "同じ問題" in [a_.text for a_ in page.select(".topbar nav a")]
     dx.post(group.select("form")[0]["action"], data={})
     group = soup(dx.get("/links")).select(".link-group")
-    assert len(group) == 1 and "2枚" in group[0].h2.text
+    assert len(group) == 1 and "2係・2枚" in group[0].h2.text
     log = soup(dx.get("/review/log")).select("tbody tr")
     assert [r.select("td")[2].text for r in log[:3]] == ["つながりを外す", "同じ問題としてつなぐ", "同じ問題としてつなぐ"]
     assert LABEL in log[0].text
