@@ -247,3 +247,18 @@ def test_another_town_never_sees_the_links(town: dict[str, Any], database_url: s
     assert "村から" not in dx.get(f"/review/{a}").text
     assert export(monkeypatch, database_url, tmp_path / "village.jsonl", "B村") == []
     assert len(export(monkeypatch, database_url, tmp_path / "town.jsonl")) == 2
+
+
+def test_the_review_page_removes_its_own_links_only(town: dict[str, Any]) -> None:
+    dx, a, b, roads = town["dx"], town["a"], town["b"], town["roads"]
+    link(dx, a, b)
+    link(dx, roads, b, "道路")
+    services = dx.app.state.services
+    (form,) = soup(dx.get(f"/review/{a}")).select("#links .linked-list form")
+    other_link = next(lk.id for lk in services.links.of_sheet(services.organisation_id, roads))
+    wrong = dx.post(f"/review/{a}/links/{other_link}/delete", data={})
+    assert wrong.status_code == 422 and "このシートのつながりではありません" in wrong.text
+    r = dx.post(form["action"], data={}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/review/{a}?done=unlinked#links"
+    assert soup(dx.get(f"/review/{a}")).select("#links .linked-list li") == []
+    assert [lk.label for lk in services.links.of_organisation(services.organisation_id)] == ["道路"]

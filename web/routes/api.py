@@ -66,8 +66,11 @@ def similar(sheet_id: int, who: ApiCallerDep, repo: RepoDep, services: ServicesD
             k: Annotated[int, Query(ge=1, le=20, description="件数")] = 5) -> JSONResponse:
     stored = readable(repo, who, sheet_id)
     org = who.organisation_id
+    # Drafts shown are the viewer's own section's: staff reading another section's submitted sheet
+    # must not see that section's drafts among its neighbours.
+    viewer = who.section if who.role == "staff" and who.section else stored.section
     result = services.similar.similar(org, stored.sheet, k=k, exclude_ref=entry_of(stored).ref,
-                                      viewer_section=stored.section, sheet_id=stored.id)
+                                      viewer_section=viewer, sheet_id=stored.id)
     if result.unavailable:
         body = BadInput([FieldError("similar", None, result.unavailable)], message=result.unavailable).as_dict()
         return JSONResponse(body, status_code=503)

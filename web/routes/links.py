@@ -81,6 +81,8 @@ async def reject(request: Request, sheet_id: int, who: DxDep, services: Services
 
 @router.post("/review/{sheet_id}/links/{link_id}/delete")
 def unlink_here(sheet_id: int, link_id: int, who: DxDep, services: ServicesDep) -> Response:
+    if link_id not in {lk.id for lk in services.links.of_sheet(who.organisation_id, sheet_id)}:
+        raise BadInput([FieldError("link", None, "このシートのつながりではありません。ページを読み込み直してください。")])
     services.links.remove(who, link_id)
     return _back(sheet_id, "unlinked")
 
