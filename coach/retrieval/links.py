@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from coach.retrieval.store import Hit, SimilarStore
+if TYPE_CHECKING:  # no chromadb import for the database layer, which only needs LinkGraph
+    from coach.retrieval.store import Hit, SimilarStore
 
 NEIGHBOURS = 3  # the top hits whose linked sheets are pulled up
 DECAY = 0.9  # a sheet linked to a neighbour scores at least this share of the neighbour's score
