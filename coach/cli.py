@@ -222,11 +222,21 @@ def cmd_eval_retrieval(args: argparse.Namespace, out: TextIO) -> int:
     from coach.retrieval import evaluation as rev
 
     try:
-        main, holdout = rev.load(Path(args.main)), rev.load(Path(args.holdout))
-        holdout2 = rev.load(Path(args.holdout2)) if args.holdout2 else None
-    except (OSError, ValueError) as exc:
+        if args.dataset:
+            sets = {Path(f).stem: rev.load(Path(f)) for f in args.dataset}
+        else:
+            main, holdout = rev.load(Path(args.main)), rev.load(Path(args.holdout))
+            holdout2 = rev.load(Path(args.holdout2)) if args.holdout2 else None
+    except (OSError, ValueError, KeyError) as exc:
         raise BadInput([FieldError("dataset", None, f"評価データを読めません: {exc} (cannot read dataset)")]) from exc
-    report = rev.evaluate(main, holdout, holdout2)
+    if args.dataset:
+        empty = [name for name, rows in sets.items() if not rev.has_queries(rows)]
+        if empty:
+            raise BadInput([FieldError("dataset", None, f"同じタグのシートが2枚以上ありません: {', '.join(empty)} "
+                                                        "(no two sheets share a tag)")])
+        report = rev.evaluate_sets(sets)
+    else:
+        report = rev.evaluate(main, holdout, holdout2)
     out.write(rev.markdown(report))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -289,6 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--holdout", default="evals/retrieval_holdout.jsonl")
     p.add_argument("--holdout2", default="evals/retrieval_holdout2.jsonl",
                    help="独立した作者の評価用セット（自分のプールで採点、調整には使わない）/ own pool, never tuned on")
+    p.add_argument("--dataset", nargs="+", help="このファイルだけで既定の方式を採点する（coach export-links の書き出しなど）"
+                                                " / score the shipped method on these files only")
     p.add_argument("--json", help="結果を JSON で書き出す先 / write results as JSON here")
     p.add_argument("--check", action="store_true", help="基準を下回ったら終了コード 1 / exit 1 below the bar")
     p.set_defaults(func=cmd_eval_retrieval)

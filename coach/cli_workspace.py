@@ -1,4 +1,4 @@
-"""Commands for running the workspace: the first admin, the demo accounts, and exporting review labels."""
+"""Commands for running the workspace: the first admin, the demo accounts, exporting review labels and links."""
 
 from __future__ import annotations
 
@@ -18,16 +18,23 @@ DEMO = [
 ]
 
 
-def _open() -> tuple[Any, Any, Accounts, int]:
-    """Reviews, sheets, accounts and this organisation, on one database connection pool."""
-    from coach.review import Reviews
+def _connect() -> tuple[Any, Any, int]:
+    """The database's sessions, the sheets, and this organisation (COACH_ORG_NAME)."""
     from coach.settings import get_settings
     from web.services import build_repository, build_sessions
 
     settings = get_settings()
     sessions = build_sessions(settings)
     repo = build_repository(settings, sessions)
-    return Reviews(sessions), repo, Accounts(sessions), repo.ensure_organisation(settings.org_name)
+    return sessions, repo, repo.ensure_organisation(settings.org_name)
+
+
+def _open() -> tuple[Any, Any, Accounts, int]:
+    """Reviews, sheets, accounts and this organisation, on one database connection pool."""
+    from coach.review import Reviews
+
+    sessions, repo, org = _connect()
+    return Reviews(sessions), repo, Accounts(sessions), org
 
 
 def cmd_create_admin(args: argparse.Namespace, out: TextIO) -> int:
@@ -97,20 +104,54 @@ def labelled_rows(reviews: Any, repo: Any, organisation_id: int) -> tuple[list[d
     return rows, skipped
 
 
-def cmd_export_labels(args: argparse.Namespace, out: TextIO) -> int:
-    reviews, repo, _, org = _open()
-    rows, skipped = labelled_rows(reviews, repo, org)
-    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    if args.out:
+def _write(path: str | None, text: str, out: TextIO) -> None:
+    if path:
         try:
-            with open(args.out, "w", encoding="utf-8") as f:
+            with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
         except OSError as exc:
             raise BadInput([FieldError("out", None, f"書き込めません: {exc.strerror} (cannot write)")]) from exc
     else:
         out.write(text)
+
+
+def cmd_export_labels(args: argparse.Namespace, out: TextIO) -> int:
+    reviews, repo, _, org = _open()
+    rows, skipped = labelled_rows(reviews, repo, org)
+    _write(args.out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), out)
     print(f"{len(rows)} 件のラベル付きシートを書き出しました（判定が途中の {skipped} 版は除外）"
           f" / wrote {len(rows)}, skipped {skipped} partly judged", file=sys.stderr)
+    return 0
+
+
+def link_rows(links: Any, repo: Any, organisation_id: int) -> list[dict[str, Any]]:
+    """Every sheet the DX team linked, tagged with the problems it was linked under: the retrieval
+    eval's format (evals/retrieval*.jsonl), so `coach eval-retrieval --dataset` scores on it."""
+    from coach.links import groups
+    from coach.repository import SheetNotFound
+
+    tags: dict[int, set[str]] = {}
+    for group in groups(links.of_organisation(organisation_id)):
+        for sheet_id in group.sheet_ids:
+            tags.setdefault(sheet_id, set()).add(group.label)
+    rows = []
+    for sheet_id in sorted(tags):
+        try:
+            stored = repo.get(sheet_id, organisation_id)
+        except SheetNotFound:
+            continue
+        rows.append({"id": f"sheet-{sheet_id}", "tags": sorted(tags[sheet_id]), "sheet": stored.sheet.model_dump(),
+                     "source": "dx-links"})
+    return rows
+
+
+def cmd_export_links(args: argparse.Namespace, out: TextIO) -> int:
+    from coach.links import Links
+
+    sessions, repo, org = _connect()
+    rows = link_rows(Links(sessions), repo, org)
+    _write(args.out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), out)
+    print(f"{len(rows)} 枚のつないだシートを書き出しました / wrote {len(rows)} linked sheets", file=sys.stderr)
     return 0
 
 
@@ -129,6 +170,11 @@ def add_commands(sub: Any) -> None:
                        help="レビューで確認・却下した指摘を評価用のラベル付きシート（JSONL）で書き出す / review labels")
     p.add_argument("--out", help="書き出し先（省略時は標準出力）/ output file (default stdout)")
     p.set_defaults(func=cmd_export_labels)
+
+    p = sub.add_parser("export-links",
+                       help="DX推進チームが同じ問題としてつないだシートを検索の評価データ（JSONL）で書き出す / DX links")
+    p.add_argument("--out", help="書き出し先（省略時は標準出力）/ output file (default stdout)")
+    p.set_defaults(func=cmd_export_links)
 
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -31,6 +32,7 @@ class Overview:
     shared: list[tuple[str, list[str]]]
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
+    linked: set[str] = field(default_factory=set)  # shared problems the DX team linked sheets under
 
     @property
     def moved_share(self) -> float:
@@ -50,7 +52,10 @@ def moved_forward(changes: list[StageChange], fy: int) -> bool:
 
 
 def build(sheets: list[StoredSheet], sections: list[str], stages: dict[int, list[StageChange]],
-          findings: dict[int, list[Finding]], today: date) -> Overview:
+          findings: dict[int, list[Finding]], today: date,
+          linked: Sequence[tuple[str, Iterable[str]]] = ()) -> Overview:
+    """`linked`: the DX team's groups of linked sheets, as (problem label, their sections). A label
+    counts as a problem of its own, or adds its sections to the recurring problem of the same name."""
     with_sheet = {s.section for s in sheets}
     all_sections = sorted(set(sections) | with_sheet)
     per_stage = Counter(stage_of(stages.get(s.id, [])) for s in sheets)
@@ -61,6 +66,8 @@ def build(sheets: list[StoredSheet], sections: list[str], stages: dict[int, list
         text = " ".join([s.sheet.asis, *s.sheet.problems])
         for concept in concepts_in(text):
             shared.setdefault(concept, set()).add(s.section)
+    for label, label_sections in linked:
+        shared.setdefault(label, set()).update(label_sections)
     nodes, edges = keyword_map([keyword_text(s.sheet) for s in sheets])
     return Overview(
         sections_total=len(all_sections),
@@ -75,4 +82,5 @@ def build(sheets: list[StoredSheet], sections: list[str], stages: dict[int, list
                       key=lambda kv: (-len(kv[1]), kv[0])),
         nodes=nodes,
         edges=edges,
+        linked={label for label, _ in linked},
     )

@@ -44,6 +44,9 @@ ACTIONS = {
     "import": "取り込み",
     "account": "アカウント",
     "token": "APIトークン",  # created, revoked, and used (coach/tokens.py)
+    "link": "同じ問題としてつなぐ",
+    "reject_link": "違う問題とする",
+    "unlink": "つながりを外す",
 }
 
 

@@ -25,7 +25,7 @@ from coach.tokens import TokenRejected
 from web.auth import CsrfFailed, Forbidden, NeedLogin
 from web.htmx import is_htmx, templates
 from web.limits import BodyLimit, BodyTooLarge, HostGuard
-from web.routes import admin, api, auth, deep, docs, ops, pages, review, tokens, workspace
+from web.routes import admin, api, auth, deep, docs, links, ops, pages, review, tokens, workspace
 from web.services import build_services
 
 log = logging.getLogger("coach.web")
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(deep.router)
     app.include_router(review.router)
+    app.include_router(links.router)
     app.include_router(workspace.router)
     app.include_router(admin.router)
     app.include_router(tokens.router)

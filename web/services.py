@@ -13,6 +13,7 @@ from coach.accounts import Account, Accounts
 from coach.cycle import Cycle
 from coach.db import init_db, make_engine
 from coach.import_previews import ImportPreviews
+from coach.links import Links
 from coach.llm.client import llm_from_settings
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet, load_samples
 from coach.retrieval.entries import entry_of
@@ -43,13 +44,14 @@ class Services:
     cycle: Cycle
     tokens: ApiTokens
     previews: ImportPreviews
+    links: Links
     login_throttle: LoginThrottle
 
     def references(self, who: Account, stored: StoredSheet, sheet: Sheet, k: int = 2) -> list[Sheet]:
         """Context for the LLM: similar submitted sheets of other sections, readable by the writer,
         that the rules find clean."""
         out: list[Sheet] = []
-        result = self.similar.similar(who, sheet, k=k + 3, exclude_ref=entry_of(stored).ref)
+        result = self.similar.similar(who, sheet, k=k + 3, exclude_ref=entry_of(stored).ref, sheet_id=stored.id)
         for match in result.matches:
             if match.hit.section == stored.section:
                 continue
@@ -106,13 +108,14 @@ def build_services(settings: Settings) -> Services:
         loaded = load_samples(repo, org_id, text.splitlines())
         if loaded:
             log.info("loaded %d sample sheets", loaded)
-    similar = SimilarService.from_settings(settings, repo)
+    links = Links(sessions)
+    similar = SimilarService.from_settings(settings, repo, links.graph)  # the DX team's links rank linked sheets up
     _index_if_new(similar, repo)
     return Services(settings=settings, repo=repo, critic=CritiqueService(llm=llm_from_settings(settings)),
                     similar=similar, organisation_id=org_id, organisation_name=settings.org_name, jobs=Jobs(),
                     accounts=Accounts(sessions, idle=timedelta(hours=settings.session_idle_hours)),
                     reviews=Reviews(sessions), cycle=Cycle(sessions), tokens=ApiTokens(sessions),
-                    previews=ImportPreviews(sessions), login_throttle=LoginThrottle(sessions))
+                    previews=ImportPreviews(sessions), login_throttle=LoginThrottle(sessions), links=links)
 
 
 def _index_if_new(similar: SimilarService, repo: SheetRepository) -> None:

@@ -76,6 +76,13 @@ def audit_summary(detail: dict[str, object]) -> str:
         return f"API トークン「{d['token_revoked']}」を取り消し"
     if "method" in d:
         return f"{d['method']} {d.get('path', '')}（このトークンの{d.get('calls', '?')}回目の呼び出し）"
+    if "linked_to" in d:
+        return f"相手：{d.get('other')}・問題：{d.get('label')}"
+    if "rejected" in d:
+        return f"相手：{d.get('other')}（似ているシートに出さない）"
+    if "unlinked" in d:
+        what = f"問題：{d.get('label')}" if d.get("was") == "linked" else "「違う問題」を取り消し"
+        return f"相手：{d.get('other')}・{what}"
     if d.get("code"):
         field = LABELS.get(str(d.get("field")), str(d.get("field")))
         row = f"{int(d['item']) + 1}行目" if isinstance(d.get("item"), int) else ""  # type: ignore[call-overload]

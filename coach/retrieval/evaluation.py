@@ -112,6 +112,18 @@ def evaluate(main: list[Tagged], holdout: list[Tagged],
     return report
 
 
+def evaluate_sets(sets: dict[str, list[Tagged]]) -> dict[str, dict[str, dict[str, float]]]:
+    """The shipped method through Chroma on other labelled sets (e.g. `coach export-links`); the pool is all of them."""
+    pool = [t for rows in sets.values() for t in rows]
+    ef = ProblemNgramEmbedding()
+    return {"default through Chroma": {name: through_chroma(pool, rows, ef) for name, rows in sets.items()}}
+
+
+def has_queries(rows: list[Tagged]) -> bool:
+    """At least one sheet shares a tag with another: something to score."""
+    return any(p.id != q.id and p.tags & q.tags for q in rows for p in rows)
+
+
 def failures(report: dict[str, dict[str, dict[str, float]]]) -> list[str]:
     out = []
     for split, figures in report["default through Chroma"].items():

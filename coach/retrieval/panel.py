@@ -34,11 +34,13 @@ def problem_chars(sheet: Sheet) -> int:
     return sum(1 for ch in text if not ch.isspace())
 
 
-def build_panel(service: SimilarService, who: Account, sheet: Sheet, section: str, exclude_ref: str | None) -> Panel:
-    """`who` decides what may be shown (permissions.visible); `section` is the sheet's own section."""
+def build_panel(service: SimilarService, who: Account, sheet: Sheet, section: str, exclude_ref: str | None,
+                sheet_id: int | None = None) -> Panel:
+    """`who` decides what may be shown (permissions.visible); `section` is the sheet's own section;
+    `sheet_id` lets the DX team's links rank linked sheets up."""
     if problem_chars(sheet) < MIN_CHARS:
         return Panel(too_short=True)
-    result = service.similar(who, sheet, k=DEPTH, exclude_ref=exclude_ref)
+    result = service.similar(who, sheet, k=DEPTH, exclude_ref=exclude_ref, sheet_id=sheet_id)
     if result.unavailable:
         return Panel(unavailable=result.unavailable)
     meaningful = [m for m in result.matches if m.hit.score >= MIN_SCORE]

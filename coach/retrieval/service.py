@@ -14,6 +14,7 @@ from coach.permissions import visible
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet
 from coach.retrieval.concepts import concepts_in
 from coach.retrieval.embeddings import OpenAICompatibleEmbedding, ProblemNgramEmbedding
+from coach.retrieval.links import LinkGraph, widened, with_links
 from coach.retrieval.store import (
     Entry,
     Hit,
@@ -85,16 +86,20 @@ def explain(query: Sheet, hit: Hit) -> Match:
 class SimilarService:
     """Similar sheets for one caller. The index proposes candidates; whether the caller sees one is
     decided on the sheet as the database has it now, by `permissions.visible` (the index's status
-    and title may lag behind, e.g. after a save while Chroma was down)."""
+    and title may lag behind, e.g. after a save while Chroma was down). The DX team's links between
+    sheets are a second channel (coach/retrieval/links.py), applied after the query."""
 
-    def __init__(self, store: SimilarStore, repo: SheetRepository) -> None:
+    def __init__(self, store: SimilarStore, repo: SheetRepository,
+                 link_graph: Callable[[int], LinkGraph] | None = None) -> None:
         self.store = store
         self.repo = repo
+        self.link_graph = link_graph  # the DX team's links of an organisation
 
     @classmethod
-    def from_settings(cls, settings: Settings, repo: SheetRepository) -> SimilarService:
+    def from_settings(cls, settings: Settings, repo: SheetRepository,
+                      link_graph: Callable[[int], LinkGraph] | None = None) -> SimilarService:
         return cls(SimilarStore(connector(settings.data_dir, settings.chroma_url), embedding_from_settings(settings)),
-                   repo)
+                   repo, link_graph)
 
     def index(self, entries: Iterable[Entry]) -> bool:
         """Update vectors after a save. Failure is logged, never raised: the draft is already safe."""
@@ -105,9 +110,14 @@ class SimilarService:
             log.warning("similar-sheet index not updated: %s", exc)
             return False
 
-    def similar(self, who: Account, sheet: Sheet, k: int = 5, exclude_ref: str | None = None) -> SimilarResult:
+    def similar(self, who: Account, sheet: Sheet, k: int = 5, exclude_ref: str | None = None,
+                sheet_id: int | None = None) -> SimilarResult:
+        graph = self.link_graph(who.organisation_id) if self.link_graph else LinkGraph()
         try:
-            hits = self._visible_hits(who, sheet, k, exclude_ref)
+            hits = self._visible_hits(who, sheet, widened(k, graph, sheet_id), exclude_ref)
+            if graph:  # linked sheets the query missed are fetched, then shown only if `who` may read them
+                hits = self._readable(who, with_links(self.store, graph, hits, k, who.organisation_id, sheet_id,
+                                                      exclude_ref))
         except IndexMismatch as exc:
             return SimilarResult(unavailable=str(exc))
         except StoreUnavailable as exc:
@@ -122,13 +132,17 @@ class SimilarService:
         n = 2 * k + 4
         while True:
             hits = self.store.query(who.organisation_id, sheet, k=n, exclude_ref=exclude_ref)
-            found = [s for s in (self._current(h.db_id, who.organisation_id) for h in hits) if s is not None]
-            readable = {s.id: s for s in visible(who, found)}
-            out = [replace(h, section=readable[h.db_id].section, title=readable[h.db_id].title)
-                   for h in hits if h.db_id in readable]
+            out = self._readable(who, hits)
             if len(out) >= k or len(hits) < n or n >= MAX_CANDIDATES:
                 return out[:k]
             n = min(4 * n, MAX_CANDIDATES)
+
+    def _readable(self, who: Account, hits: list[Hit]) -> list[Hit]:
+        """The hits `who` may read, with section and title as the database has them now."""
+        found = [s for s in (self._current(h.db_id, who.organisation_id) for h in hits) if s is not None]
+        readable = {s.id: s for s in visible(who, found)}
+        return [replace(h, section=readable[h.db_id].section, title=readable[h.db_id].title)
+                for h in hits if h.db_id in readable]
 
     def _current(self, sheet_id: int, organisation_id: int) -> StoredSheet | None:
         try:

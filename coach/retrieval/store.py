@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -245,10 +245,7 @@ class SimilarStore:
     def query(self, organisation_id: int, sheet: Sheet, k: int = 5, exclude_ref: str | None = None) -> list[Hit]:
         """The k most similar sheets of the same organisation, best first, whoever may read them:
         `SimilarService` keeps those the caller may see (by the database, not this index's copy)."""
-        clauses: list[dict[str, Any]] = [{"org": organisation_id}]
-        if exclude_ref is not None:
-            clauses.append({"ref": {"$ne": str(exclude_ref)}})
-        where: dict[str, Any] = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        where = _scope(organisation_id, exclude_ref)
         try:
             collection = self.collection()
             n = min(k, max(collection.count(), 1))
@@ -261,11 +258,37 @@ class SimilarStore:
         except Exception as exc:
             self._forget()
             raise StoreUnavailable(str(exc)) from exc
-        hits = []
         metas = (result.get("metadatas") or [[]])[0]
         dists = (result.get("distances") or [[]])[0]
         docs = (result.get("documents") or [[]])[0]
-        for meta, dist, doc in zip(metas, dists, docs, strict=False):
-            hits.append(Hit(ref=str(meta["ref"]), source=str(meta["source"]), db_id=int(str(meta["db_id"])), score=round(1.0 - float(dist), 4),
-                            section=str(meta["section"]), title=str(meta["title"]), text=doc or ""))
-        return hits
+        return [_hit(meta, round(1.0 - float(dist), 4), doc) for meta, dist, doc in zip(metas, dists, docs, strict=False)]
+
+    def get(self, organisation_id: int, db_ids: Iterable[int], exclude_ref: str | None = None) -> list[Hit]:
+        """Sheets by database id, in the same scope as `query`; their score is 0 (no query)."""
+        ids = sorted(set(db_ids))
+        if not ids:
+            return []
+        where = {"$and": [_scope(organisation_id, exclude_ref), {"db_id": {"$in": ids}}]}
+        try:
+            result = self.collection().get(where=cast(Any, where), include=cast(Any, ["metadatas", "documents"]))
+        except (IndexMismatch, StoreUnavailable):
+            raise
+        except Exception as exc:
+            self._forget()
+            raise StoreUnavailable(str(exc)) from exc
+        docs = result.get("documents") or []
+        return [_hit(meta, 0.0, doc) for meta, doc in zip(result.get("metadatas") or [], docs, strict=False)]
+
+
+def _scope(organisation_id: int, exclude_ref: str | None) -> dict[str, Any]:
+    """Every read: this organisation only, never the query sheet itself. Who may see which hit is
+    decided afterwards on the database's sheet (`SimilarService`), not on this index's copy."""
+    clauses: list[dict[str, Any]] = [{"org": organisation_id}]
+    if exclude_ref is not None:
+        clauses.append({"ref": {"$ne": str(exclude_ref)}})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _hit(meta: Mapping[str, Any], score: float, doc: str | None) -> Hit:
+    return Hit(ref=str(meta["ref"]), source=str(meta["source"]), db_id=int(str(meta["db_id"])), score=score,
+               section=str(meta["section"]), title=str(meta["title"]), text=doc or "")

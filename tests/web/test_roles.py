@@ -124,3 +124,14 @@ def test_other_sections_staff_see_the_same_rules(client: TestClient, sheets: dic
     assert doboku.get(f"/sheets/{sheets['mine']}").status_code == 404  # 住民窓口係's draft
     other = logged_in(client.app, "madoguchi2", "staff", "住民窓口係")
     assert other.get(f"/sheets/{sheets['mine']}").status_code == 200  # a colleague of the same section
+
+
+def test_staff_do_not_see_another_sections_drafts_through_the_similar_api(client: TestClient,
+                                                                          sheets: dict[str, int]) -> None:
+    """Asking for the sheets similar to 土木係's submitted sheet must not list 土木係's draft to 住民窓口係."""
+    madoguchi = logged_in(client.app, "madoguchi", "staff", "住民窓口係")
+    found = [h["id"] for h in madoguchi.get(f"/api/v1/sheets/{sheets['their_submitted']}/similar?k=10").json()]
+    assert sheets["their_draft"] not in found and sheets["mine"] in found  # own drafts are theirs to see
+    doboku = section_staff(client.app, "土木係")
+    theirs = [h["id"] for h in doboku.get(f"/api/v1/sheets/{sheets['their_submitted']}/similar?k=10").json()]
+    assert sheets["their_draft"] in theirs and sheets["mine"] not in theirs  # and the other way round

@@ -89,7 +89,7 @@ def list_versions(sheet_id: SheetId, who: ApiCallerDep, repo: RepoDep) -> list[d
 def similar(sheet_id: SheetId, who: ApiCallerDep, repo: RepoDep, services: ServicesDep,
             k: Annotated[int, Query(ge=1, le=20, description="件数")] = 5) -> JSONResponse:
     stored = readable(repo, who, sheet_id)
-    result = services.similar.similar(who, stored.sheet, k=k, exclude_ref=entry_of(stored).ref)
+    result = services.similar.similar(who, stored.sheet, k=k, exclude_ref=entry_of(stored).ref, sheet_id=stored.id)
     if result.unavailable:
         body = BadInput([FieldError("similar", None, result.unavailable)], message=result.unavailable).as_dict()
         return JSONResponse(body, status_code=503)

@@ -18,7 +18,7 @@ from coach.retrieval.entries import entry_of
 from coach.retrieval.panel import Panel, build_panel
 from coach.sheet import Sheet, empty_sheet
 from web.access import editable, own_section, readable, with_history
-from web.auth import Forbidden, UserDep, check_csrf
+from web.auth import Forbidden, UserDep, check_csrf, session_of
 from web.conflict import Conflict, conflict_of
 from web.deps import CriticDep, RepoDep, ServicesDep
 from web.forms import SheetForm, form_of, read_sheet_form, values_of, version_number
@@ -104,10 +104,19 @@ def render_editor(request: Request, who: Account, stored: StoredSheet, services:
         # over the other person's version until the writer chooses to
         "base_version": form.base_version if form and form.base_version is not None else stored.version,
         "conflict": conflict,
+        "linked": _linked_for(request, services, stored),
     }
     if deep:
         context.update({k: deep[k] for k in ("deep_state", "result", "rules_findings")})
     return render(request, "editor.html", context, partial=partial, status_code=status_code)
+
+
+def _linked_for(request: Request, services: Services, stored: StoredSheet) -> list[Any]:
+    """Sheets the DX team linked to this one as the same problem, those the viewer may read."""
+    from web.routes.links import linked_sheets
+
+    session = session_of(request)
+    return linked_sheets(services, session.account, stored.id) if session is not None else []
 
 
 def _comments_for_author(services: Services, sheet_id: int, review: Any) -> dict[str, list[Any]]:
@@ -123,7 +132,7 @@ def _comments_for_author(services: Services, sheet_id: int, review: Any) -> dict
 
 def _similar_for(services: Services, who: Account, stored: StoredSheet, sheet: Sheet) -> Panel:
     """The panel: what `who` may read, other sections apart from the sheet's own section."""
-    return build_panel(services.similar, who, sheet, stored.section, entry_of(stored).ref)
+    return build_panel(services.similar, who, sheet, stored.section, entry_of(stored).ref, stored.id)
 
 
 FLASHES = {
@@ -277,7 +286,10 @@ def restore(sheet_id: SheetId, number: VersionNumber, who: UserDep, repo: RepoDe
 def view(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     """Another section's sheet, read-only (opened from 「似ているシート」)."""
     stored = readable(repo, who, sheet_id)
-    context = {"stored": stored, "sheet": stored.sheet, "org_name": services.organisation_name}
+    from web.routes.links import linked_sheets
+
+    context = {"stored": stored, "sheet": stored.sheet, "org_name": services.organisation_name,
+               "linked": linked_sheets(services, who, stored.id)}
     return render(request, "view.html", context)
 
 

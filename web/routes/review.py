@@ -25,6 +25,7 @@ from web.deps import ServicesDep
 from web.forms import form_of
 from web.htmx import render
 from web.params import MAX_ID, SheetId, bounded_id
+from web.routes.links import review_context
 from web.services import Services
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
@@ -134,7 +135,8 @@ def review_page(request: Request, sheet_id: SheetId, who: DxDep, services: Servi
         "org_name": services.organisation_name, "stored": stored, "sheet": stored.sheet, "review": review,
         "findings": findings, "engine": engine, "ai_keys": {f.key() for f in findings} - rules, "labels": labels,
         "comments": services.reviews.comments(sheet_id), "versions": versions, "old_v": old_v, "new_v": new_v,
-        "changes": changes, "similar": services.similar.similar(who, stored.sheet, k=5, exclude_ref=_ref(stored)),
+        "changes": changes, "similar": services.similar.similar(who, stored.sheet, k=5, exclude_ref=_ref(stored),
+                                                               sheet_id=sheet_id),
         "log": services.reviews.log(org, sheet_id), "comment_fields": COMMENT_FIELDS,
         "missed": [lb for lb in current if lb.verdict == "added"],
         "fields_of": FIELDS_OF,
@@ -142,6 +144,7 @@ def review_page(request: Request, sheet_id: SheetId, who: DxDep, services: Servi
         "sheet_themes": services.cycle.sheet_themes(org).get(sheet_id, []),
         "outcomes": services.cycle.outcomes(sheet_id), "today": date.today().isoformat(),
         "flash": q.get("done", ""),
+        **review_context(services, who, stored),
     }
     return render(request, "review.html", context)
 

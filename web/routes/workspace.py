@@ -15,6 +15,7 @@ from coach.cycle import stage_of
 from coach.errors import BadInput, FieldError
 from coach.import_previews import AlreadyImported, NotPending
 from coach.keywords import using
+from coach.links import groups
 from coach.overview import build
 from coach.permissions import can_import_over, visible
 from coach.repository import StoredSheet
@@ -39,8 +40,11 @@ OVERFLOW_CHARS = 3000  # beyond this a sheet no longer fits one A4 page at a rea
 def overview(request: Request, who: DxDep, services: ServicesDep) -> Response:
     org = who.organisation_id
     sheets = visible(who, services.repo.list(org))
+    by_id = {s.id: s for s in sheets}
+    linked = [(g.label, [by_id[i].section for i in g.sheet_ids if i in by_id])
+              for g in groups(services.links.of_organisation(org))]
     view = build(sheets, services.repo.sections(org), services.cycle.current_stages(org),
-                 {s.id: services.critic.critique(s.sheet).findings for s in sheets}, date.today())
+                 {s.id: services.critic.critique(s.sheet).findings for s in sheets}, date.today(), linked)
     charts = {
         "coverage": ring(view.sections_with_sheet, view.sections_total, "シートがある係"),
         "stages": bars(view.stage_counts, "段階ごとの案件数"),
