@@ -115,9 +115,14 @@ def differences(engine: Engine) -> list[object]:
 
 
 def new_revision(engine: Engine, message: str) -> str:
-    """Write the models' changes since the head revision as a new revision file (a developer's step).
-    The database is first brought to the head revision so the comparison is against the last release."""
-    upgrade(engine)
+    """Write the models' changes since the head revision as a new revision file (a developer's step,
+    on a scratch database): the revisions are replayed — not create_all, which would already hold the
+    changes — and autogenerate writes what the models add."""
+    with _migration_lock(engine) as conn:
+        if _state(conn).has_tables and _state(conn).current is None:
+            raise SchemaBehind("revision needs an empty or versioned scratch database")
+        command.upgrade(config(conn), "head")
+        conn.commit()
     scripts = ScriptDirectory.from_config(config())
     number = f"{len(list(scripts.walk_revisions())) + 1:04d}"
     with engine.connect() as conn:
