@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from coach.findings import CODES, Finding
-from coach.guard import tool_talk
+from coach.guard import sheet_key, tool_talk
 from coach.service import CritiqueService
 from coach.sheet import Sheet
-from coach.text import normalize
 
 Key = tuple[str, str, int | None]
 
 # The bar `make test` holds the rule critic to (issue #2).
-THRESHOLDS = {"macro_f1": 0.85, "clean_fp_rate": 0.10, "leaks": 0, "ungrounded": 0}
+THRESHOLDS = {"macro_f1": 0.85, "clean_fp_rate": 0.10, "leaks": 0, "ungrounded": 0, "rules_rejected": 0}
 # How far the rules may fall below the committed baseline before CI fails.
 TOLERANCE = 0.02
 
@@ -53,6 +52,7 @@ class Report:
     schema_invalid: int = 0
     unavailable: int = 0
     flip_rate: float | None = None
+    rules_rejected: int = 0  # the rule critic's own findings the guard removed: a bug unless 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -73,6 +73,8 @@ class Report:
             out.append(f"{self.leaks} tool-proposal leak(s) after the guard")
         if self.ungrounded > THRESHOLDS["ungrounded"]:
             out.append(f"{self.ungrounded} finding(s) with evidence not in the sheet")
+        if self.rules_rejected > THRESHOLDS["rules_rejected"]:
+            out.append(f"{self.rules_rejected} of the rules' own finding(s) rejected by the guard")
         return out
 
 
@@ -94,8 +96,8 @@ def load(path: Path) -> list[Labelled]:
 
 def leaks_in(finding: Finding, sheet: Sheet) -> bool:
     """A leak: the coach's own words name a tool, or a quote names one the author never wrote."""
-    sheet_norm, _ = normalize(sheet.all_text())
-    return any(tool_talk(text, sheet_norm) for text in (finding.message, finding.question))
+    key = sheet_key(sheet)
+    return any(tool_talk(text, key) for text in (finding.message, finding.question))
 
 
 class _Tally:
@@ -104,6 +106,7 @@ class _Tally:
         self.fp: dict[str, int] = dict.fromkeys(CODES, 0)
         self.fn: dict[str, int] = dict.fromkeys(CODES, 0)
         self.clean = self.clean_fp = self.total = self.grounded = self.leaks = self.rejected = 0
+        self.rules_rejected = 0
         self.leaks_before = self.invalid = self.unavailable = 0
         self.latencies: list[float] = []
         self.errors: list[dict[str, Any]] = []
@@ -159,6 +162,7 @@ class _Tally:
             latency_ms_p95=lat[min(len(lat) - 1, int(len(lat) * 0.95))] if lat else 0.0,
             leaks_before_guard=self.leaks_before, schema_invalid=self.invalid, unavailable=self.unavailable,
             flip_rate=(sum(len(set(s)) > 1 for s in repeats) / len(repeats)) if repeats else None,
+            rules_rejected=self.rules_rejected,
             errors=self.errors,
         )
 
@@ -170,6 +174,7 @@ def evaluate(service: CritiqueService, rows: list[Labelled]) -> Report:
         start = time.perf_counter()
         critique = service.critique(row.sheet)
         tally.rejected += critique.rejected
+        tally.rules_rejected += critique.rules_rejected
         tally.add(row, critique.findings, (time.perf_counter() - start) * 1000, True)
     return tally.report(len(rows))
 
@@ -189,6 +194,8 @@ def evaluate_deep(service: CritiqueService, rows: list[Labelled], repeat: int = 
             tallies["llm"].add(row, result.llm_kept, ms, first)
             tallies["merged"].add(row, result.critique.findings, ms, first)
             if first:
+                for tally in tallies.values():
+                    tally.rules_rejected += rules.rules_rejected
                 tallies["llm"].leaks_before += sum(leaks_in(f, row.sheet) for f in result.llm_raw)
                 tallies["llm"].rejected += result.rejected
                 tallies["merged"].rejected += result.rejected
@@ -217,6 +224,7 @@ def markdown(report: Report, dataset: str, critic: str = "rules") -> str:
         f"- clean-sheet false-positive rate: **{report.clean_fp_rate:.3f}** (bar ≤ {THRESHOLDS['clean_fp_rate']})",
         f"- evidence that is a verbatim substring: **{report.grounded_share:.3f}** ({report.ungrounded} ungrounded)",
         f"- tool-proposal leaks after the guard: **{report.leaks}**; findings the guard rejected: {report.rejected_by_guard}",
+        f"- rules findings rejected by the guard: **{report.rules_rejected}** (bar = 0)",
         f"- latency per sheet: p50 {report.latency_ms_p50:.1f} ms, p95 {report.latency_ms_p95:.1f} ms",
     ]
     if critic != "rules":

@@ -61,10 +61,16 @@ class Critique(BaseModel):
     prompt_version: str | None = None
     # How many findings the guard removed. Kept off the JSON so the contract's shape stays exact.
     _rejected: int = PrivateAttr(default=0)
+    # How many of those were the rule critic's own (a bug whenever it is not 0).
+    _rules_rejected: int = PrivateAttr(default=0)
 
     @property
     def rejected(self) -> int:
         return self._rejected
+
+    @property
+    def rules_rejected(self) -> int:
+        return self._rules_rejected
 
     def for_field(self, field: str) -> list[Finding]:
         return [f for f in self.findings if f.field == field]

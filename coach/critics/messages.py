@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
+from coach.quotes import quote as _q
 from coach.sheet import LABELS
-
-
-def _q(text: str, limit: int = 40) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def field_empty(field: str) -> tuple[str, str]:
@@ -30,7 +26,7 @@ def tobe_mirrors(evidence: str) -> tuple[str, str]:
 
 
 def tobe_vague(words: list[str]) -> tuple[str, str]:
-    shown = "」「".join(words[:3])
+    shown = "」「".join(_q(w) for w in words[:3])
     return (
         f"あるべき姿が「{shown}」のような抽象的な言葉に頼っています。"
         "誰がどんな状態になるのかが、読む人によって違って見えてしまいます。",
