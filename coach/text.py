@@ -85,9 +85,12 @@ def tokenize(norm_text: str) -> tuple[Token, ...]:
 
 
 # Sentence ends, line breaks, and bullet markers at the start of a line split a field into sentences.
+# A bullet may follow a sentence end on the line before (「…。\n・次の文」); tabs pasted from Excel
+# separate cells.
 _SPLIT = re.compile(
-    r"(?:^|\n)[ \t\u3000]*(?:[・●○■□◆◇▼▽★☆※\-–—*]|[①-⑳]|\(?\d{1,2}[\).)])[ \t\u3000]*"
-    r"|[。．！？!?\n]+|[①-⑳]"
+    r"[。．！？!?]*(?:^|\n)[ \t\u3000]*(?:[・●○■□◆◇▼▽★☆※\-–—*]|[①-⑳]|[(（]?\d{1,2}[).)）．])[ \t\u3000]*"
+    r"|[。．！？!?\n\t]+|[①-⑳]",
+    re.MULTILINE,
 )
 
 

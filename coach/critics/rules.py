@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from coach import lexicon as lx
 from coach.critics import messages as msg
@@ -20,6 +20,7 @@ from coach.critics.analysis import (
     sentence_form,
     stem,
 )
+from coach.critics.clauses import clause_at, clause_bounds
 from coach.findings import Code, Finding, Severity
 from coach.sheet import Sheet
 from coach.text import Span, is_placeholder, normalize, sentences
@@ -80,7 +81,8 @@ class RuleCritic:
         spans = sentences(tobe)
         for span in spans:
             if _names_means(span.norm):
-                yield _finding("SOLUTION_IN_SHEET", "tobe", None, span.original, msg.solution("tobe", span.original))
+                evidence = _means_clause(span, _names_means)
+                yield _finding("SOLUTION_IN_SHEET", "tobe", None, evidence, msg.solution("tobe", evidence))
                 return
         mirror = _mirror_sentence(sheet.asis, spans)
         if mirror is not None:
@@ -113,7 +115,8 @@ class RuleCritic:
                 continue
             tool_span = next((s for s in spans if _item_names_means(s.norm, field)), None)
             if tool_span is not None:
-                yield _finding("SOLUTION_IN_SHEET", field, i, tool_span.original, msg.solution(field, tool_span.original))
+                evidence = _means_clause(tool_span, lambda norm: _item_names_means(norm, field))
+                yield _finding("SOLUTION_IN_SHEET", field, i, evidence, msg.solution(field, evidence))
                 continue
             last = spans[-1]
             form = sentence_form(last.norm)
@@ -129,6 +132,16 @@ class RuleCritic:
 def _names_means(norm: str) -> bool:
     """In the ToBe, any tool or digitisation named is a means, not a state of people."""
     return bool(TOOL_RE.search(norm) or DIGITISATION_RE.search(norm))
+
+
+def _means_clause(span: Span, names: Callable[[str], bool]) -> str:
+    """The clause of a sentence that names the means: the first one that does on its own, else
+    the one holding the first tool word (the whole sentence when it is one clause)."""
+    for begin, end in clause_bounds(span.norm):
+        if names(span.norm[begin:end]):
+            return clause_at(span, begin)
+    first = [m.start() for m in (TOOL_RE.search(span.norm), DIGITISATION_RE.search(span.norm)) if m]
+    return clause_at(span, min(first, default=0))
 
 
 _INVESTIGATE = ("調べる", "調査", "確認", "数える", "聞く", "聞き取る", "洗い出す", "記録", "計測", "測る", "比べる",
