@@ -28,6 +28,23 @@ CODES: tuple[Code, ...] = (
 )
 Severity = Literal["error", "warning", "info"]
 
+# How serious each code is: a property of the code, the one table everybody uses. The rules set
+# it, the LLM cannot choose it (its answer's severity is ignored) and a reviewer's added finding
+# takes it. A finding without a code (encouragement) is "info".
+SEVERITY: dict[Code, Severity] = {
+    "FIELD_EMPTY": "error",
+    "TOBE_MIRRORS_ASIS": "error",
+    "SOLUTION_IN_SHEET": "error",
+    "PROBLEM_NOT_GAP": "error",
+    "TASK_NOT_ACTIONABLE": "error",
+    "TOBE_VAGUE": "warning",
+    "PURPOSE_MISSING": "warning",
+}
+
+
+def severity_of(code: Code | None) -> Severity:
+    return SEVERITY[code] if code is not None else "info"
+
 # Japanese names of the codes, for people.
 CODE_LABELS: dict[str, str] = {
     "FIELD_EMPTY": "未記入",

@@ -21,19 +21,9 @@ from coach.critics.analysis import (
     stem,
 )
 from coach.critics.clauses import clause_at, clause_bounds
-from coach.findings import Code, Finding, Severity
+from coach.findings import Code, Finding, severity_of
 from coach.sheet import Sheet
 from coach.text import Span, is_placeholder, normalize, sentences
-
-SEVERITY: dict[Code, Severity] = {
-    "FIELD_EMPTY": "error",
-    "TOBE_MIRRORS_ASIS": "error",
-    "SOLUTION_IN_SHEET": "error",
-    "PROBLEM_NOT_GAP": "error",
-    "TASK_NOT_ACTIONABLE": "error",
-    "TOBE_VAGUE": "warning",
-    "PURPOSE_MISSING": "warning",
-}
 
 
 def _finding(code: Code, field: str, item: int | None, evidence: str, text: tuple[str, str]) -> Finding:
@@ -42,7 +32,7 @@ def _finding(code: Code, field: str, item: int | None, evidence: str, text: tupl
         code=code,
         field=field,  # type: ignore[arg-type]
         item=item,
-        severity=SEVERITY[code],
+        severity=severity_of(code),
         evidence=evidence,
         message=message,
         question=question,
