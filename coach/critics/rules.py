@@ -110,10 +110,11 @@ class RuleCritic:
                 continue
             last = spans[-1]
             form = sentence_form(last.norm)
-            if field == "problems" and form in (Form.ACTION, Form.OBLIGATION):
-                yield _finding("PROBLEM_NOT_GAP", field, i, last.original, msg.problem_not_gap(last.original))
-            elif field == "tasks" and form is Form.STATE:
-                yield _finding("TASK_NOT_ACTIONABLE", field, i, last.original, msg.task_not_actionable(last.original))
+            if field == "problems" and form in (Form.ACTION, Form.OBLIGATION, Form.WISH):
+                yield _finding("PROBLEM_NOT_GAP", field, i, last.original, msg.problem_not_gap(last.original, form))
+            elif field == "tasks" and form in (Form.STATE, Form.WISH):
+                yield _finding("TASK_NOT_ACTIONABLE", field, i, last.original,
+                               msg.task_not_actionable(last.original, form))
 
 
 # -- detectors --------------------------------------------------------------------------------
@@ -256,7 +257,7 @@ def plausible(sheet: Sheet, finding: Finding) -> bool:
         return False
     form = sentence_form(spans[-1].norm)
     if code == "PROBLEM_NOT_GAP":
-        return form is not Form.STATE
+        return form not in (Form.STATE, Form.DONE)
     if code == "TASK_NOT_ACTIONABLE":
-        return form is not Form.ACTION
+        return form not in (Form.ACTION, Form.DONE)
     return False
