@@ -16,7 +16,7 @@ TOOL_TERMS: tuple[str, ...] = (
     "Web会議", "オンライン会議", "Zoom", "Teams", "Slack", "SNS", "データベース", "音声認識",
     "文字起こしソフト", "ペイジー", "マイナポータル", "GPS", "ロボット", "メタバース", "ノーコード",
     "ローコード", "サーバー", "Wi-Fi", "デジタルサイネージ", "電子黒板", "ICカード", "Copilot", "Gemini",
-    "Salesforce", "サイボウズ", "LoGoフォーム", "Web予約", "ネット予約", "オンライン予約",
+    "Salesforce", "サイボウズ", "LoGoフォーム", "Web予約", "ネット予約", "オンライン予約", "グループウェア",
 )
 
 # Digitisation written as the goal (デジタル化・電子化 …): always a means, never a state of people.
@@ -45,7 +45,10 @@ ABSTRACT_TERMS: tuple[str, ...] = (
     "効率化", "効率的", "効率よく", "効率良く", "円滑化", "円滑", "スムーズ", "充実", "向上", "適正化", "適正",
     "推進", "強化", "改善", "最適化", "迅速化", "迅速", "簡素化", "簡略化", "省力化", "高度化", "活性化",
     "利便性", "合理化", "効果的", "質の高い", "快適", "便利", "負担軽減", "軽減", "見える化", "最適",
+    "高度化", "満足度", "活発", "やりがい", "姿勢を示", "寄り添う", "余裕を持", "生き生き", "いきいき",
 )
+# In the ToBe, DX written as the state itself is a means (and vague): 「観光DXが進み」.
+TOBE_MEANS: tuple[str, ...] = ("DX",)
 
 # Bare slogans that make up a whole purpose (「効率化のため」「住民サービス向上のため」).
 SLOGANS: tuple[str, ...] = (

@@ -25,6 +25,7 @@ TOOL_RE = _term_pattern(lx.TOOL_TERMS)
 DIGITISATION_RE = _term_pattern(lx.DIGITISATION)
 ABSTRACT_RE = _term_pattern(lx.ABSTRACT_TERMS)
 SLOGAN_RE = _term_pattern(lx.SLOGANS)
+TOBE_MEANS_RE = _term_pattern(lx.TOBE_MEANS)
 GUARD_RE = _term_pattern(lx.TOOL_TERMS + lx.DIGITISATION + lx.GUARD_EXTRA)
 
 
@@ -48,8 +49,11 @@ def content_words(text: str) -> list[str]:
     return [t.norm for t in tokenize(text) if is_content(t)]
 
 
+_EACH_PERSON = re.compile(r"一人(ひとり|一人)")  # 「一人ひとり」 means "each", not a count
+
+
 def has_number(text: str) -> bool:
-    return bool(_NUMBER.search(text))
+    return bool(_NUMBER.search(_EACH_PERSON.sub("", text)))
 
 
 def has_actor(text: str) -> bool:
@@ -79,9 +83,11 @@ def has_reduction(text: str) -> bool:
 def concrete_predicates(text: str) -> int:
     """Verbs/adjectives that say what someone does or what is observable (not 図る, 向上する …)."""
     toks = tokenize(text)
+    # Words inside an abstract phrase (「やりがいを持って」「姿勢を示す」) draw no picture.
+    abstract = [(m.start(), m.end()) for m in ABSTRACT_RE.finditer(text)]
     count = 0
     for i, t in enumerate(toks):
-        if ABSTRACT_RE.fullmatch(t.surface):
+        if ABSTRACT_RE.fullmatch(t.surface) or any(s <= t.begin < e for s, e in abstract):
             continue
         if t.pos == "動詞" and t.lemma not in lx.GENERIC_VERBS and t.norm not in lx.GENERIC_VERBS:
             count += 1

@@ -21,6 +21,7 @@ from coach.text import Token, tokenize
 
 class Form(Enum):
     ACTION = "action"  # 〜を整理する, 〜の見直し
+    EVENT = "event"  # a noun-ending verbal noun: a task in a task row (「世帯の抽出」), a fact in a problem (「〜への限定」)
     DONE = "done"  # 〜を作成した
     OBLIGATION = "obligation"  # 〜する必要がある, 〜すべき, 〜が求められていた
     WISH = "wish"  # 〜したい
@@ -33,10 +34,11 @@ _FINAL_PARTICLES = frozenset({"ね", "よ", "な", "か", "わ", "ね。"})
 _REPORTED = re.compile(r"(と|って)(いう|いいます|のこと(だ|です)?|聞いている|聞いています)$|(そう|らしい)(だ|です)?$")
 _WISH = re.compile(r"(たい|たいと(思|考)\w*|(れ|け|せ)ば(と|いいと|よいと)(思|考)\w*|(ほ|欲)しい|願う|望む)$")
 _NEGATING_PREFIXES = ("未", "不", "無", "非")
+_ASIDE = re.compile(r"\s*[（(][^（）()]*[）)]$")
 
 
 def _strip(text: str) -> str:
-    stripped = text.strip().rstrip("。．.、，,！!？?")
+    stripped = _ASIDE.sub("", text.strip().rstrip("。．.、，,！!？?")).rstrip("。．.、，,！!？?")
     reported = _REPORTED.search(stripped)
     return stripped[: reported.start()].rstrip("、,") if reported and reported.start() > 0 else stripped
 
@@ -124,6 +126,6 @@ def _noun_form(last: Token, prev: Token | None) -> Form:
         return Form.STATE
     if last.surface in lx.ACTION_NOUNS or last.lemma in lx.ACTION_NOUNS or word in lx.ACTION_NOUNS:
         return Form.ACTION
-    if last.pos3 == "サ変可能" and last.surface not in lx.STATE_NOUNS:
-        return Form.ACTION
+    if last.pos3 == "サ変可能":
+        return Form.EVENT
     return Form.STATE
