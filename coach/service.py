@@ -59,6 +59,18 @@ def merge(rules: list[Finding], llm: list[Finding], sheet: Sheet | None = None) 
     return coded + added
 
 
+def _one_per_place(findings: list[Finding]) -> list[Finding]:
+    """One finding per row and code: a second one at the same place says nothing new."""
+    seen: set[tuple[str | None, str, int | None]] = set()
+    out = []
+    for f in findings:
+        if f.code is not None and f.key() in seen:
+            continue
+        seen.add(f.key())
+        out.append(f)
+    return out
+
+
 class CritiqueService:
     def __init__(self, critics: list[Critic] | None = None, llm: LLMCritic | None = None) -> None:
         self.critics: list[Critic] = critics if critics is not None else [RuleCritic()]
@@ -77,7 +89,7 @@ class CritiqueService:
             rejected += len(result.rejected)
             if critic.name == RuleCritic.name:
                 rules_rejected += len(result.rejected)
-        critique = Critique(findings=kept, engine=self.engine)
+        critique = Critique(findings=_one_per_place(kept), engine=self.engine)
         critique._rejected = rejected
         critique._rules_rejected = rules_rejected
         return critique

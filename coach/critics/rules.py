@@ -90,7 +90,7 @@ class RuleCritic:
         if is_placeholder(purpose):
             yield _finding("PURPOSE_MISSING", "purpose", None, purpose.strip(), msg.purpose_missing("empty", ""))
             return
-        kind = _purpose_defect(purpose, sheet.tobe)
+        kind = purpose_defect(purpose, sheet.tobe)
         if kind:
             evidence = purpose.strip()
             yield _finding("PURPOSE_MISSING", "purpose", None, evidence, msg.purpose_missing(kind, evidence))
@@ -218,7 +218,7 @@ _PURPOSE_SHORT = 25
 _RESTATED = 0.8
 
 
-def _purpose_defect(purpose: str, tobe: str) -> str | None:
+def purpose_defect(purpose: str, tobe: str) -> str | None:
     norm, _ = normalize(purpose)
     without_slogans = SLOGAN_RE.sub("", norm)
     rest = [w for w in content_words(without_slogans) if w not in lx.ACTORS]
