@@ -20,8 +20,15 @@ from coach.sheet import Sheet
 
 Key = tuple[str, str, int | None]
 
-# The bar `make test` holds the rule critic to (issue #2).
-THRESHOLDS = {"macro_f1": 0.85, "clean_fp_rate": 0.10, "leaks": 0, "ungrounded": 0, "rules_rejected": 0}
+# The bar `make test` holds the rule critic to on every set (issue #12): macro-F1, every code's
+# precision, clean-sheet false positives, and the safety bars (no leak, no ungrounded evidence, no
+# rules finding lost to the guard).
+THRESHOLDS = {"macro_f1": 0.90, "min_precision": 0.85, "clean_fp_rate": 0.05, "leaks": 0, "ungrounded": 0,
+              "rules_rejected": 0}
+# The sets `coach eval` scores by default; a set whose file is not there yet (the realistic
+# held-out part is added at merge) is skipped, and picked up as soon as it exists.
+DEFAULT_SETS = ("evals/devset.jsonl", "evals/holdout.jsonl", "evals/adversarial.jsonl",
+                "evals/realistic_dev.jsonl", "evals/realistic_holdout.jsonl")
 # How far the rules may fall below the committed baseline before CI fails.
 TOLERANCE = 0.02
 
@@ -62,6 +69,9 @@ class Report:
         out = []
         if self.macro_f1 < THRESHOLDS["macro_f1"]:
             out.append(f"macro-F1 {self.macro_f1:.3f} < {THRESHOLDS['macro_f1']}")
+        for code, v in self.per_code.items():
+            if v["precision"] < THRESHOLDS["min_precision"]:
+                out.append(f"{code} precision {v['precision']:.3f} < {THRESHOLDS['min_precision']}")
         if self.clean_fp_rate > THRESHOLDS["clean_fp_rate"]:
             out.append(f"clean false-positive rate {self.clean_fp_rate:.3f} > {THRESHOLDS['clean_fp_rate']}")
         out += self.safety_failures()
@@ -207,6 +217,17 @@ def evaluate_deep(service: CritiqueService, rows: list[Labelled], repeat: int = 
     return {name: t.report(len(rows)) for name, t in tallies.items()}
 
 
+def summary(reports: dict[str, Report]) -> str:
+    """One row per set: the figures the README's table shows."""
+    lines = ["| set | sheets (clean) | macro-F1 | lowest precision | clean FP rate | rules findings rejected "
+             "| leaks | grounded |", "|---|---|---|---|---|---|---|---|"]
+    for name, r in reports.items():
+        lowest = min(v["precision"] for v in r.per_code.values())
+        lines.append(f"| `{name}` | {r.sheets} ({r.clean_sheets}) | {r.macro_f1:.3f} | {lowest:.2f} | "
+                     f"{r.clean_fp_rate:.3f} | {r.rules_rejected} | {r.leaks} | {r.grounded_share:.0%} |")
+    return "\n".join(lines) + "\n"
+
+
 def markdown(report: Report, dataset: str, critic: str = "rules") -> str:
     lines = [
         f"# Eval: {critic} on `{dataset}`",
@@ -220,7 +241,8 @@ def markdown(report: Report, dataset: str, critic: str = "rules") -> str:
         lines.append(f"| {code} | {v['precision']:.2f} | {v['recall']:.2f} | {v['f1']:.2f} | {int(v['support'])} |")
     lines += [
         "",
-        f"- macro-F1: **{report.macro_f1:.3f}** (bar ≥ {THRESHOLDS['macro_f1']})",
+        f"- macro-F1: **{report.macro_f1:.3f}** (bar ≥ {THRESHOLDS['macro_f1']}; every code's precision ≥ "
+        f"{THRESHOLDS['min_precision']})",
         f"- clean-sheet false-positive rate: **{report.clean_fp_rate:.3f}** (bar ≤ {THRESHOLDS['clean_fp_rate']})",
         f"- evidence that is a verbatim substring: **{report.grounded_share:.3f}** ({report.ungrounded} ungrounded)",
         f"- tool-proposal leaks after the guard: **{report.leaks}**; findings the guard rejected: {report.rejected_by_guard}",
