@@ -65,10 +65,11 @@ def cmd_critique(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:  # noqa: C901 - one runner, three critics
     from coach import baseline
-    from coach.evaluation import evaluate, evaluate_deep, load, markdown
+    from coach.evaluation import DEFAULT_SETS, evaluate, evaluate_deep, load, markdown, summary
 
     rows_by_set = {}
-    for dataset in args.dataset:
+    datasets = args.dataset or [d for d in DEFAULT_SETS if Path(d).exists()]
+    for dataset in datasets:
         try:
             rows_by_set[dataset] = load(Path(dataset))
         except (OSError, ValueError) as exc:
@@ -78,12 +79,14 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:  # noqa: C901 - one 
     if args.report:
         out = cast(TextIO, _Tee(out, Path(args.report)))
     if args.critic == "rules":
+        reports = {}
         for dataset, rows in rows_by_set.items():
             report = evaluate(CritiqueService(), baseline.subset(rows, args.limit))
             out.write(markdown(report, dataset) + "\n")
             results[dataset] = report.as_dict()
-            adversarial = "adversarial" in dataset  # robustness set: only the safety bars apply
-            failed += [f"{dataset}: {f}" for f in (report.safety_failures() if adversarial else report.failures())]
+            reports[dataset] = report
+            failed += [f"{dataset}: {f}" for f in report.failures()]  # the same bars for every set
+        out.write("# Summary\n\n" + summary(reports) + "\n")
         if args.check and args.baseline:
             everything = {r.id: r for rows in rows_by_set.values() for r in rows}
             failed += [f"baseline: {p}" for p in baseline.check(Path(args.baseline), everything)]
@@ -105,13 +108,13 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:  # noqa: C901 - one 
         reports = evaluate_deep(service, rows, repeat=args.repeat, progress=progress)
         print(file=sys.stderr)
         for name, report in reports.items():
-            out.write(markdown(report, "+".join(args.dataset), name) + "\n")
+            out.write(markdown(report, "+".join(datasets), name) + "\n")
             results[name] = report.as_dict()
             failed += [f"{name}: {f}" for f in report.safety_failures()]
         if reports["merged"].macro_f1 < reports["rules"].macro_f1:
             failed.append(f"merged macro-F1 {reports['merged'].macro_f1:.3f} < rules {reports['rules'].macro_f1:.3f}")
         if args.save_baseline:
-            baseline.save(Path(args.save_baseline), llm.model, list(args.dataset), rows, reports)
+            baseline.save(Path(args.save_baseline), llm.model, list(datasets), rows, reports)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
@@ -282,7 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="ラベル付きシートで講評を評価する / score the critic on labelled sheets")
     p.add_argument("--dataset", nargs="+",
-                   default=["evals/devset.jsonl", "evals/holdout.jsonl", "evals/adversarial.jsonl"])
+                   help="評価データ（既定: evals/ の dev・holdout・adversarial・realistic_dev・realistic_holdout のうち"
+                        "あるもの）/ labelled sets (default: every standard set that exists)")
     p.add_argument("--critic", choices=["rules", "llm", "merged"], default="rules",
                    help="rules はすぐ終わる。llm/merged は設定した LLM を呼ぶ（1回で rules・llm・merged を採点）")
     p.add_argument("--limit", type=int, help="各データセットから均等に選ぶシート数 / evenly spread subset size")

@@ -14,15 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from coach.findings import CODES, Finding
-from coach.guard import tool_talk
+from coach.guard import sheet_key, tool_talk
 from coach.service import CritiqueService
 from coach.sheet import Sheet
-from coach.text import normalize
 
 Key = tuple[str, str, int | None]
 
-# The bar `make test` holds the rule critic to (issue #2).
-THRESHOLDS = {"macro_f1": 0.85, "clean_fp_rate": 0.10, "leaks": 0, "ungrounded": 0}
+# The bar `make test` holds the rule critic to on every set (issue #12): macro-F1, every code's
+# precision, clean-sheet false positives, and the safety bars (no leak, no ungrounded evidence, no
+# rules finding lost to the guard).
+THRESHOLDS = {"macro_f1": 0.90, "min_precision": 0.85, "clean_fp_rate": 0.05, "leaks": 0, "ungrounded": 0,
+              "rules_rejected": 0}
+# The sets `coach eval` scores by default; a set whose file is not there yet (the realistic
+# held-out part is added at merge) is skipped, and picked up as soon as it exists.
+DEFAULT_SETS = ("evals/devset.jsonl", "evals/holdout.jsonl", "evals/adversarial.jsonl",
+                "evals/realistic_dev.jsonl", "evals/realistic_holdout.jsonl")
 # How far the rules may fall below the committed baseline before CI fails.
 TOLERANCE = 0.02
 
@@ -53,6 +59,7 @@ class Report:
     schema_invalid: int = 0
     unavailable: int = 0
     flip_rate: float | None = None
+    rules_rejected: int = 0  # the rule critic's own findings the guard removed: a bug unless 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -62,6 +69,9 @@ class Report:
         out = []
         if self.macro_f1 < THRESHOLDS["macro_f1"]:
             out.append(f"macro-F1 {self.macro_f1:.3f} < {THRESHOLDS['macro_f1']}")
+        for code, v in self.per_code.items():
+            if v["precision"] < THRESHOLDS["min_precision"]:
+                out.append(f"{code} precision {v['precision']:.3f} < {THRESHOLDS['min_precision']}")
         if self.clean_fp_rate > THRESHOLDS["clean_fp_rate"]:
             out.append(f"clean false-positive rate {self.clean_fp_rate:.3f} > {THRESHOLDS['clean_fp_rate']}")
         out += self.safety_failures()
@@ -73,6 +83,8 @@ class Report:
             out.append(f"{self.leaks} tool-proposal leak(s) after the guard")
         if self.ungrounded > THRESHOLDS["ungrounded"]:
             out.append(f"{self.ungrounded} finding(s) with evidence not in the sheet")
+        if self.rules_rejected > THRESHOLDS["rules_rejected"]:
+            out.append(f"{self.rules_rejected} of the rules' own finding(s) rejected by the guard")
         return out
 
 
@@ -94,8 +106,8 @@ def load(path: Path) -> list[Labelled]:
 
 def leaks_in(finding: Finding, sheet: Sheet) -> bool:
     """A leak: the coach's own words name a tool, or a quote names one the author never wrote."""
-    sheet_norm, _ = normalize(sheet.all_text())
-    return any(tool_talk(text, sheet_norm) for text in (finding.message, finding.question))
+    key = sheet_key(sheet)
+    return any(tool_talk(text, key) for text in (finding.message, finding.question))
 
 
 class _Tally:
@@ -104,6 +116,7 @@ class _Tally:
         self.fp: dict[str, int] = dict.fromkeys(CODES, 0)
         self.fn: dict[str, int] = dict.fromkeys(CODES, 0)
         self.clean = self.clean_fp = self.total = self.grounded = self.leaks = self.rejected = 0
+        self.rules_rejected = 0
         self.leaks_before = self.invalid = self.unavailable = 0
         self.latencies: list[float] = []
         self.errors: list[dict[str, Any]] = []
@@ -159,6 +172,7 @@ class _Tally:
             latency_ms_p95=lat[min(len(lat) - 1, int(len(lat) * 0.95))] if lat else 0.0,
             leaks_before_guard=self.leaks_before, schema_invalid=self.invalid, unavailable=self.unavailable,
             flip_rate=(sum(len(set(s)) > 1 for s in repeats) / len(repeats)) if repeats else None,
+            rules_rejected=self.rules_rejected,
             errors=self.errors,
         )
 
@@ -170,6 +184,7 @@ def evaluate(service: CritiqueService, rows: list[Labelled]) -> Report:
         start = time.perf_counter()
         critique = service.critique(row.sheet)
         tally.rejected += critique.rejected
+        tally.rules_rejected += critique.rules_rejected
         tally.add(row, critique.findings, (time.perf_counter() - start) * 1000, True)
     return tally.report(len(rows))
 
@@ -189,6 +204,8 @@ def evaluate_deep(service: CritiqueService, rows: list[Labelled], repeat: int = 
             tallies["llm"].add(row, result.llm_kept, ms, first)
             tallies["merged"].add(row, result.critique.findings, ms, first)
             if first:
+                for tally in tallies.values():
+                    tally.rules_rejected += rules.rules_rejected
                 tallies["llm"].leaks_before += sum(leaks_in(f, row.sheet) for f in result.llm_raw)
                 tallies["llm"].rejected += result.rejected
                 tallies["merged"].rejected += result.rejected
@@ -198,6 +215,17 @@ def evaluate_deep(service: CritiqueService, rows: list[Labelled], repeat: int = 
         if progress:
             progress(n, len(rows))
     return {name: t.report(len(rows)) for name, t in tallies.items()}
+
+
+def summary(reports: dict[str, Report]) -> str:
+    """One row per set: the figures the README's table shows."""
+    lines = ["| set | sheets (clean) | macro-F1 | lowest precision | clean FP rate | rules findings rejected "
+             "| leaks | grounded |", "|---|---|---|---|---|---|---|---|"]
+    for name, r in reports.items():
+        lowest = min(v["precision"] for v in r.per_code.values())
+        lines.append(f"| `{name}` | {r.sheets} ({r.clean_sheets}) | {r.macro_f1:.3f} | {lowest:.2f} | "
+                     f"{r.clean_fp_rate:.3f} | {r.rules_rejected} | {r.leaks} | {r.grounded_share:.0%} |")
+    return "\n".join(lines) + "\n"
 
 
 def markdown(report: Report, dataset: str, critic: str = "rules") -> str:
@@ -213,10 +241,12 @@ def markdown(report: Report, dataset: str, critic: str = "rules") -> str:
         lines.append(f"| {code} | {v['precision']:.2f} | {v['recall']:.2f} | {v['f1']:.2f} | {int(v['support'])} |")
     lines += [
         "",
-        f"- macro-F1: **{report.macro_f1:.3f}** (bar ≥ {THRESHOLDS['macro_f1']})",
+        f"- macro-F1: **{report.macro_f1:.3f}** (bar ≥ {THRESHOLDS['macro_f1']}; every code's precision ≥ "
+        f"{THRESHOLDS['min_precision']})",
         f"- clean-sheet false-positive rate: **{report.clean_fp_rate:.3f}** (bar ≤ {THRESHOLDS['clean_fp_rate']})",
         f"- evidence that is a verbatim substring: **{report.grounded_share:.3f}** ({report.ungrounded} ungrounded)",
         f"- tool-proposal leaks after the guard: **{report.leaks}**; findings the guard rejected: {report.rejected_by_guard}",
+        f"- rules findings rejected by the guard: **{report.rules_rejected}** (bar = 0)",
         f"- latency per sheet: p50 {report.latency_ms_p50:.1f} ms, p95 {report.latency_ms_p95:.1f} ms",
     ]
     if critic != "rules":

@@ -28,6 +28,23 @@ CODES: tuple[Code, ...] = (
 )
 Severity = Literal["error", "warning", "info"]
 
+# How serious each code is: a property of the code, the one table everybody uses. The rules set
+# it, the LLM cannot choose it (its answer's severity is ignored) and a reviewer's added finding
+# takes it. A finding without a code (encouragement) is "info".
+SEVERITY: dict[Code, Severity] = {
+    "FIELD_EMPTY": "error",
+    "TOBE_MIRRORS_ASIS": "error",
+    "SOLUTION_IN_SHEET": "error",
+    "PROBLEM_NOT_GAP": "error",
+    "TASK_NOT_ACTIONABLE": "error",
+    "TOBE_VAGUE": "warning",
+    "PURPOSE_MISSING": "warning",
+}
+
+
+def severity_of(code: Code | None) -> Severity:
+    return SEVERITY[code] if code is not None else "info"
+
 # Japanese names of the codes, for people.
 CODE_LABELS: dict[str, str] = {
     "FIELD_EMPTY": "未記入",
@@ -61,10 +78,16 @@ class Critique(BaseModel):
     prompt_version: str | None = None
     # How many findings the guard removed. Kept off the JSON so the contract's shape stays exact.
     _rejected: int = PrivateAttr(default=0)
+    # How many of those were the rule critic's own (a bug whenever it is not 0).
+    _rules_rejected: int = PrivateAttr(default=0)
 
     @property
     def rejected(self) -> int:
         return self._rejected
+
+    @property
+    def rules_rejected(self) -> int:
+        return self._rules_rejected
 
     def for_field(self, field: str) -> list[Finding]:
         return [f for f in self.findings if f.field == field]

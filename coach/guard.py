@@ -14,6 +14,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from coach import quotes
 from coach.critics.analysis import GUARD_RE
 from coach.findings import Finding
 from coach.sheet import Sheet
@@ -21,7 +22,6 @@ from coach.text import normalize
 
 log = logging.getLogger("coach.guard")
 
-_QUOTE = re.compile(r"「([^「」]*)」|『([^『』]*)』")
 _PROPOSAL = re.compile(
     r"(導入|採用|購入|契約|活用|利用)(して|を)?(は|み)?(いかが|どう|しましょう|しては|すると|をおすすめ|を検討)"
     r"|おすすめ|お勧め|オススメ|推奨|がおすすめ|を使いましょう|を使ってみ|を入れましょう|を入れてみ|を使うと(よい|良い|いい)"
@@ -46,7 +46,7 @@ class GuardResult:
     rejected: list[tuple[Finding, str]] = field(default_factory=list)
 
 
-def _reason(finding: Finding, sheet: Sheet, sheet_norm: str) -> str | None:
+def _reason(finding: Finding, sheet: Sheet, sheet_squashed: str) -> str | None:
     if finding.code is not None and finding.field not in FIELDS_OF[finding.code]:
         return f"{finding.code} cannot point at {finding.field}"
     source = sheet.text_of(finding.field, finding.item)
@@ -58,36 +58,50 @@ def _reason(finding: Finding, sheet: Sheet, sheet_norm: str) -> str | None:
     elif finding.evidence not in source:
         return "evidence not in field"
     for text in (finding.message, finding.question):
-        talk = tool_talk(text, sheet_norm)
+        talk = tool_talk(text, sheet_squashed)
         if talk:
             return talk
-        if _PROPOSAL.search(_QUOTE.sub("", normalize(text)[0])):
+        if _PROPOSAL.search(quotes.split(normalize(text)[0]).outside):
             return "proposes adopting something"
     return None
 
 
-def tool_talk(text: str, sheet_norm: str) -> str | None:
+def sheet_key(sheet: Sheet) -> str:
+    """The sheet as quotes are compared against it: NFKC, without whitespace or quotation marks."""
+    return quotes.squash(normalize(sheet.all_text())[0])
+
+
+def tool_talk(text: str, sheet_squashed: str) -> str | None:
     """Why `text` leaks a tool: named in the coach's own words (outside 「quotes」), or quoted
-    although the author never wrote it. None when it does not. Used by the guard and the evals."""
-    norm, _ = normalize(text)
-    named = GUARD_RE.search(_QUOTE.sub("", norm))
+    although the author never wrote it. None when it does not. Used by the guard and the evals.
+
+    `sheet_squashed` is `sheet_key(sheet)`. A quote may be truncated with 「…」 and may hold the
+    author's own 「」: it is the author's when every piece between truncation marks is in the sheet.
+    """
+    parsed = quotes.split(normalize(text)[0])
+    named = GUARD_RE.search(parsed.outside)
     if named:
         return f"names a tool: {named.group(0)}"
-    for m in _QUOTE.finditer(norm):
-        quoted = (m.group(1) or m.group(2) or "").rstrip("…")
-        if GUARD_RE.search(quoted) and quoted not in sheet_norm:
+    for quoted in parsed.quotes:
+        if GUARD_RE.search(quoted) and not quotes.grounded(quoted, sheet_squashed):
             return "quotes a tool the author did not write"
     return None
 
 
-def guard(findings: list[Finding], sheet: Sheet) -> GuardResult:
-    sheet_norm, _ = normalize(sheet.all_text())
+def guard(findings: list[Finding], sheet: Sheet, source: str = "") -> GuardResult:
+    """Keep the findings that pass. `source` "rules" marks the rule critic's own findings: one
+    rejected is a bug in the rules or the guard (never normal), so it is logged as an error."""
+    key = sheet_key(sheet)
     result = GuardResult(kept=[])
     for f in findings:
-        reason = _reason(f, sheet, sheet_norm)
+        reason = _reason(f, sheet, key)
         if reason is None:
             result.kept.append(f)
+            continue
+        result.rejected.append((f, reason))
+        if source == "rules":
+            log.error("BUG: guard rejected the rules' own %s finding on %s[%s]: %s (evidence %r)",
+                      f.code, f.field, f.item, reason, f.evidence[:80])
         else:
-            result.rejected.append((f, reason))
             log.warning("guard rejected a %s finding on %s: %s", f.code, f.field, reason)
     return result

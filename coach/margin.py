@@ -6,20 +6,35 @@ import re
 
 from coach.sheet import MAX_TEXT, Sheet
 
-_LEFTOVER = re.compile(r"^[\s、。，．・]+|[\s、，・]+$")
+_LEFTOVER = re.compile(r"^[ \t\u3000]*[、。，．]+|[\s、，・]+$")
+# A line left with nothing but its bullet (the whole bulleted sentence moved).
+_BARE_BULLET = re.compile(r"[\s]*(?:[・●○■□◆◇▼▽★☆※\-–—*]|[①-⑳]|[(（]?\d{1,2}[).)）．])?[\s]*")
+_ENDS = "。．.!！?？"
+_COMMAS = "、，,"
 
 
 def _remove(text: str, evidence: str) -> str:
-    """Take the evidence out of a text, with the sentence ending that belonged to it."""
+    """Take the evidence (a sentence or a clause) out of a text, keeping the rest as written.
+
+    A clause takes its comma with it (「A、B、C。」 without B is 「A、C。」); a last clause leaves the
+    sentence's full stop to the clause before it (without C: 「A、B。」); a whole sentence takes
+    its own full stop.
+    """
     at = text.find(evidence)
     if at < 0:
         return text
-    end = at + len(evidence)
-    if end < len(text) and text[end] in "。．.!！?？":
-        end += 1
-    rest = text[:at] + text[end:]
+    start, end = at, at + len(evidence)
+    after = text[end] if end < len(text) else ""
+    before = text[:start].rstrip(" \t\u3000")
+    if after in _COMMAS:
+        end += 1  # a clause with the comma that closed it
+    elif before.endswith(tuple(_COMMAS)):
+        start = len(before) - 1  # the last clause: its comma goes, the full stop stays
+    elif after and after in _ENDS:
+        end += 1  # a whole sentence with its full stop
+    rest = text[:start] + text[end:]
     lines = [_LEFTOVER.sub("", line) for line in rest.split("\n")]
-    return "\n".join(line for line in lines if line).strip()
+    return "\n".join(line for line in lines if not _BARE_BULLET.fullmatch(line)).strip()
 
 
 def move_to_margin(sheet: Sheet, field: str, item: int | None, evidence: str) -> Sheet:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from coach.accounts import Account
 from coach.db import Base, SheetRow, now
 from coach.errors import BadInput, FieldError
-from coach.findings import Finding
+from coach.findings import Finding, severity_of
 from coach.guard import FIELDS_OF
 from coach.sheet import LABELS, Sheet
 
@@ -287,7 +287,7 @@ class Reviews:
                 raise BadInput([FieldError("item", None, f"行の番号を1〜{len(rows)}で入力してください。")])
         else:
             item = None
-        finding = Finding(code=code, field=field_name, item=item, severity="error",  # type: ignore[arg-type]
+        finding = Finding(code=code, field=field_name, item=item, severity=severity_of(code),  # type: ignore[arg-type]
                           evidence=sheet.text_of(field_name, item)[:4000], message="")
         with self._sessions.begin() as s:
             row = self._label(s, sheet_id, version, finding)

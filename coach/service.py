@@ -59,6 +59,18 @@ def merge(rules: list[Finding], llm: list[Finding], sheet: Sheet | None = None) 
     return coded + added
 
 
+def _one_per_place(findings: list[Finding]) -> list[Finding]:
+    """One finding per row and code: a second one at the same place says nothing new."""
+    seen: set[tuple[str | None, str, int | None]] = set()
+    out = []
+    for f in findings:
+        if f.code is not None and f.key() in seen:
+            continue
+        seen.add(f.key())
+        out.append(f)
+    return out
+
+
 class CritiqueService:
     def __init__(self, critics: list[Critic] | None = None, llm: LLMCritic | None = None) -> None:
         self.critics: list[Critic] = critics if critics is not None else [RuleCritic()]
@@ -69,12 +81,17 @@ class CritiqueService:
         return "+".join(c.name for c in self.critics)
 
     def critique(self, sheet: Sheet) -> Critique:
-        candidates: list[Finding] = []
+        kept: list[Finding] = []
+        rejected = rules_rejected = 0
         for critic in self.critics:
-            candidates.extend(critic.critique(sheet))
-        result = guard(candidates, sheet)
-        critique = Critique(findings=result.kept, engine=self.engine)
-        critique._rejected = len(result.rejected)
+            result = guard(critic.critique(sheet), sheet, source=critic.name)
+            kept.extend(result.kept)
+            rejected += len(result.rejected)
+            if critic.name == RuleCritic.name:
+                rules_rejected += len(result.rejected)
+        critique = Critique(findings=_one_per_place(kept), engine=self.engine)
+        critique._rejected = rejected
+        critique._rules_rejected = rules_rejected
         return critique
 
     def deep(self, sheet: Sheet, references: list[Sheet] | None = None) -> DeepResult:
@@ -92,6 +109,7 @@ class CritiqueService:
         critique = Critique(findings=merged, engine=f"{self.engine}+{self.llm.name}",
                             prompt_version=self.llm.prompt_version)
         critique._rejected = rules.rejected + len(checked.rejected)
+        critique._rules_rejected = rules.rules_rejected
         added = len([f for f in merged if f not in rules.findings])
         return DeepResult(critique, masked=answer.masked, added=added, rejected=len(checked.rejected),
                           invalid=answer.invalid, llm_raw=answer.findings, llm_kept=checked.kept)

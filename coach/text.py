@@ -54,13 +54,28 @@ def normalize(text: str) -> tuple[str, list[int]]:
 
     `index[i]` is the offset in `text` of the character that produced normalised character i.
     """
+    if unicodedata.is_normalized("NFKC", text):  # then every character is its own NFKC form
+        return text, list(range(len(text)))
     out: list[str] = []
     index: list[int] = []
+    cache = _NFKC
     for i, ch in enumerate(text):
-        n = unicodedata.normalize("NFKC", ch)
+        n = cache.get(ch)
+        if n is None:
+            n = unicodedata.normalize("NFKC", ch)
+            if len(cache) < _NFKC_MAX:
+                cache[ch] = n
         out.append(n)
-        index.extend([i] * len(n))
+        if len(n) == 1:
+            index.append(i)
+        else:
+            index.extend([i] * len(n))
     return "".join(out), index
+
+
+# NFKC of single characters, remembered (bounded: the characters sheets use are few).
+_NFKC: dict[str, str] = {}
+_NFKC_MAX = 20_000
 
 
 @lru_cache(maxsize=4096)
@@ -85,9 +100,12 @@ def tokenize(norm_text: str) -> tuple[Token, ...]:
 
 
 # Sentence ends, line breaks, and bullet markers at the start of a line split a field into sentences.
+# A bullet may follow a sentence end on the line before (「…。\n・次の文」); tabs pasted from Excel
+# separate cells.
 _SPLIT = re.compile(
-    r"(?:^|\n)[ \t\u3000]*(?:[・●○■□◆◇▼▽★☆※\-–—*]|[①-⑳]|\(?\d{1,2}[\).)])[ \t\u3000]*"
-    r"|[。．！？!?\n]+|[①-⑳]"
+    r"[。．！？!?]*(?:^|\n)[ \t\u3000]*(?:[・●○■□◆◇▼▽★☆※\-–—*]|[①-⑳]|[(（]?\d{1,2}[).)）．])[ \t\u3000]*"
+    r"|[。．！？!?\n\t]+|[①-⑳]",
+    re.MULTILINE,
 )
 
 

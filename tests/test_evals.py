@@ -57,7 +57,7 @@ def test_leak_detection_counts_tools_outside_quotes() -> None:
     assert not leaks_in(ok, sheet) and leaks_in(bad, sheet)
 
 
-@pytest.mark.parametrize("name", ["devset.jsonl", "holdout.jsonl"])
+@pytest.mark.parametrize("name", ["devset.jsonl", "holdout.jsonl", "adversarial.jsonl", "realistic_dev.jsonl"])
 def test_eval_sets_are_well_formed(name: str) -> None:
     rows = load(ROOT / "evals" / name)
     ids = [r.id for r in rows]
@@ -75,3 +75,36 @@ def test_devset_meets_the_issue_shape() -> None:
 
     counts = Counter(key[0] for r in rows for key in r.expected)
     assert min(counts.values()) >= 8 and len(counts) == 7
+
+
+def _write(path: Path, rows: list[dict]) -> None:  # type: ignore[type-arg]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_default_sets_pick_up_the_realistic_holdout_once_it_exists(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from coach.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    dev = [json.loads(line) for line in (ROOT / "evals" / "realistic_dev.jsonl").read_text("utf-8").splitlines()]
+    _write(tmp_path / "evals" / "devset.jsonl", dev[:5])
+    out = tmp_path / "out.json"
+    assert main(["eval", "--json", str(out), "--baseline", ""]) == 0
+    assert list(json.loads(out.read_text("utf-8"))) == ["evals/devset.jsonl"]
+    _write(tmp_path / "evals" / "realistic_holdout.jsonl", dev[5:10])  # a stand-in: the real one comes at merge
+    assert main(["eval", "--json", str(out), "--baseline", ""]) == 0
+    assert list(json.loads(out.read_text("utf-8"))) == ["evals/devset.jsonl", "evals/realistic_holdout.jsonl"]
+
+
+def test_check_fails_a_set_whose_code_precision_is_below_the_bar(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from coach.cli import main
+
+    rows = [json.loads(line) for line in (ROOT / "evals" / "devset.jsonl").read_text("utf-8").splitlines()]
+    flagged = [r for r in rows if r["expected"]][:4]
+    for r in flagged:
+        r["expected"] = []  # labels that call every finding a false positive
+    _write(tmp_path / "wrong.jsonl", flagged)
+    assert main(["eval", "--check", "--dataset", str(tmp_path / "wrong.jsonl"), "--baseline", ""]) == 1
+    err = capsys.readouterr().err
+    assert "precision" in err and "clean false-positive rate" in err

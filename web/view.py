@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from markupsafe import Markup, escape
 
+from coach.critics.headings import heading
 from coach.cycle import OUTCOME_KINDS, STAGES
-from coach.findings import CODE_LABELS, Critique, Finding
+from coach.findings import CODE_LABELS, SEVERITY, Critique, Finding
 from coach.review import FLAGS, STATES, VERDICTS
 from coach.sheet import LABELS
 from coach.tokens import SCOPES
@@ -114,8 +115,9 @@ def audit_summary(detail: dict[str, object]) -> str:
 
 
 def register(env) -> None:  # type: ignore[no-untyped-def]
-    env.globals.update(LABELS=LABELS, HINTS=HINTS, CODE_LABELS=CODE_LABELS, KIND_LABELS=KIND_LABELS)
-    env.globals.update(snippet=snippet, finding_source=finding_source, counts=counts, audit_summary=audit_summary)
+    env.globals.update(LABELS=LABELS, HINTS=HINTS, CODE_LABELS=CODE_LABELS, KIND_LABELS=KIND_LABELS, SEVERITY=SEVERITY)
+    env.globals.update(snippet=snippet, finding_source=finding_source, counts=counts, audit_summary=audit_summary,
+                       heading=heading)
     env.globals.update(STATES=STATES, FLAGS=FLAGS, VERDICTS=VERDICTS, STAGES=STAGES, OUTCOME_KINDS=OUTCOME_KINDS)
     env.filters["jst"] = jst
     env.filters["jst_time"] = jst_time

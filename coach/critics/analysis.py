@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from enum import Enum
 
 from coach import lexicon as lx
 from coach.text import Token, tokenize
@@ -27,6 +25,7 @@ TOOL_RE = _term_pattern(lx.TOOL_TERMS)
 DIGITISATION_RE = _term_pattern(lx.DIGITISATION)
 ABSTRACT_RE = _term_pattern(lx.ABSTRACT_TERMS)
 SLOGAN_RE = _term_pattern(lx.SLOGANS)
+TOBE_MEANS_RE = _term_pattern(lx.TOBE_MEANS)
 GUARD_RE = _term_pattern(lx.TOOL_TERMS + lx.DIGITISATION + lx.GUARD_EXTRA)
 
 
@@ -50,8 +49,11 @@ def content_words(text: str) -> list[str]:
     return [t.norm for t in tokenize(text) if is_content(t)]
 
 
+_EACH_PERSON = re.compile(r"一人(ひとり|一人)")  # 「一人ひとり」 means "each", not a count
+
+
 def has_number(text: str) -> bool:
-    return bool(_NUMBER.search(text))
+    return bool(_NUMBER.search(_EACH_PERSON.sub("", text)))
 
 
 def has_actor(text: str) -> bool:
@@ -81,9 +83,11 @@ def has_reduction(text: str) -> bool:
 def concrete_predicates(text: str) -> int:
     """Verbs/adjectives that say what someone does or what is observable (not 図る, 向上する …)."""
     toks = tokenize(text)
+    # Words inside an abstract phrase (「やりがいを持って」「姿勢を示す」) draw no picture.
+    abstract = [(m.start(), m.end()) for m in ABSTRACT_RE.finditer(text)]
     count = 0
     for i, t in enumerate(toks):
-        if ABSTRACT_RE.fullmatch(t.surface):
+        if ABSTRACT_RE.fullmatch(t.surface) or any(s <= t.begin < e for s, e in abstract):
             continue
         if t.pos == "動詞" and t.lemma not in lx.GENERIC_VERBS and t.norm not in lx.GENERIC_VERBS:
             count += 1
@@ -100,68 +104,5 @@ def concrete_predicates(text: str) -> int:
     return count
 
 
-class Form(Enum):
-    ACTION = "action"  # 〜を整理する, 〜の見直し
-    OBLIGATION = "obligation"  # 〜する必要がある, 〜すべき
-    STATE = "state"  # 〜になっている, 〜がない, 〜が多い
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class Tail:
-    form: Form
-    head: Token | None
-
-
-_TRAILING = ("補助記号", "空白", "記号")
-_FINAL_PARTICLES = frozenset({"ね", "よ", "な", "か", "ね。", "わ"})
-
-
-def sentence_form(text: str) -> Form:
-    """Classify how a list item ends: as something to do, an obligation, or a state."""
-    stripped = text.strip().rstrip("。．.、，,！!？?")
-    if not stripped:
-        return Form.UNKNOWN
-    if lx.OBLIGATION_TAIL.search(stripped):
-        return Form.OBLIGATION
-    toks = [t for t in tokenize(stripped) if t.pos not in _TRAILING]
-    while toks and toks[-1].pos == "助詞" and toks[-1].surface in _FINAL_PARTICLES:
-        toks.pop()
-    if not toks:
-        return Form.UNKNOWN
-    last = toks[-1]
-    prev = toks[-2] if len(toks) > 1 else None
-    has_object = any(t.pos == "助詞" and t.surface == "を" for t in toks)
-
-    # Copula: 紙である / ばらばらだ → look at what stands before it.
-    if last.pos == "助動詞" and last.lemma in ("だ", "です", "である") and prev is not None:
-        return Form.STATE
-    if last.pos == "動詞" and last.lemma == "ある" and prev is not None and prev.surface == "で":
-        return Form.STATE
-    if last.pos == "助動詞" and last.lemma in lx.NEGATION_AUX:
-        return Form.STATE
-    if last.pos == "助動詞" and last.lemma in ("れる", "られる", "た"):
-        return Form.STATE
-    if last.pos in ("形容詞", "形状詞"):
-        return Form.STATE
-    if last.pos == "動詞":
-        if prev is not None and prev.surface in ("て", "で") and last.lemma in ("いる", "ある", "おる", "しまう"):
-            return Form.STATE
-        if last.lemma in ("いる", "ある"):
-            return Form.STATE
-        if last.lemma in ("する", "できる") and prev is not None:
-            if prev.surface in lx.STATE_NOUNS or prev.lemma in lx.STATE_NOUNS:
-                return Form.STATE
-            if prev.pos == "名詞" or prev.surface in ("に", "と", "よう"):
-                return Form.ACTION
-            return Form.UNKNOWN
-        if last.lemma in lx.STATIVE_VERBS or last.norm in lx.STATIVE_VERBS:
-            return Form.STATE
-        if last.form.startswith(("終止形", "連体形")) and (has_object or last.lemma in lx.ACTION_NOUNS):
-            return Form.ACTION
-        return Form.UNKNOWN
-    if last.pos in ("名詞", "接尾辞"):
-        if last.surface in lx.ACTION_NOUNS or last.lemma in lx.ACTION_NOUNS:
-            return Form.ACTION
-        return Form.STATE
-    return Form.UNKNOWN
+# How a sentence ends lives in its own module; re-exported here for the critics.
+from coach.critics.forms import Form, sentence_form  # noqa: E402,F401

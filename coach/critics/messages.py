@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
+from coach.critics.forms import Form
+from coach.quotes import quote as _q
 from coach.sheet import LABELS
-
-
-def _q(text: str, limit: int = 40) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def field_empty(field: str) -> tuple[str, str]:
@@ -30,7 +27,7 @@ def tobe_mirrors(evidence: str) -> tuple[str, str]:
 
 
 def tobe_vague(words: list[str]) -> tuple[str, str]:
-    shown = "」「".join(words[:3])
+    shown = "」「".join(_q(w) for w in words[:3])
     return (
         f"あるべき姿が「{shown}」のような抽象的な言葉に頼っています。"
         "誰がどんな状態になるのかが、読む人によって違って見えてしまいます。",
@@ -53,15 +50,22 @@ def solution(field: str, evidence: str) -> tuple[str, str]:
     )
 
 
-def problem_not_gap(evidence: str) -> tuple[str, str]:
+def problem_not_gap(evidence: str, form: Form = Form.ACTION) -> tuple[str, str]:
+    shape = {Form.OBLIGATION: "「しなければならないこと」", Form.WISH: "「したいこと」"}.get(form, "「やること」")
     return (
-        f"問題「{_q(evidence)}」は「やること」の形になっています。"
+        f"問題「{_q(evidence)}」は{shape}の形になっています。"
         "問題には、現状とあるべき姿の間にある「ずれ」を事実や状態として書きます。",
-        "それをしなければならないのは、今どんな状態になっているからですか？",
+        "それが必要なのは、今どんな状態になっているからですか？",
     )
 
 
-def task_not_actionable(evidence: str) -> tuple[str, str]:
+def task_not_actionable(evidence: str, form: Form = Form.STATE) -> tuple[str, str]:
+    if form is Form.WISH:
+        return (
+            f"課題「{_q(evidence)}」は願い（〜したい）の形で、まだ取り組みになっていません。"
+            "課題には、係が実際にすることを「〜する」の形で書きます。",
+            "そのために、係として最初に何をしますか？ いつ、誰が行いますか？",
+        )
     return (
         f"課題「{_q(evidence)}」は困りごと（状態）の形になっています。"
         "課題には、問題を埋めるために係が取り組むことを「〜する」の形で書きます。",
@@ -71,11 +75,11 @@ def task_not_actionable(evidence: str) -> tuple[str, str]:
 
 def purpose_missing(kind: str, evidence: str) -> tuple[str, str]:
     if kind == "empty":
-        message = "目的（なぜそのカレーが良いのか）がまだ書かれていません。"
+        message = "目的（あるべき姿が実現すると、なぜ良いのか）がまだ書かれていません。"
     elif kind == "restates":
         message = f"目的「{_q(evidence)}」が、あるべき姿の言い換えになっています。"
     else:
-        message = f"目的「{_q(evidence)}」は標語のようで、誰のために、なぜ良いのかが伝わりません。"
+        message = f"目的「{_q(evidence)}」は標語のような書き方で、誰のために、なぜ良いのかが伝わりません。"
     return (message, "あるべき姿が実現すると、誰が、どんなふうに助かりますか？ それはなぜ大切ですか？")
 
 

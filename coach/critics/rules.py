@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 
 from coach import lexicon as lx
 from coach.critics import messages as msg
@@ -10,6 +11,7 @@ from coach.critics.analysis import (
     ABSTRACT_RE,
     DIGITISATION_RE,
     SLOGAN_RE,
+    TOBE_MEANS_RE,
     TOOL_RE,
     Form,
     concrete_predicates,
@@ -20,19 +22,11 @@ from coach.critics.analysis import (
     sentence_form,
     stem,
 )
-from coach.findings import Code, Finding, Severity
+from coach.critics.clauses import clause_at, clause_bounds
+from coach.critics.means import item_names_means
+from coach.findings import Code, Finding, severity_of
 from coach.sheet import Sheet
 from coach.text import Span, is_placeholder, normalize, sentences
-
-SEVERITY: dict[Code, Severity] = {
-    "FIELD_EMPTY": "error",
-    "TOBE_MIRRORS_ASIS": "error",
-    "SOLUTION_IN_SHEET": "error",
-    "PROBLEM_NOT_GAP": "error",
-    "TASK_NOT_ACTIONABLE": "error",
-    "TOBE_VAGUE": "warning",
-    "PURPOSE_MISSING": "warning",
-}
 
 
 def _finding(code: Code, field: str, item: int | None, evidence: str, text: tuple[str, str]) -> Finding:
@@ -41,7 +35,7 @@ def _finding(code: Code, field: str, item: int | None, evidence: str, text: tupl
         code=code,
         field=field,  # type: ignore[arg-type]
         item=item,
-        severity=SEVERITY[code],
+        severity=severity_of(code),
         evidence=evidence,
         message=message,
         question=question,
@@ -80,7 +74,8 @@ class RuleCritic:
         spans = sentences(tobe)
         for span in spans:
             if _names_means(span.norm):
-                yield _finding("SOLUTION_IN_SHEET", "tobe", None, span.original, msg.solution("tobe", span.original))
+                evidence = _means_clause(span, _names_means)
+                yield _finding("SOLUTION_IN_SHEET", "tobe", None, evidence, msg.solution("tobe", evidence))
                 return
         mirror = _mirror_sentence(sheet.asis, spans)
         if mirror is not None:
@@ -95,7 +90,7 @@ class RuleCritic:
         if is_placeholder(purpose):
             yield _finding("PURPOSE_MISSING", "purpose", None, purpose.strip(), msg.purpose_missing("empty", ""))
             return
-        kind = _purpose_defect(purpose, sheet.tobe)
+        kind = purpose_defect(purpose, sheet.tobe)
         if kind:
             evidence = purpose.strip()
             yield _finding("PURPOSE_MISSING", "purpose", None, evidence, msg.purpose_missing(kind, evidence))
@@ -111,16 +106,18 @@ class RuleCritic:
             spans = sentences(text)
             if not spans:
                 continue
-            tool_span = next((s for s in spans if _item_names_means(s.norm, field)), None)
+            tool_span = next((s for s in spans if item_names_means(s.norm, field)), None)
             if tool_span is not None:
-                yield _finding("SOLUTION_IN_SHEET", field, i, tool_span.original, msg.solution(field, tool_span.original))
+                evidence = _means_clause(tool_span, lambda norm: item_names_means(norm, field))
+                yield _finding("SOLUTION_IN_SHEET", field, i, evidence, msg.solution(field, evidence))
                 continue
             last = spans[-1]
             form = sentence_form(last.norm)
-            if field == "problems" and form in (Form.ACTION, Form.OBLIGATION):
-                yield _finding("PROBLEM_NOT_GAP", field, i, last.original, msg.problem_not_gap(last.original))
-            elif field == "tasks" and form is Form.STATE:
-                yield _finding("TASK_NOT_ACTIONABLE", field, i, last.original, msg.task_not_actionable(last.original))
+            if field == "problems" and form in (Form.ACTION, Form.OBLIGATION, Form.WISH):
+                yield _finding("PROBLEM_NOT_GAP", field, i, last.original, msg.problem_not_gap(last.original, form))
+            elif field == "tasks" and form in (Form.STATE, Form.WISH):
+                yield _finding("TASK_NOT_ACTIONABLE", field, i, last.original,
+                               msg.task_not_actionable(last.original, form))
 
 
 # -- detectors --------------------------------------------------------------------------------
@@ -128,35 +125,18 @@ class RuleCritic:
 
 def _names_means(norm: str) -> bool:
     """In the ToBe, any tool or digitisation named is a means, not a state of people."""
-    return bool(TOOL_RE.search(norm) or DIGITISATION_RE.search(norm))
+    return bool(TOOL_RE.search(norm) or DIGITISATION_RE.search(norm) or TOBE_MEANS_RE.search(norm))
 
 
-_INVESTIGATE = ("調べる", "調査", "確認", "数える", "聞く", "聞き取る", "洗い出す", "記録", "計測", "測る", "比べる",
-                "書き出す", "整理")
-
-
-def _item_names_means(norm: str, field: str) -> bool:
-    """In problems and tasks a tool counts when it is proposed, adopted or missed — not merely present."""
-    if DIGITISATION_RE.search(norm):
-        return True
-    m = TOOL_RE.search(norm)
-    if not m:
-        return False
-    after = norm[m.end():]
-    if field == "problems":
-        if lx.ABSENCE_RE.match(after.lstrip("をがはもの")) or lx.ABSENCE_RE.search(after[:12]):
-            return not _existing_tool_fact(norm)
-        return any(word in after for word in lx.ADOPTION)
-    # tasks: investigating today's tools is fine; adopting or using one is a solution.
-    if any(norm.rstrip("。").endswith(v) for v in ("調べる", "確認する", "数える", "聞く", "洗い出す", "記録する",
-                                                    "書き出す", "比べる", "計測する", "測る")):
-        return any(word in after for word in ("導入", "入れる", "活用", "使う"))
-    return True
-
-
-def _existing_tool_fact(norm: str) -> bool:
-    """「システムに入力する人がいない」: a tool in a fact about people, not the tool missed."""
-    return bool(has_actor(norm) and "しか" in norm)
+def _means_clause(span: Span, names: Callable[[str], bool]) -> str:
+    """The clause of a sentence that names the means: the first one that does on its own, else
+    the one holding the first tool word (the whole sentence when it is one clause)."""
+    for begin, end in clause_bounds(span.norm):
+        if names(span.norm[begin:end]):
+            return clause_at(span, begin)
+    found = (TOOL_RE.search(span.norm), DIGITISATION_RE.search(span.norm), TOBE_MEANS_RE.search(span.norm))
+    first = [m.start() for m in found if m]
+    return clause_at(span, min(first, default=0))
 
 
 _MIRROR_MAX_NOVEL = 2
@@ -169,6 +149,9 @@ def _mirror_sentence(asis: str, spans: list[Span]) -> Span | None:
     tobe_norm = "".join(s.norm for s in spans)
     if not has_reduction(tobe_norm):
         return None
+    reducing = [s for s in spans if has_reduction(s.norm)]
+    if _bare_reversal(spans, reducing):
+        return reducing[0]
     asis_norm, _ = normalize(asis)
     # People are not the content being turned around: 「住民が迷わない」 shares 住民, not the activity.
     words = [
@@ -188,6 +171,19 @@ def _mirror_sentence(asis: str, spans: list[Span]) -> Span | None:
     return reducing[0] if reducing else spans[0]
 
 
+_PEOPLE_GONE = re.compile(r"(者|人|方|員|民|さん)が(い|居)なくなる$|がゼロになる$")
+
+
+def _bare_reversal(spans: list[Span], reducing: list[Span]) -> bool:
+    """A ToBe that only lists reductions (「往復回数の削減。所要時間の短縮。」) or only says the people
+    in the AsIs's trouble are gone (「出直す保護者がいなくなる」) turns the AsIs around."""
+    ends_reduced = all(has_reduction(s.norm.rstrip("。．. ")[-6:]) for s in spans)
+    if ends_reduced and len(reducing) == len(spans) and not any(has_actor(s.norm) for s in spans):
+        return True
+    last = spans[-1].norm.rstrip("。．.")
+    return len(spans) == 1 and bool(_PEOPLE_GONE.search(last))
+
+
 def has_actor_beyond(tobe_norm: str, asis_norm: str) -> bool:
     """A ToBe that introduces a person and what they can do is drawing a new picture."""
     return has_actor(tobe_norm) and concrete_predicates(tobe_norm) >= 2 and not has_actor(asis_norm)
@@ -202,14 +198,27 @@ def _vague_words(tobe: str) -> list[str]:
             found.append(original)
     if not found:
         return []
-    concrete = has_actor(norm) and (concrete_predicates(norm) >= 1 or has_number(norm))
+    if has_number(norm):
+        return []
+    # Abstract words piled up (「高度化が図られ、満足度の向上と活性化が実現」) or an abstract final
+    # predicate (「〜環境が充実しています」) stay vague even beside a person.
+    if len(found) >= _PILED_UP or _ABSTRACT_END.search(norm.rstrip("。．. \n")):
+        return found
+    concrete = has_actor(norm) and concrete_predicates(norm) >= 1
     return [] if concrete else found
 
 
+_PILED_UP = 3
+_ABSTRACT_END = re.compile(
+    r"(" + ABSTRACT_RE.pattern + r")(して|されて|が図られて|を図って)?(いる|います|いく|いきます|した状態|している状態|されている状態)$"
+)
+
+
 _PURPOSE_SHORT = 25
+_RESTATED = 0.8
 
 
-def _purpose_defect(purpose: str, tobe: str) -> str | None:
+def purpose_defect(purpose: str, tobe: str) -> str | None:
     norm, _ = normalize(purpose)
     without_slogans = SLOGAN_RE.sub("", norm)
     rest = [w for w in content_words(without_slogans) if w not in lx.ACTORS]
@@ -219,9 +228,13 @@ def _purpose_defect(purpose: str, tobe: str) -> str | None:
         return "slogan"
     words = content_words(norm)
     tobe_norm, _ = normalize(tobe)
-    if tobe_norm.strip() and words and len(norm) < _PURPOSE_SHORT:
-        in_tobe = [w for w in words if w not in lx.ACTORS and stem(w) in tobe_norm]
-        if len(in_tobe) * 2 >= len([w for w in words if w not in lx.ACTORS]):
+    if tobe_norm.strip() and words:
+        own = [w for w in words if w not in lx.ACTORS]
+        in_tobe = [w for w in own if stem(w) in tobe_norm]
+        if len(norm) < _PURPOSE_SHORT and len(in_tobe) * 2 >= len(own):
+            return "restates"
+        # A longer purpose that says only what the ToBe says, in the same words, gives no reason.
+        if len(own) >= 4 and len(in_tobe) >= _RESTATED * len(own):
             return "restates"
     return None
 
@@ -253,7 +266,7 @@ def plausible(sheet: Sheet, finding: Finding) -> bool:
         return False
     form = sentence_form(spans[-1].norm)
     if code == "PROBLEM_NOT_GAP":
-        return form is not Form.STATE
+        return form not in (Form.STATE, Form.DONE, Form.EVENT)
     if code == "TASK_NOT_ACTIONABLE":
-        return form is not Form.ACTION
+        return form not in (Form.ACTION, Form.DONE, Form.EVENT)
     return False

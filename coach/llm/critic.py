@@ -16,7 +16,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from coach.findings import Finding
+from coach.findings import Finding, severity_of
 from coach.llm.calling import Caller, InvalidOutput
 from coach.llm.pii import mask
 from coach.llm.prompts import prompt_version, render, sheet_block
@@ -188,7 +188,7 @@ class LLMCritic:
                     dropped += 1
                     continue
                 evidence = _snap(evidence, getattr(sheet, f.field)[item])
-            findings.append(Finding(code=f.code, field=f.field, item=item, severity=f.severity,
+            findings.append(Finding(code=f.code, field=f.field, item=item, severity=severity_of(f.code),
                                     evidence=evidence, message=unmask(f.message), question=unmask(f.question)))
         return LLMAnswer(findings=findings, masked=_kinds(masked), invalid=invalid, dropped=dropped)
 

@@ -15,6 +15,8 @@ class LLMFinding(BaseModel):
     code: Code
     field: Literal["asis", "tobe", "purpose", "problems", "tasks"]
     item: int | None = Field(default=None, ge=0, le=19)
+    # Kept as it was so the schema the model reads does not change, but ignored: severity is a
+    # property of the code (coach.findings.SEVERITY), the model cannot choose it.
     severity: Literal["error", "warning"] = "warning"
     evidence: str = Field(min_length=1, max_length=400)
     message: str = Field(min_length=1, max_length=300)

@@ -38,7 +38,7 @@ def test_type_see_a_finding_then_move_the_solution_to_the_margin(server: str, br
     finding.locator("button.move").click()
     page.wait_for_function("document.querySelector('#f-margin').value.includes('RPAで入力が自動化されている')")
     assert page.locator("#f-tobe").input_value() == "住民が迷わない。"
-    assert page.locator("#fb-tobe .finding").count() == 0
+    page.wait_for_function("document.querySelectorAll('#fb-tobe .finding').length === 0")
     assert page.url.endswith(f"/sheets/{sid}")  # htmx swapped the form in place
     stored = httpx.get(f"{server}/api/v1/sheets/{sid}").json()
     assert stored["margin"] == "RPAで入力が自動化されている" and stored["tobe"] == "住民が迷わない。"

@@ -190,3 +190,15 @@ def test_merge_adds_only_what_the_rules_analysis_corroborates() -> None:
                      evidence="窓口の混雑がひどい日もある", message="m", question="q")
     merged = merge([f(None, "tobe")], [invented, unsure], sheet)
     assert [x.key() for x in merged] == [("TASK_NOT_ACTIONABLE", "tasks", 1)]
+
+
+@pytest.mark.parametrize(("code", "field", "evidence", "said"),
+                         [("TOBE_VAGUE", "tobe", "20分ほどで役場を出られている", "error"),
+                          ("TASK_NOT_ACTIONABLE", "tasks", "各窓口の処理時間を3月に計測する", "warning")])
+def test_the_model_cannot_choose_the_severity(code: str, field: str, evidence: str, said: str) -> None:
+    from coach.findings import SEVERITY
+
+    raw = {**VAGUE, "code": code, "field": field, "item": 1 if field == "tasks" else None, "severity": said,
+           "evidence": evidence}
+    got = critic(plain_caller(fake(answer(raw)))).critique(make_sheet())
+    assert [f.severity for f in got.findings] == [SEVERITY[code]] and said != SEVERITY[code]  # type: ignore[index]

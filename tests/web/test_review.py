@@ -250,3 +250,17 @@ def test_a_reviewer_adds_a_finding_the_coach_missed(staff: TestClient, dx: TestC
     assert labelled[0].expected == {("TASK_NOT_ACTIONABLE", "tasks", 1)}
     assert labelled[0].sheet.tasks[1] == CLEAN["tasks"][1]
     assert dx.app.state.services.reviews.log(1, sid)[0].action == "missed"
+
+
+def test_a_reviewers_added_finding_takes_the_severity_of_its_code(staff: TestClient, dx: TestClient) -> None:
+    from coach.findings import SEVERITY
+
+    sid = submit(staff, CLEAN)
+    dx.post(f"/review/{sid}/missed", data={"code": "TOBE_VAGUE", "field": "tobe", "item": ""})
+    dx.post(f"/review/{sid}/missed", data={"code": "TASK_NOT_ACTIONABLE", "field": "tasks", "item": "1"})
+    page = soup(dx.get(f"/review/{sid}"))
+    vague = page.select_one("#rv-tobe .finding.judged-added")
+    task = page.select_one("#rv-tasks .finding.judged-added")
+    assert vague is not None and task is not None
+    assert f"sev-{SEVERITY['TOBE_VAGUE']}" in vague["class"] and "sev-warning" in vague["class"]
+    assert f"sev-{SEVERITY['TASK_NOT_ACTIONABLE']}" in task["class"]
