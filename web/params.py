@@ -13,6 +13,8 @@ SheetId = Annotated[int, Path(ge=1, le=MAX_ID, description="シートの番号")
 VersionNumber = Annotated[int, Path(ge=1, le=MAX_ID, description="版の番号")]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="アカウントの番号")]
 ThemeId = Annotated[int, Path(ge=1, le=MAX_ID, description="テーマの番号")]
+TokenId = Annotated[int, Path(ge=1, le=MAX_ID, description="トークンの番号")]
+LinkId = Annotated[int, Path(ge=1, le=MAX_ID, description="つながりの番号")]
 VersionQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="版の番号")]
 
 

@@ -73,6 +73,7 @@ def test_coach_serve_prints_every_problem_and_exits_2(monkeypatch: pytest.Monkey
     from coach.settings import get_settings
 
     monkeypatch.setenv("COACH_ENV", "production")
+    monkeypatch.delenv("COACH_ALLOWED_HOSTS")  # the tests' own list names testserver
     get_settings.cache_clear()
     assert main(["serve", "--port", str(free_port())]) == 2
     out, err = capsys.readouterr()
@@ -112,11 +113,11 @@ def production(data_dir: Path) -> Any:
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc"])
 def test_docs_need_a_login_in_production(production: Any, path: str) -> None:
-    stranger = TestClient(production, client=TOWN_PC, base_url="https://testserver")
+    stranger = TestClient(production, client=TOWN_PC, base_url="https://coach.town.example")
     r = stranger.get(path, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
     ensure_account(production, "madoguchi")
-    person = TestClient(production, client=TOWN_PC, base_url="https://testserver")  # Secure cookies: HTTPS
+    person = TestClient(production, client=TOWN_PC, base_url="https://coach.town.example")  # Secure cookies: HTTPS
     r = person.post("/login", data={"login": "madoguchi", "password": PASSWORD,
                                     "csrf_token": login_form_token(person)}, follow_redirects=False)
     assert r.status_code == 303
@@ -125,7 +126,7 @@ def test_docs_need_a_login_in_production(production: Any, path: str) -> None:
 
 
 def test_openapi_needs_a_login_or_a_token_in_production(production: Any) -> None:
-    stranger = TestClient(production, client=TOWN_PC)
+    stranger = TestClient(production, client=TOWN_PC, base_url="http://coach.town.example")
     r = stranger.get("/openapi.json")
     assert r.status_code == 401 and "ログインが必要です" in r.json()["detail"]
     services = production.state.services

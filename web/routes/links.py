@@ -16,7 +16,9 @@ from coach.repository import SheetNotFound, StoredSheet
 from coach.retrieval.concepts import NAMES
 from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
+from web.forms import form_of
 from web.htmx import render
+from web.params import LinkId, SheetId, bounded_id
 from web.services import Services
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
@@ -55,10 +57,10 @@ def review_context(services: Services, who: Account, stored: StoredSheet) -> dic
 
 
 def _other(form_value: object) -> int:
-    text = str(form_value or "").strip()
-    if not text.isdigit():
+    other = bounded_id(str(form_value or ""))
+    if other is None:
         raise BadInput([FieldError("other", None, "つなぐ相手のシートを選んでください。")])
-    return int(text)
+    return other
 
 
 def _back(sheet_id: int, done: str) -> Response:
@@ -66,21 +68,21 @@ def _back(sheet_id: int, done: str) -> Response:
 
 
 @router.post("/review/{sheet_id}/links")
-async def link(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
-    form = await request.form()
+async def link(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+    form = await form_of(request)
     services.links.link(who, sheet_id, _other(form.get("other")), str(form.get("label", "")))
     return _back(sheet_id, "linked")
 
 
 @router.post("/review/{sheet_id}/links/reject")
-async def reject(request: Request, sheet_id: int, who: DxDep, services: ServicesDep) -> Response:
-    form = await request.form()
+async def reject(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+    form = await form_of(request)
     services.links.reject(who, sheet_id, _other(form.get("other")))
     return _back(sheet_id, "rejected")
 
 
 @router.post("/review/{sheet_id}/links/{link_id}/delete")
-def unlink_here(sheet_id: int, link_id: int, who: DxDep, services: ServicesDep) -> Response:
+def unlink_here(sheet_id: SheetId, link_id: LinkId, who: DxDep, services: ServicesDep) -> Response:
     if link_id not in {lk.id for lk in services.links.of_sheet(who.organisation_id, sheet_id)}:
         raise BadInput([FieldError("link", None, "このシートのつながりではありません。ページを読み込み直してください。")])
     services.links.remove(who, link_id)
@@ -111,6 +113,6 @@ def links_page(request: Request, who: DxDep, services: ServicesDep) -> Response:
 
 
 @router.post("/links/{link_id}/delete")
-def unlink(link_id: int, who: DxDep, services: ServicesDep) -> Response:
+def unlink(link_id: LinkId, who: DxDep, services: ServicesDep) -> Response:
     services.links.remove(who, link_id)
     return RedirectResponse("/links?done=removed", status_code=303)

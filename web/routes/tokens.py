@@ -12,6 +12,7 @@ from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
 from web.forms import form_of
 from web.htmx import render
+from web.params import TokenId
 from web.routes.admin import _page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
@@ -34,12 +35,12 @@ async def create_token(request: Request, who: DxDep, services: ServicesDep) -> R
 
 
 @router.get("/admin/tokens/{token_id}/revoke", response_class=HTMLResponse)
-def confirm_revoke(request: Request, token_id: int, who: DxDep, services: ServicesDep) -> Response:
+def confirm_revoke(request: Request, token_id: TokenId, who: DxDep, services: ServicesDep) -> Response:
     token = services.tokens.get(who.organisation_id, token_id)
     return render(request, "token_revoke.html", {"org_name": services.organisation_name, "token": token})
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
-def revoke(request: Request, token_id: int, who: DxDep, services: ServicesDep) -> Response:
+def revoke(request: Request, token_id: TokenId, who: DxDep, services: ServicesDep) -> Response:
     token = services.tokens.revoke(who, token_id)
     return _page(request, who, services, flash=f"API トークン「{token.name}」を取り消しました。これ以降は使えません。")
