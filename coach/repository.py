@@ -10,6 +10,7 @@ from typing import cast
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from coach.db import Organisation, Section, SheetRow, VersionRow, now
@@ -99,9 +100,16 @@ class SheetRepository:
             select(Section).where(Section.organisation_id == organisation_id, Section.name == name)
         )
         if section is None:
-            section = Section(organisation_id=organisation_id, name=name)
-            s.add(section)
-            s.flush()
+            try:
+                with s.begin_nested():  # a savepoint: losing the race below must not end the transaction
+                    section = Section(organisation_id=organisation_id, name=name)
+                    s.add(section)
+                    s.flush()
+            except IntegrityError:  # another request created the same section at the same moment
+                section = s.scalar(
+                    select(Section).where(Section.organisation_id == organisation_id, Section.name == name)
+                )
+                assert section is not None
         return section
 
     def sections(self, organisation_id: int) -> list[str]:

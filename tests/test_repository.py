@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -99,3 +101,19 @@ def test_samples_load_only_into_an_empty_database(repo: SheetRepository) -> None
     line = make_sheet().model_dump_json()
     assert load_samples(repo, org, [line, line]) == 2
     assert load_samples(repo, org, [line]) == 0
+
+
+def test_sheets_of_a_new_section_created_at_the_same_moment_all_land(repo: SheetRepository) -> None:
+    """Two requests creating the first sheets of one new section raced on UNIQUE(organisation, name)."""
+    org = repo.ensure_organisation("サンプル町")
+    barrier = threading.Barrier(6)
+
+    def create(n: int) -> int:
+        barrier.wait()
+        return repo.create(org, make_sheet(section="新設係", title=f"同時{n}")).id
+
+    with ThreadPoolExecutor(6) as pool:
+        ids = list(pool.map(create, range(6)))
+    assert len(set(ids)) == 6
+    assert repo.sections(org).count("新設係") == 1
+    assert sorted(repo.get(i, org).title for i in ids) == sorted(f"同時{n}" for n in range(6))
