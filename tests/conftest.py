@@ -13,6 +13,10 @@ from fastapi.testclient import TestClient
 from coach.settings import Settings
 from coach.sheet import Sheet
 
+# TestClient's default host is "testserver"; module-scoped apps (tests/security) pass this list themselves,
+# since they are built before the per-test environment below is set.
+TEST_HOSTS = ["localhost", "127.0.0.1", "::1", "testserver"]
+
 
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -21,7 +25,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     d = tmp_path / "data"
     monkeypatch.setenv("COACH_DATA_DIR", str(d))
     # TestClient's default host: the app refuses Host headers outside COACH_ALLOWED_HOSTS (DNS rebinding)
-    monkeypatch.setenv("COACH_ALLOWED_HOSTS", "localhost,127.0.0.1,::1,testserver")
+    monkeypatch.setenv("COACH_ALLOWED_HOSTS", ",".join(TEST_HOSTS))
     get_settings.cache_clear()  # commands run in-process read this test's environment, not an earlier one's
     return d
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import GOOD, LOOPBACK, PASSWORD, POSTGRES, TOWN_PC, sheet_data
+from tests.conftest import GOOD, LOOPBACK, PASSWORD, POSTGRES, TEST_HOSTS, TOWN_PC, sheet_data
 from tests.security.hostile import input_class, problem, url_values
 
 SURVEY = os.environ.get("COACH_FUZZ_SURVEY", "") == "1"
@@ -144,7 +144,7 @@ def build_world(db: str, tmp: Path, module: str) -> World:
     from coach.settings import Settings
     from web.app import create_app
 
-    settings = Settings(data_dir=tmp, database_url=_database_url(db, tmp), load_samples=False)
+    settings = Settings(data_dir=tmp, database_url=_database_url(db, tmp), load_samples=False, allowed_hosts=TEST_HOSTS)
     app = create_app(settings)
     services = app.state.services
     org = services.organisation_id
