@@ -39,7 +39,7 @@ async def _answer(scope: Scope, send: Send, status: int, reason: str, field: str
         media = b"application/json"
     else:
         body = (f'<!doctype html><html lang="ja"><meta charset="utf-8"><title>{status}</title>'
-                f"<p>{reason}</p></html>").encode()
+                f"<p role=\"alert\">{reason}</p></html>").encode()
         media = b"text/html; charset=utf-8"
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", media), (b"content-length", str(len(body)).encode()),

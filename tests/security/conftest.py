@@ -165,6 +165,9 @@ def build_world(db: str, tmp: Path, module: str) -> World:
     services.cycle.add_theme(services.accounts.by_login(ACCOUNTS["dx"][0]), "窓口の改善")
     ids["theme"] = services.cycle.themes(org)[0].id
     ids["victim"] = services.accounts.by_login(ACCOUNTS["victim"][0]).id
+    dx = services.accounts.by_login(ACCOUNTS["dx"][0])
+    ids["token"] = services.tokens.create(dx, "連携", "read", None, None)[1].id
+    ids["link"] = services.links.link(dx, ids["submitted"], ids["other_submitted"], "窓口の混雑").id
     clients = {"loopback": TestClient(app, client=LOOPBACK, raise_server_exceptions=False),
                "anon": TestClient(app, client=TOWN_PC, raise_server_exceptions=False)}
     errors = LastError()
