@@ -88,13 +88,18 @@ class BodyLimit:
             await _answer(scope, send, 413, exc.detail, "body")
 
 
+# Health probes answer on any Host: a load balancer or a container's health check often sends an IP,
+# and they say nothing a DNS-rebinding page could use (no login, no data, only check names).
+PROBES = frozenset({"/healthz", "/readyz"})
+
+
 class HostGuard:
     def __init__(self, app: ASGIApp, allowed: Iterable[str]) -> None:
         self.app = app
         self.allowed = {h.strip().lower().strip("[]") for h in allowed if h.strip()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or "*" in self.allowed:
+        if scope["type"] not in ("http", "websocket") or "*" in self.allowed or scope.get("path") in PROBES:
             await self.app(scope, receive, send)
             return
         if not self.allows(host_name(_header(scope, b"host") or "")):

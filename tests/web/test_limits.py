@@ -170,3 +170,15 @@ def test_loopback_names_are_allowed_by_default(tmp_path: Any, host: str, monkeyp
     monkeypatch.delenv("COACH_ALLOWED_HOSTS", raising=False)
     c = TestClient(create_app(Settings(data_dir=tmp_path, load_samples=False)), client=LOOPBACK)
     assert c.get("/login", headers={"host": host}).status_code == 200
+
+
+def test_health_probes_answer_on_any_host_and_nothing_else_does(tmp_path: Any) -> None:
+    """A container's health check or a load balancer probes by IP; the probes reveal nothing."""
+    from web.app import create_app
+
+    settings = Settings(data_dir=tmp_path, load_samples=False, allowed_hosts="coach.town.lg.jp")
+    c = TestClient(create_app(settings), client=LOOPBACK)
+    assert c.get("/healthz", headers={"host": "10.0.0.7:8000"}).json() == {"status": "ok"}
+    assert c.get("/readyz", headers={"host": "10.0.0.7:8000"}).status_code in (200, 503)
+    for path in ("/version", "/healthz/../login", "/healthzx", "/login"):
+        assert c.get(path, headers={"host": "10.0.0.7:8000"}).status_code == 400, path
