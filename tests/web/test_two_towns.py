@@ -136,3 +136,36 @@ def test_similar_sheets_come_only_from_the_same_town(towns: tuple[Side, Side]) -
         body = side.dx.get(f"/api/v1/sheets/{side.sheet_id}/similar?k=20")
         assert body.status_code == 200
         assert other.sheet_id not in {x["id"] for x in body.json()}
+
+
+def test_a_new_towns_first_admin_is_made_by_the_cli_and_sees_only_that_town(data_dir: Path) -> None:
+    """The README's recipe for a new town on a running deployment: COACH_ORG_NAME=西町 coach create-admin."""
+    import os
+    import re
+    import subprocess
+
+    from tests.test_cli import COACH
+    from web.app import create_app
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(Settings(data_dir=data_dir, load_samples=True))  # the default town, with its samples
+    with TestClient(app):
+        services = app.state.services
+        default_titles = [s.title for s in services.repo.list(services.organisation_id)]
+        assert default_titles
+        env = {**os.environ, "COACH_DATA_DIR": str(data_dir), "COACH_ORG_NAME": "西町"}
+        done = subprocess.run([COACH, "create-admin", "--login", "nishi-dx", "--name", "西町DX担当"],
+                              capture_output=True, text=True, timeout=120, env=env)
+        assert done.returncode == 0, done.stderr
+        password = re.search(r"パスワード / password: (\S+)", done.stdout)
+        assert password is not None
+        account = services.accounts.by_login("nishi-dx")
+        assert account.organisation_id == services.repo.ensure_organisation("西町") != services.organisation_id
+        c = TestClient(app, client=TOWN_PC)
+        r = c.post("/login", data={"login": "nishi-dx", "password": password.group(1),
+                                   "csrf_token": login_form_token(c)}, follow_redirects=False)
+        assert r.status_code == 303
+        for path in ("/", "/review?state=all", "/overview"):
+            page = c.get(path)
+            assert page.status_code == 200
+            assert not [t for t in default_titles if t in page.text], path
