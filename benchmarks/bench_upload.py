@@ -124,10 +124,10 @@ def one_upload(base: str, dx: httpx.Client, pid: int, name: str, body: bytes, de
 
 
 def main() -> int:
-    from coach.accounts import Accounts
+    from coach.app import build_repository, build_sessions
     from coach.settings import Settings
+    from coach.workspace.accounts import Accounts
     from tests.servers import free_port, wait_until_up
-    from web.services import build_repository, build_sessions
 
     only = [w for w in os.environ.get("BENCH_UPLOAD_CASES", "").split(",") if w]  # e.g. "rows,members"
     bodies = {name: cached(name, build) for name, build in uploads().items() if not only or any(w in name for w in only)}

@@ -41,10 +41,10 @@ def pct(values: list[float], p: float) -> float:
 
 
 def main() -> None:
-    from coach.accounts import Accounts
+    from coach.app import build_repository, build_sessions
     from coach.settings import Settings
+    from coach.workspace.accounts import Accounts
     from tests.servers import free_port, wait_until_up
-    from web.services import build_repository, build_sessions
 
     data_dir = Path(tempfile.mkdtemp(prefix="bench-ws-"))
     settings = Settings(data_dir=data_dir, load_samples=False)

@@ -11,7 +11,6 @@ from typing import TextIO, cast
 from pydantic import ValidationError
 
 from coach.errors import BadInput, FieldError, from_validation_error
-from coach.service import CritiqueService
 from coach.sheet import Sheet
 
 EXIT_BAD_INPUT = 2
@@ -50,6 +49,8 @@ def parse_sheet(raw: str, where: str = "") -> Sheet:
 
 
 def cmd_critique(args: argparse.Namespace, out: TextIO) -> int:
+    from coach.service import CritiqueService
+
     service = CritiqueService()
     raw = _read(args.file)
     if not args.jsonl:
@@ -74,6 +75,7 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:  # noqa: C901 - one 
         markdown,
         summary,
     )
+    from coach.service import CritiqueService
 
     rows_by_set = {}
     datasets = args.dataset or [d for d in DEFAULT_SETS if Path(d).exists()]
@@ -156,9 +158,9 @@ class _Tee:
 
 def _retrieval():  # type: ignore[no-untyped-def]
     """The database, this organisation and the similar-sheet service, as `coach serve` would build them."""
+    from coach.app import build_repository
     from coach.retrieval.service import SimilarService
     from coach.settings import get_settings
-    from web.services import build_repository
 
     settings = get_settings()
     repo = build_repository(settings)
@@ -270,7 +272,6 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     from coach import logs
     from coach.production import problems
     from coach.settings import get_settings
-    from web.app import create_app
 
     settings = get_settings()
     unsafe = problems(settings)
@@ -279,7 +280,8 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
             print(f"起動できません (refusing to start): {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
     logs.configure(settings.log_format)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_config=None)
+    # The web app by name: the CLI itself never imports `web` (uvicorn imports it when it starts).
+    uvicorn.run("web.app:create_app", factory=True, host=args.host, port=args.port, log_config=None)
     return 0
 
 

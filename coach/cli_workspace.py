@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from coach.accounts import Accounts, new_password
 from coach.errors import BadInput, FieldError
+
+if TYPE_CHECKING:  # the accounts' module loads argon2: imported in the commands, not for `--help`
+    from coach.workspace.accounts import Accounts
 
 # `make run`: a DX account and two section accounts, for trying the product out.
 DEMO = [
@@ -20,8 +22,8 @@ DEMO = [
 
 def _connect() -> tuple[Any, Any, int]:
     """The database's sessions, the sheets, and this organisation (COACH_ORG_NAME)."""
+    from coach.app import build_repository, build_sessions
     from coach.settings import get_settings
-    from web.services import build_repository, build_sessions
 
     settings = get_settings()
     sessions = build_sessions(settings)
@@ -31,13 +33,16 @@ def _connect() -> tuple[Any, Any, int]:
 
 def _open() -> tuple[Any, Any, Accounts, int]:
     """Reviews, sheets, accounts and this organisation, on one database connection pool."""
-    from coach.review import Reviews
+    from coach.workspace.accounts import Accounts
+    from coach.workspace.review import Reviews
 
     sessions, repo, org = _connect()
     return Reviews(sessions), repo, Accounts(sessions), org
 
 
 def cmd_create_admin(args: argparse.Namespace, out: TextIO) -> int:
+    from coach.workspace.accounts import new_password
+
     _, _, accounts, org = _open()
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else new_password()
     account = accounts.create(org, args.login, args.name, "dx", password)
@@ -49,6 +54,8 @@ def cmd_create_admin(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     """Create (or reset) the demo accounts and print their credentials. Only for trying things out."""
+    from coach.workspace.accounts import new_password
+
     _, _, accounts, org = _open()
     out.write("デモ用アカウント（起動のたびにパスワードを作り直します）/ demo accounts:\n")
     for login, name, role, section in DEMO:
@@ -127,8 +134,8 @@ def cmd_export_labels(args: argparse.Namespace, out: TextIO) -> int:
 def link_rows(links: Any, repo: Any, organisation_id: int) -> list[dict[str, Any]]:
     """Every sheet the DX team linked, tagged with the problems it was linked under: the retrieval
     eval's format (evals/retrieval*.jsonl), so `coach eval-retrieval --dataset` scores on it."""
-    from coach.links import groups
     from coach.repository import SheetNotFound
+    from coach.workspace.links import groups
 
     tags: dict[int, set[str]] = {}
     for group in groups(links.of_organisation(organisation_id)):
@@ -146,7 +153,7 @@ def link_rows(links: Any, repo: Any, organisation_id: int) -> list[dict[str, Any
 
 
 def cmd_export_links(args: argparse.Namespace, out: TextIO) -> int:
-    from coach.links import Links
+    from coach.workspace.links import Links
 
     sessions, repo, org = _connect()
     rows = link_rows(Links(sessions), repo, org)

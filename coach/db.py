@@ -1,10 +1,14 @@
-"""Tables and the engine. The database is the source of truth; every save keeps a version."""
+"""The sheets' tables and the engine. The database is the source of truth; every save keeps a version.
+
+The workspace's tables live next to their logic in coach/workspace/; coach/app.py knows them all.
+This module imports none of them.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, MetaData, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
@@ -85,13 +89,6 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
-
-
-def all_tables() -> MetaData:
-    """Base's metadata with every table registered (the workspace's tables live next to their logic)."""
-    from coach import accounts, cycle, import_previews, links, review, throttle, tokens  # noqa: F401
-
-    return Base.metadata
 
 
 def init_db(engine: Engine, auto_migrate: bool = True) -> sessionmaker:

@@ -24,7 +24,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
-from coach.db import all_tables
+from coach.app import all_tables
 
 BASELINE = "0001"  # the schema of release 0.1.0, the last one built with create_all
 _LOCK_ID = 7_531_902  # a PostgreSQL advisory lock: two processes starting at once migrate one at a time

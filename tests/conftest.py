@@ -58,7 +58,8 @@ POSTGRES = os.environ.get("COACH_TEST_POSTGRES_URL", "")
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, data_dir: Path) -> str:
     """Every storage test runs on a real SQLite file and on a real PostgreSQL server."""
-    from coach.db import all_tables, make_engine
+    from coach.app import all_tables
+    from coach.db import make_engine
 
     if request.param == "sqlite":
         data_dir.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, create_engine, insert, inspect, select, text
 
 from coach import migrate
+from coach.app import all_tables
 from coach.cli import main
-from coach.db import all_tables, make_engine
+from coach.db import make_engine
 from coach.settings import Settings
 from tests.conftest import TOWN_PC, login_form_token
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from coach.accounts import Account
-from coach.permissions import can_edit, can_read, can_see_history
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet
 from coach.sheet import Sheet
+from coach.workspace.accounts import Account
+from coach.workspace.permissions import can_edit, can_read, can_see_history
 from web.auth import Forbidden
 
 

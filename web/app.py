@@ -16,17 +16,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coach import __version__, logs
+from coach.app import build_services
 from coach.errors import BadInput, FieldError, from_validation_error
 from coach.production import check as check_production
 from coach.repository import SheetNotFound, VersionConflict
 from coach.settings import Settings, get_settings
 from coach.sheet import LABELS
-from coach.tokens import TokenRejected
+from coach.workspace.tokens import TokenRejected
 from web.auth import CsrfFailed, Forbidden, NeedLogin
 from web.htmx import is_htmx, templates
 from web.limits import BodyLimit, BodyTooLarge, HostGuard
 from web.routes import admin, api, auth, deep, docs, links, ops, pages, review, tokens, workspace
-from web.services import build_services
 
 log = logging.getLogger("coach.web")
 access = logging.getLogger("coach.access")

@@ -3,7 +3,7 @@
 Pages need a login. Every unsafe request from a page carries the session's CSRF token (a hidden
 `csrf_token` field, or the `X-CSRF-Token` header htmx sends from `<body hx-headers>`). The JSON API
 of contract §6 also answers, without a login, to programs on this machine (`COACH_API_OPEN`), and to
-programs anywhere that send an API token (`Authorization: Bearer …`, coach/tokens.py) — never a page.
+programs anywhere that send an API token (`Authorization: Bearer …`, coach/workspace/tokens.py) — never a page.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
-from coach.accounts import Account, OpenSession
-from coach.permissions import can_manage, can_review
-from coach.tokens import TokenRejected
+from coach.workspace.accounts import Account, OpenSession
+from coach.workspace.permissions import can_manage, can_review
+from coach.workspace.tokens import TokenRejected
 from web.forms import form_of
 
 COOKIE = "coach_session"

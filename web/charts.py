@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from markupsafe import Markup, escape
 
-from coach.keywords import Edge, Node
+from coach.workspace.keywords import Edge, Node
 
 INK, MUTED, LINE, ACCENT, SOFT = "#26231f", "#6b655c", "#ddd7cc", "#9a5b13", "#f6ead8"
 

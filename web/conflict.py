@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from coach.diff import diff
 from coach.repository import SheetNotFound, SheetRepository, VersionConflict
+from coach.workspace.diff import diff
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from coach.app import Services
 from coach.repository import SheetRepository
 from coach.service import CritiqueService
-from web.services import Services
 
 
 def get_services(request: Request) -> Services:

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from markupsafe import Markup, escape
 
 from coach.critics.headings import heading
-from coach.cycle import OUTCOME_KINDS, STAGES
 from coach.findings import CODE_LABELS, SEVERITY, Critique, Finding
-from coach.review import FLAGS, STATES, VERDICTS
 from coach.sheet import LABELS
-from coach.tokens import SCOPES
+from coach.workspace.cycle import OUTCOME_KINDS, STAGES
+from coach.workspace.review import FLAGS, STATES, VERDICTS
+from coach.workspace.tokens import SCOPES
 
 JST = timezone(timedelta(hours=9))  # Japan has no daylight saving time
 

@@ -1,4 +1,4 @@
-"""Alembic environment: the models' metadata from coach.db.all_tables(), run on the caller's connection."""
+"""Alembic environment: the models' metadata from coach.app.all_tables(), run on the caller's connection."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 
-from coach.db import all_tables
+from coach.app import all_tables
 
 config = context.config
 target_metadata = all_tables()

@@ -1,6 +1,6 @@
 """A retrieval channel learnt from the DX team: sheets linked to a neighbour of the query rank up.
 
-The DX team links sheets that share a problem (coach/links.py) and rejects suggested matches that
+The DX team links sheets that share a problem (coach/workspace/links.py) and rejects suggested matches that
 do not. After the store's query, `rerank` applies what they said:
 
 - a suggestion the DX team rejected for this sheet is dropped (it is never suggested again);

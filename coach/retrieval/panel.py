@@ -10,9 +10,9 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from coach.accounts import Account
 from coach.retrieval.service import Match, SimilarService
 from coach.sheet import Sheet
+from coach.workspace.accounts import Account
 
 MIN_SCORE = 0.25  # see the README: "Calibrating the panel"
 MIN_CHARS = 20  # characters of AsIs and problems (spaces not counted) before the panel searches

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field, replace
 
 from chromadb.api.types import Documents, EmbeddingFunction
 
-from coach.accounts import Account
-from coach.permissions import visible
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet
 from coach.retrieval.concepts import concepts_in
 from coach.retrieval.embeddings import OpenAICompatibleEmbedding, ProblemNgramEmbedding
@@ -29,6 +27,8 @@ from coach.retrieval.words import shared_words as shared_nouns
 from coach.settings import Settings
 from coach.sheet import Sheet
 from coach.text import normalize
+from coach.workspace.accounts import Account
+from coach.workspace.permissions import visible
 
 log = logging.getLogger("coach.retrieval")
 _SENTENCE = re.compile(r"[。\n\x1f]+")

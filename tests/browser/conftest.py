@@ -30,9 +30,9 @@ PEOPLE = {
 
 def _make_accounts(data_dir: Path) -> None:
     """Accounts go straight into the server's database before it starts, as `coach create-admin` would."""
-    from coach.accounts import Accounts
+    from coach.app import build_repository, build_sessions
     from coach.settings import Settings
-    from web.services import build_repository, build_sessions
+    from coach.workspace.accounts import Accounts
 
     settings = Settings(data_dir=data_dir, load_samples=False)
     sessions = build_sessions(settings)

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from coach.accounts import Account
 from coach.db import init_db, make_engine
 from coach.repository import SheetRepository
 from coach.retrieval.embeddings import ProblemNgramEmbedding
 from coach.retrieval.service import SimilarService, explain
 from coach.retrieval.store import Entry, Hit, SimilarStore, connector
+from coach.workspace.accounts import Account
 from tests.conftest import make_sheet
 
 

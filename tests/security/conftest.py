@@ -132,7 +132,8 @@ def _database_url(db: str, tmp: Path) -> str:
         if os.environ.get("CI"):
             pytest.fail("COACH_TEST_POSTGRES_URL is not set; .ci/run starts PostgreSQL")
         pytest.skip("no PostgreSQL (set COACH_TEST_POSTGRES_URL)")
-    from coach.db import all_tables, make_engine
+    from coach.app import all_tables
+    from coach.db import make_engine
 
     engine = make_engine(POSTGRES)
     all_tables().drop_all(engine)  # each module starts from empty tables

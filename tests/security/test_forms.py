@@ -19,9 +19,9 @@ from bs4 import BeautifulSoup
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coach.cycle import OUTCOME_KINDS, STAGES
 from coach.guard import FIELDS_OF
-from coach.review import COMMENT_FIELDS
+from coach.workspace.cycle import OUTCOME_KINDS, STAGES
+from coach.workspace.review import COMMENT_FIELDS
 from tests.conftest import PASSWORD
 from tests.security.budget import Budget, fuzz_settings
 from tests.security.conftest import World

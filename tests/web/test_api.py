@@ -124,7 +124,8 @@ def test_wrong_content_type_is_a_4xx(client: TestClient) -> None:
 def test_the_api_on_postgresql(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import os
 
-    from coach.db import all_tables, make_engine
+    from coach.app import all_tables
+    from coach.db import make_engine
     from coach.settings import Settings
     from web.app import create_app
 

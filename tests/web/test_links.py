@@ -12,8 +12,8 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
-from coach.accounts import Account
 from coach.settings import Settings
+from coach.workspace.accounts import Account
 from tests.conftest import LOOPBACK, PASSWORD, logged_in, make_sheet, section_staff, sheet_data
 from tests.web.test_review import submit
 

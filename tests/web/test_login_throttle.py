@@ -53,7 +53,7 @@ def test_random_padding_never_buys_more_guesses(db_app: Any) -> None:
 
 
 def test_one_address_trying_many_ids_is_blocked(db_app: Any) -> None:
-    from coach.throttle import MAX_PER_ADDRESS
+    from coach.workspace.throttle import MAX_PER_ADDRESS
 
     ensure_account(db_app, "madoguchi")
     sprayer = TestClient(db_app, client=("10.0.0.66", 1))

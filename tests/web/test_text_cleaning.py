@@ -118,7 +118,7 @@ def test_every_route_reads_its_form_through_the_one_cleaning_reader() -> None:
 
 
 def test_imported_cells_are_cleaned() -> None:
-    from coach.exchange import COLUMNS, parse
+    from coach.workspace.exchange import COLUMNS, parse
 
     headers = [label for _, label in COLUMNS]
     values = {"id": "ext\x00-1", "section": "住民\x00窓口係", "title": "転入\x07", "asis": "a\r\nb\x1b",

@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from coach.db import now
-from coach.review import AuditRow
 from coach.settings import Settings
-from coach.tokens import ApiTokenRow, today
+from coach.workspace.review import AuditRow
+from coach.workspace.tokens import ApiTokenRow, today
 from tests.conftest import TOWN_PC, logged_in, section_staff, sheet_data
 
 OWN, OTHER = "住民窓口係", "土木係"

@@ -20,10 +20,10 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from coach.permissions import can_read
 from coach.repository import StoredSheet
 from coach.retrieval.entries import entry_of
 from coach.settings import Settings
+from coach.workspace.permissions import can_read
 from tests.conftest import LOOPBACK, logged_in, make_sheet, sheet_data
 
 A, B = "住民窓口係", "税務係"

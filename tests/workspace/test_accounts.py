@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from coach.accounts import Accounts, LoginSession, User
 from coach.db import init_db, make_engine, now
 from coach.errors import BadInput
 from coach.repository import SheetRepository
+from coach.workspace.accounts import Accounts, LoginSession, User
 
 PASSWORD = "correct-horse-9"
 

@@ -16,9 +16,9 @@ def run(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.Comp
 
 
 def accounts(data_dir: Path):  # type: ignore[no-untyped-def]
-    from coach.accounts import Accounts
+    from coach.app import build_sessions
     from coach.settings import Settings
-    from web.services import build_sessions
+    from coach.workspace.accounts import Accounts
 
     return Accounts(build_sessions(Settings(data_dir=data_dir)))
 

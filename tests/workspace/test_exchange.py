@@ -10,9 +10,9 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 
-from coach import exchange
 from coach.errors import BadInput
 from coach.settings import Settings
+from coach.workspace import exchange
 from tests.conftest import LOOPBACK, logged_in, sheet_data
 
 HEADERS = ["ID", "係名", "業務・案件名", "現状", "あるべき姿", "目的", "問題", "課題", "欄外メモ"]

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from coach import exchange
 from coach.sheet import Sheet
+from coach.workspace import exchange
 from tests.conftest import section_staff, sheet_data
 from tests.workspace.crafted import HEADERS
 

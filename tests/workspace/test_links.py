@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from coach.accounts import Account
 from coach.db import init_db, make_engine
 from coach.errors import BadInput
-from coach.links import LINKED, REJECTED, Link, Links, clean_label, groups
 from coach.repository import SheetNotFound, SheetRepository
-from coach.review import Reviews
+from coach.workspace.accounts import Account
+from coach.workspace.links import LINKED, REJECTED, Link, Links, clean_label, groups
+from coach.workspace.review import Reviews
 from tests.conftest import make_sheet
 
 

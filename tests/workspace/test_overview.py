@@ -7,11 +7,11 @@ from datetime import date, datetime
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
-from coach.cycle import StageChange
-from coach.diff import diff, list_rows, text_runs
-from coach.keywords import keyword_map, nouns
-from coach.overview import build, fiscal_year, moved_forward
 from coach.repository import StoredSheet
+from coach.workspace.cycle import StageChange
+from coach.workspace.diff import diff, list_rows, text_runs
+from coach.workspace.keywords import keyword_map, nouns
+from coach.workspace.overview import build, fiscal_year, moved_forward
 from tests.conftest import make_sheet, sheet_data
 from web.charts import bars, network, ring
 

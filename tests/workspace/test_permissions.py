@@ -6,9 +6,16 @@ from datetime import datetime
 
 import pytest
 
-from coach.accounts import Account
-from coach.permissions import can_create_in, can_edit, can_manage, can_read, can_review, can_see_history
 from coach.repository import StoredSheet
+from coach.workspace.accounts import Account
+from coach.workspace.permissions import (
+    can_create_in,
+    can_edit,
+    can_manage,
+    can_read,
+    can_review,
+    can_see_history,
+)
 from tests.conftest import make_sheet
 
 MADOGUCHI = Account(1, 1, "madoguchi", "田中", "staff", "住民窓口係")

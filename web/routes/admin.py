@@ -7,35 +7,20 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from coach.accounts import ROLES, new_password
 from coach.errors import BadInput, FieldError
-from coach.tokens import SCOPES
+from coach.workspace.accounts import new_password
+from web.admin_page import admin_page
 from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
 from web.forms import form_of
-from web.htmx import render
 from web.params import ThemeId, UserId
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 
-def _page(request: Request, who: DxDep, services: ServicesDep, *, values: dict[str, str] | None = None,
-          errors: dict[str, str] | None = None, issued: tuple[str, str] | None = None, flash: str = "",
-          token_issued: tuple[str, str] | None = None, status_code: int = 200) -> Response:
-    org = who.organisation_id
-    sections = services.repo.sections(org)
-    context = {
-        "org_name": services.organisation_name, "accounts": services.accounts.list(org), "roles": ROLES,
-        "sections": sections, "values": values or {"role": "staff"}, "errors": errors or {}, "issued": issued,
-        "flash": flash, "themes": services.cycle.themes(org), "tokens": services.tokens.list(org),
-        "scopes": SCOPES, "token_issued": token_issued,
-    }
-    return render(request, "admin.html", context, status_code=status_code)
-
-
 @router.get("/admin", response_class=HTMLResponse)
 def admin(request: Request, who: DxDep, services: ServicesDep) -> Response:
-    return _page(request, who, services)
+    return admin_page(request, who, services)
 
 
 @router.post("/admin/accounts")
@@ -49,9 +34,9 @@ async def create_account(request: Request, who: DxDep, services: ServicesDep) ->
             password, values["section"] if values["role"] == "staff" else None)
     except BadInput as exc:
         errors = {e.field: e.reason for e in exc.errors}
-        return _page(request, who, services, values=values, errors=errors, status_code=422)
+        return admin_page(request, who, services, values=values, errors=errors, status_code=422)
     services.reviews.audit(who, None, "account", {"created": account.login, "role": account.role})
-    return _page(request, who, services, issued=(account.login, password),
+    return admin_page(request, who, services, issued=(account.login, password),
                  flash=f"{account.name}さんのアカウントを作りました。")
 
 
@@ -61,7 +46,7 @@ def reset_password(request: Request, user_id: UserId, who: DxDep, services: Serv
     password = new_password()
     services.accounts.set_password(user_id, who.organisation_id, password)
     services.reviews.audit(who, None, "account", {"password_reset": account.login})
-    return _page(request, who, services, issued=(account.login, password),
+    return admin_page(request, who, services, issued=(account.login, password),
                  flash=f"{account.name}さんのパスワードを新しくしました。今のログインは切れます。")
 
 
@@ -85,7 +70,7 @@ async def add_sections(request: Request, who: DxDep, services: ServicesDep) -> R
         raise BadInput([FieldError("names", None, "係名は100文字以内で、1行に1つずつ書いてください。")])
     added = services.repo.add_sections(who.organisation_id, names)
     services.reviews.audit(who, None, "account", {"sections_added": added})
-    return _page(request, who, services, flash=f"{added} 件の係を追加しました。")
+    return admin_page(request, who, services, flash=f"{added} 件の係を追加しました。")
 
 
 @router.post("/admin/themes")
@@ -94,7 +79,7 @@ async def add_theme(request: Request, who: DxDep, services: ServicesDep) -> Resp
     try:
         services.cycle.add_theme(who, name)
     except BadInput as exc:
-        return _page(request, who, services, values={"theme": name, "role": "staff"},
+        return admin_page(request, who, services, values={"theme": name, "role": "staff"},
                      errors={"theme": exc.errors[0].reason}, status_code=422)
     return RedirectResponse("/admin#themes", status_code=303)
 

@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse, Response
 
 from coach.errors import BadInput, FieldError
 from coach.findings import Critique
-from coach.permissions import can_create_in
 from coach.retrieval.entries import entry_of
 from coach.sheet import MAX_VERSION, Sheet, SheetWrite
+from coach.workspace.permissions import can_create_in
 from web.access import editable, readable, with_history
 from web.auth import ApiCallerDep, Forbidden
 from web.deps import CriticDep, RepoDep, ServicesDep

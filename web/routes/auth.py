@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from coach.accounts import MIN_PASSWORD
 from coach.cleaning import normalise_login
+from coach.workspace.accounts import MIN_PASSWORD
 from web.auth import (
     COOKIE,
     LOGIN_COOKIE,

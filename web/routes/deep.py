@@ -4,59 +4,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from coach.repository import StoredSheet, VersionConflict
-from coach.service import DeepResult
-from coach.sheet import Sheet
-from web.access import editable, own_section
+from web.access import editable
 from web.auth import UserDep, check_csrf
+from web.deep import deep_context, done_context, start_deep
 from web.deps import RepoDep, ServicesDep
-from web.forms import form_of, read_sheet_form
-from web.htmx import is_htmx, render, templates
+from web.htmx import render, templates
 from web.params import SheetId
-from web.services import Services
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 
-def _context(stored: StoredSheet, services: Services, values: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"stored": stored, "values": values, "org_name": services.organisation_name, "job": None,
-            "result": None, "rules_findings": [], **extra}
-
-
-def _done_context(stored: StoredSheet, services: Services, sheet: Sheet, result: DeepResult) -> dict[str, Any]:
-    rules = services.critic.critique(sheet).findings
-    return _context(stored, services, sheet.model_dump(), deep_state="done", result=result, rules_findings=rules)
-
-
 @router.post("/sheets/{sheet_id}/deep", response_class=HTMLResponse)
 async def start(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
-    stored = editable(repo, who, sheet_id)
-    org = who.organisation_id
-    form = read_sheet_form(await form_of(request))
-    sheet = own_section(form.sheet, who) if form.sheet is not None else stored.sheet
-    if form.sheet is not None:  # what the AI reads is what the user sees: keep it safe first
-        try:
-            stored = repo.autosave(sheet_id, org, sheet, base_version=form.base_version, author_id=who.id)
-            services.after_save(stored)
-        except VersionConflict:  # someone else saved first: the coach still reads the page; the editor's
-            pass  # autosave shows the conflict and keeps the text
-
-    if services.critic.llm is None:
-        return render(request, "_deep.html", _context(stored, services, sheet.model_dump(), deep_state="off"))
-    job = services.jobs.start(services.critic, sheet, services.references(who, stored, sheet), sheet_id, org)
-    if is_htmx(request):
-        return render(request, "_deep.html",
-                      _context(stored, services, sheet.model_dump(), deep_state="running", job=job))
-    # Without JavaScript: wait for the answer and show the whole page with it.
-    result = await asyncio.wrap_future(job.future)
-    from web.routes.pages import render_editor
-
-    return render_editor(request, who, stored, services, deep=_done_context(stored, services, sheet, result))
+    return await start_deep(request, sheet_id, who, repo, services)
 
 
 def _sse(event: str, html: str) -> str:
@@ -73,7 +37,7 @@ async def events(request: Request, sheet_id: SheetId, job_id: str, who: UserDep,
     async def stream() -> AsyncIterator[str]:
         if job is None:
             html = templates.get_template("_deep.html").render(
-                _context(stored, services, stored.sheet.model_dump(), deep_state="idle", request=request))
+                deep_context(stored, services, stored.sheet.model_dump(), deep_state="idle", request=request))
             yield _sse("done", html)
             return
         while not job.future.done():
@@ -87,7 +51,7 @@ async def events(request: Request, sheet_id: SheetId, job_id: str, who: UserDep,
         result = job.future.result()
         sheet = stored.sheet
         html = templates.get_template("_deep.html").render(
-            {**_done_context(stored, services, sheet, result), "request": request})
+            {**done_context(stored, services, sheet, result), "request": request})
         yield _sse("done", html)
 
     return StreamingResponse(stream(), media_type="text/event-stream",
@@ -100,4 +64,4 @@ def cancel(request: Request, sheet_id: SheetId, job_id: str, who: UserDep, repo:
     stored = editable(repo, who, sheet_id)
     services.jobs.cancel(job_id, sheet_id, who.organisation_id)
     return render(request, "_deep.html",
-                  _context(stored, services, stored.sheet.model_dump(), deep_state="cancelled"))
+                  deep_context(stored, services, stored.sheet.model_dump(), deep_state="cancelled"))

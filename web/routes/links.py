@@ -8,52 +8,16 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from coach.accounts import Account
 from coach.errors import BadInput, FieldError
-from coach.links import LINKED, REJECTED, Group, Link, groups
-from coach.permissions import can_read
-from coach.repository import SheetNotFound, StoredSheet
-from coach.retrieval.concepts import NAMES
+from coach.repository import StoredSheet
+from coach.workspace.links import REJECTED, Group, groups
 from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
 from web.forms import form_of
 from web.htmx import render
 from web.params import LinkId, SheetId, bounded_id
-from web.services import Services
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
-
-
-@dataclass(frozen=True)
-class LinkedSheet:
-    link: Link
-    other: StoredSheet
-
-
-def linked_sheets(services: Services, who: Account, sheet_id: int) -> list[LinkedSheet]:
-    """The sheets linked to `sheet_id` that `who` may read: another section's draft is never shown."""
-    out = []
-    for link in services.links.of_sheet(who.organisation_id, sheet_id):
-        if link.state != LINKED:
-            continue
-        try:
-            other = services.repo.get(link.other(sheet_id), who.organisation_id)
-        except SheetNotFound:
-            continue
-        if can_read(who, other):
-            out.append(LinkedSheet(link, other))
-    return out
-
-
-def review_context(services: Services, who: Account, stored: StoredSheet) -> dict[str, object]:
-    """What the review page needs to show the links and offer linking each similar sheet."""
-    links = services.links.of_sheet(who.organisation_id, stored.id)
-    labels = sorted({lk.label for lk in services.links.of_organisation(who.organisation_id) if lk.label})
-    return {
-        "linked": linked_sheets(services, who, stored.id),
-        "link_state": {lk.other(stored.id): lk.state for lk in links},
-        "label_choices": [*labels, *(n for n in NAMES if n not in labels)],
-    }
 
 
 def _other(form_value: object) -> int:

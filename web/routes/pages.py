@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from coach.accounts import Account
+from coach.app import Services
 from coach.findings import Critique
 from coach.margin import move_to_margin
-from coach.permissions import can_edit, visible
 from coach.repository import StoredSheet, VersionConflict
-from coach.retrieval.entries import entry_of
-from coach.retrieval.panel import Panel, build_panel
 from coach.sheet import Sheet, empty_sheet
+from coach.workspace.accounts import Account
+from coach.workspace.permissions import can_edit, visible
 from web.access import editable, own_section, readable, with_history
-from web.auth import Forbidden, UserDep, check_csrf, session_of
-from web.conflict import Conflict, conflict_of
+from web.auth import Forbidden, UserDep, check_csrf
+from web.conflict import conflict_of
+from web.deep import start_deep
 from web.deps import CriticDep, RepoDep, ServicesDep
-from web.forms import SheetForm, form_of, read_sheet_form, values_of, version_number
+from web.editor import render_editor, similar_for
+from web.forms import SheetForm, form_of, read_sheet_form, version_number
 from web.htmx import is_htmx, render
+from web.linked import linked_sheets
 from web.params import SheetId, VersionNumber
-from web.services import Services
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 log = logging.getLogger("coach.web")
@@ -74,67 +74,6 @@ async def create(request: Request, who: UserDep, critic: CriticDep, services: Se
     return _see(f"/sheets/{stored.id}")
 
 
-def render_editor(request: Request, who: Account, stored: StoredSheet, services: Services, *, form: SheetForm | None = None,
-                  flash: str = "", status_code: int = 200, partial: str | None = None,
-                  deep: dict[str, Any] | None = None, conflict: Conflict | None = None) -> Response:
-    critic = services.critic
-    values = form.values if form else values_of(stored.sheet)
-    sheet = form.sheet if form else stored.sheet
-    critique = critic.critique(sheet) if sheet is not None else None
-    similar = _similar_for(services, who, stored, sheet or stored.sheet)
-    add = request.query_params.get("add", "")
-    review = services.reviews.get(stored.id)
-    context: dict[str, Any] = {
-        "stored": stored,
-        "values": values,
-        "errors": form.errors if form else {},
-        "critique": critique,
-        "flash": flash,
-        "saved_note": "",
-        "rows": {f: list(values[f]) + ([""] * (2 if add == f else 1)) for f in ("problems", "tasks")},
-        "org_name": services.organisation_name,
-        "similar": similar,
-        "deep_state": "off" if critic.llm is None else "idle",
-        "job": None,
-        "result": None,
-        "rules_findings": [],
-        "review": review,
-        "comments": _comments_for_author(services, stored.id, review),
-        # the version the typed text started from: a conflict keeps the form's own, so nothing is saved
-        # over the other person's version until the writer chooses to
-        "base_version": form.base_version if form and form.base_version is not None else stored.version,
-        "conflict": conflict,
-        "linked": _linked_for(request, services, stored),
-    }
-    if deep:
-        context.update({k: deep[k] for k in ("deep_state", "result", "rules_findings")})
-    return render(request, "editor.html", context, partial=partial, status_code=status_code)
-
-
-def _linked_for(request: Request, services: Services, stored: StoredSheet) -> list[Any]:
-    """Sheets the DX team linked to this one as the same problem, those the viewer may read."""
-    from web.routes.links import linked_sheets
-
-    session = session_of(request)
-    return linked_sheets(services, session.account, stored.id) if session is not None else []
-
-
-def _comments_for_author(services: Services, sheet_id: int, review: Any) -> dict[str, list[Any]]:
-    """The DX team's comments on the last round, by field, for the editor."""
-    if review is None:
-        return {}
-    out: dict[str, list[Any]] = {}
-    for c in services.reviews.comments(sheet_id):
-        if c.version == review.submitted_version:
-            out.setdefault(c.field, []).append(c)
-    return out
-
-
-def _similar_for(services: Services, who: Account, stored: StoredSheet, sheet: Sheet) -> Panel:
-    """The panel: what `who` may read, other sections apart from the sheet's own section."""
-    return build_panel(services.similar, who, sheet, stored.section, entry_of(stored).ref, stored.id)
-
-
 FLASHES = {
     "saved": "保存しました（第{}版）。",
     "restored": "第{}版の内容に戻しました。元の内容も履歴に残っています。",
@@ -178,9 +117,7 @@ async def _apply(request: Request, stored: StoredSheet, sheet: Sheet, op: str, a
                  who: Account, critic: CriticDep, services: Services) -> Response:
     repo, sheet_id, org = services.repo, stored.id, who.organisation_id
     if op == "deep":  # 「AIコーチに聞く」 without JavaScript posts here
-        from web.routes.deep import start
-
-        return await start(request, sheet_id, who, repo, services)
+        return await start_deep(request, sheet_id, who, repo, services)
     if op == "move":
         return _move(request, stored, sheet, arg, who, critic, services, form)
     if op == "add" and arg in ("problems", "tasks"):
@@ -286,8 +223,6 @@ def restore(sheet_id: SheetId, number: VersionNumber, who: UserDep, repo: RepoDe
 def view(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     """Another section's sheet, read-only (opened from 「似ているシート」)."""
     stored = readable(repo, who, sheet_id)
-    from web.routes.links import linked_sheets
-
     context = {"stored": stored, "sheet": stored.sheet, "org_name": services.organisation_name,
                "linked": linked_sheets(services, who, stored.id)}
     return render(request, "view.html", context)
@@ -296,7 +231,7 @@ def view(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, servi
 @router.get("/sheets/{sheet_id}/similar", response_class=HTMLResponse)
 def similar_panel(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     stored = with_history(repo, who, sheet_id)
-    context = {"stored": stored, "similar": _similar_for(services, who, stored, stored.sheet),
+    context = {"stored": stored, "similar": similar_for(services, who, stored, stored.sheet),
                "org_name": services.organisation_name}
     return render(request, "similar.html", context, partial="_similar.html")
 
@@ -308,6 +243,6 @@ async def similar_live(request: Request, sheet_id: SheetId, who: UserDep, repo: 
     stored = editable(repo, who, sheet_id)
     form = read_sheet_form(await form_of(request))
     sheet = form.sheet or stored.sheet
-    context = {"stored": stored, "similar": _similar_for(services, who, stored, sheet),
+    context = {"stored": stored, "similar": similar_for(services, who, stored, sheet),
                "org_name": services.organisation_name}
     return render(request, "similar.html", context, partial="_similar.html")

@@ -2,81 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from coach.accounts import Account
-from coach.cycle import stage_of
-from coach.db import now
-from coach.diff import diff
+from coach.app import Services
 from coach.errors import BadInput, FieldError
 from coach.findings import Finding
 from coach.guard import FIELDS_OF
-from coach.permissions import visible
 from coach.repository import StoredSheet
-from coach.review import COMMENT_FIELDS, Review
 from coach.sheet import MAX_ITEMS
+from coach.workspace.diff import diff
+from coach.workspace.permissions import visible
+from coach.workspace.queue import STATE_ORDER, queue
+from coach.workspace.review import COMMENT_FIELDS, Review
 from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
 from web.forms import form_of
 from web.htmx import render
+from web.linked import review_context
 from web.params import MAX_ID, SheetId, bounded_id
-from web.routes.links import review_context
-from web.services import Services
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    stored: StoredSheet
-    review: Review | None
-    errors: int
-    warnings: int
-    flags: list[str]
-    since: datetime
-    stage: str
-
-    @property
-    def state(self) -> str:
-        return self.review.state if self.review else "waiting"
-
-    @property
-    def flagged(self) -> bool:
-        return bool(self.flags) and self.state == "waiting"
-
-    @property
-    def age_days(self) -> int:
-        return max(0, (now() - self.since).days)
-
-
-def queue(services: Services, who: Account, sheets: list[StoredSheet] | None = None) -> list[QueueItem]:
-    """Every submitted sheet `who` may read. Finding counts are for the sheet as it is now (staff may
-    still fix typos after submitting); the flags the AI coach or a hearing request raised at submit time stay."""
-    organisation_id = who.organisation_id
-    reviews = services.reviews.of_organisation(organisation_id)
-    stages = services.cycle.current_stages(organisation_id)
-    items = []
-    for stored in visible(who, services.repo.list(organisation_id) if sheets is None else sheets):
-        review = reviews.get(stored.id)
-        if stored.status != "submitted" and (review is None or review.state != "returned"):
-            continue
-        findings = services.critic.critique(stored.sheet).findings
-        errors = sum(f.severity == "error" for f in findings)
-        flags = [f for f in (review.flags if review else []) if f != "errors"]
-        if errors or (review and review.errors):
-            flags.insert(0, "errors")
-        items.append(QueueItem(stored, review, errors, sum(f.severity == "warning" for f in findings), flags,
-                               review.submitted_at if review else stored.updated_at,
-                               stage_of(stages.get(stored.id, []))))
-    return items
-
-
-STATE_ORDER = {"waiting": 0, "returned": 1, "accepted": 2}
 
 
 @router.get("/review", response_class=HTMLResponse)
@@ -225,7 +174,7 @@ async def decide(request: Request, sheet_id: SheetId, who: DxDep, services: Serv
     decision = str(form.get("decision", ""))
     if services.reviews.get(sheet_id) is None and stored.status == "submitted":
         # submitted before reviews existed (the bundled samples): record the submission first
-        from coach.review import Submission
+        from coach.workspace.review import Submission
 
         findings = services.critic.critique(stored.sheet).findings
         services.reviews.submitted(who, sheet_id, stored.version, Submission(findings))

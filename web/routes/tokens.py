@@ -7,13 +7,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from coach.errors import BadInput
-from coach.tokens import parse_expiry
+from coach.workspace.tokens import parse_expiry
+from web.admin_page import admin_page
 from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
 from web.forms import form_of
 from web.htmx import render
 from web.params import TokenId
-from web.routes.admin import _page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 FIELDS = ("token_name", "scope", "reach", "expires_on")
@@ -29,8 +29,8 @@ async def create_token(request: Request, who: DxDep, services: ServicesDep) -> R
                                                parse_expiry(values["expires_on"]))
     except BadInput as exc:
         errors = {("token_name" if e.field == "name" else e.field): e.reason for e in exc.errors}
-        return _page(request, who, services, values={**values, "role": "staff"}, errors=errors, status_code=422)
-    return _page(request, who, services, token_issued=(token.name, secret),
+        return admin_page(request, who, services, values={**values, "role": "staff"}, errors=errors, status_code=422)
+    return admin_page(request, who, services, token_issued=(token.name, secret),
                  flash=f"API トークン「{token.name}」を作りました。")
 
 
@@ -43,4 +43,4 @@ def confirm_revoke(request: Request, token_id: TokenId, who: DxDep, services: Se
 @router.post("/admin/tokens/{token_id}/revoke")
 def revoke(request: Request, token_id: TokenId, who: DxDep, services: ServicesDep) -> Response:
     token = services.tokens.revoke(who, token_id)
-    return _page(request, who, services, flash=f"API トークン「{token.name}」を取り消しました。これ以降は使えません。")
+    return admin_page(request, who, services, flash=f"API トークン「{token.name}」を取り消しました。これ以降は使えません。")

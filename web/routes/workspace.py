@@ -9,25 +9,25 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from coach import exchange
-from coach.accounts import Account
-from coach.cycle import stage_of
+from coach.app import Services
 from coach.errors import BadInput, FieldError
-from coach.import_previews import AlreadyImported, NotPending
-from coach.keywords import using
-from coach.links import groups
-from coach.overview import build
-from coach.permissions import can_import_over, visible
 from coach.repository import StoredSheet
-from coach.upload import in_pool
+from coach.workspace import exchange
+from coach.workspace.accounts import Account
+from coach.workspace.cycle import stage_of
+from coach.workspace.import_previews import AlreadyImported, NotPending
+from coach.workspace.keywords import using
+from coach.workspace.links import groups
+from coach.workspace.overview import build
+from coach.workspace.permissions import can_import_over, visible
+from coach.workspace.queue import queue
+from coach.workspace.upload import in_pool
 from web.access import readable
 from web.auth import DxDep, UserDep, check_csrf
 from web.charts import bars, network, ring
 from web.deps import RepoDep, ServicesDep
 from web.htmx import render
 from web.params import SheetId
-from web.routes.review import queue
-from web.services import Services
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
@@ -94,7 +94,7 @@ SUMMARY_HEADERS = ["ID", "係名", "業務・案件名", "状態", "段階", "�
 
 
 def _summary_rows(services: Services, who: Account, sheets: list[StoredSheet]) -> list[list[Any]]:
-    from coach.review import STATES
+    from coach.workspace.review import STATES
 
     stages = services.cycle.current_stages(who.organisation_id)
     themes = services.cycle.sheet_themes(who.organisation_id)
@@ -154,7 +154,7 @@ def export_summary_csv(who: DxDep, services: ServicesDep) -> Response:
 # -- import ---------------------------------------------------------------------------------------
 
 def _plan(services: Services, who: Account, filename: str, data: bytes) -> list[exchange.ImportRow]:
-    """Runs in the upload pool (coach/upload.py): reading a file never blocks the event loop."""
+    """Runs in the upload pool (coach/workspace/upload.py): reading a file never blocks the event loop."""
     headers, rows = exchange.read_table(filename, data)
     return exchange.plan(exchange.parse(headers, rows), lambda ref: services.repo.find(who.organisation_id, ref),
                          lambda target: can_import_over(who, target))

@@ -4,7 +4,7 @@ Export → import gives the same sheets: list fields are one cell with one item 
 a spreadsheet would run as a formula is written as plain text (xlsx) or with a leading ' (CSV);
 so is text that already starts with ', and import removes exactly the ' export added, so the CSV
 round trip is lossless. Control characters a spreadsheet cannot hold are dropped on export.
-Reading the file safely is coach/upload.py's job. Import never writes anything itself: it
+Reading the file safely is coach/workspace/upload.py's job. Import never writes anything itself: it
 returns a plan to preview.
 """
 
@@ -22,11 +22,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from pydantic import ValidationError
 
-from coach import upload
 from coach.cleaning import clean_text
 from coach.errors import BadInput, FieldError, from_validation_error
 from coach.repository import StoredSheet
 from coach.sheet import LABELS, Sheet, SheetWrite
+from coach.workspace import upload
 
 COLUMNS = [("id", "ID"), ("section", "係名"), ("title", "業務・案件名"), ("asis", "現状"), ("tobe", "あるべき姿"),
            ("purpose", "目的"), ("problems", "問題"), ("tasks", "課題"), ("margin", "欄外メモ")]
@@ -188,7 +188,7 @@ def plan(rows: list[ImportRow], find: Callable[[str], StoredSheet | None],
 
     An ID that is one of our own sheet numbers counts only when the section matches too, so a
     file from another system whose IDs happen to be small numbers never overwrites our sheets.
-    A sheet the importer may not update (a section's draft, see coach/permissions.py) is an error.
+    A sheet the importer may not update (a section's draft, see coach/workspace/permissions.py) is an error.
     """
     seen: dict[str, int] = {}
     for row in rows:

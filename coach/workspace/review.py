@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from coach.accounts import Account
 from coach.db import Base, SheetRow, now
 from coach.errors import BadInput, FieldError
 from coach.findings import Finding, severity_of
 from coach.guard import FIELDS_OF
 from coach.sheet import LABELS, Sheet
+from coach.workspace.accounts import Account
 
 FLAGS = {
     "errors": "エラーの指摘が残っている",
@@ -43,7 +43,7 @@ ACTIONS = {
     "outcome": "成果の記録",
     "import": "取り込み",
     "account": "アカウント",
-    "token": "APIトークン",  # created, revoked, and used (coach/tokens.py)
+    "token": "APIトークン",  # created, revoked, and used (coach/workspace/tokens.py)
     "link": "同じ問題としてつなぐ",
     "reject_link": "違う問題とする",
     "unlink": "つながりを外す",

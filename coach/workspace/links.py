@@ -16,12 +16,12 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from coach.accounts import Account
 from coach.db import Base, SheetRow, now
 from coach.errors import BadInput, FieldError
 from coach.repository import SheetNotFound
 from coach.retrieval.links import LinkGraph
-from coach.review import write_audit
+from coach.workspace.accounts import Account
+from coach.workspace.review import write_audit
 
 LINKED, REJECTED = "linked", "rejected"
 LABEL_MAX = 50

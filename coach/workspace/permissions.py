@@ -4,7 +4,7 @@
 - the DX team reads and reviews everything and manages sections and accounts, but does not
   write a section's sheet for it;
 - `local` is the unauthenticated JSON API from this machine (contract §6): a program, not a person;
-- `token` is a program with an API token (coach/tokens.py). Its reach is one section (then it reads
+- `token` is a program with an API token (coach/workspace/tokens.py). Its reach is one section (then it reads
   and writes like that section's staff: its own sheets, and other sections' sheets once submitted)
   or the whole town (`section` None: reads everything like the DX team and, with the write scope,
   creates and updates the sheets of any section, as a town-wide import program must). A read-scope
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from coach.accounts import Account
 from coach.repository import StoredSheet
+from coach.workspace.accounts import Account
 
 
 def _town_token(who: Account) -> bool:

@@ -1,4 +1,9 @@
-"""The services one running app holds, built once from Settings."""
+"""The application: its services built once from Settings, and the one place that knows every table.
+
+The web app and the CLI both build what they need here; neither the domain nor the CLI imports `web`.
+Importing this module stays light (no Chroma, LangChain, OpenAI or Sudachi): the heavy parts are
+imported inside the builders that need them, so `coach create-admin` opens a database quickly.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +11,38 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
+from typing import TYPE_CHECKING
 
+from sqlalchemy import MetaData
 from sqlalchemy.orm import Session, sessionmaker
 
-from coach.accounts import Account, Accounts
-from coach.cycle import Cycle
-from coach.db import init_db, make_engine
-from coach.import_previews import ImportPreviews
-from coach.links import Links
-from coach.llm.client import llm_from_settings
+# Every table module, imported for its tables (this is the one place that knows them all).
+from coach.db import Base, init_db, make_engine
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet, load_samples
-from coach.retrieval.entries import entry_of
-from coach.retrieval.service import SimilarService
-from coach.retrieval.store import IndexMismatch, StoreUnavailable
-from coach.review import Review, Reviews, Submission
-from coach.service import CritiqueService
 from coach.settings import Settings
-from coach.sheet import Sheet
-from coach.throttle import LoginThrottle
-from coach.tokens import ApiTokens
-from web.jobs import Jobs
+from coach.workspace import accounts, cycle, import_previews, links, review, throttle, tokens
+from coach.workspace.accounts import Account, Accounts
+from coach.workspace.cycle import Cycle
+from coach.workspace.import_previews import ImportPreviews
+from coach.workspace.links import Links
+from coach.workspace.review import Review, Reviews, Submission
+from coach.workspace.throttle import LoginThrottle
+from coach.workspace.tokens import ApiTokens
 
-log = logging.getLogger("coach.web")
+if TYPE_CHECKING:
+    from coach.jobs import Jobs
+    from coach.retrieval.service import SimilarService
+    from coach.service import CritiqueService
+    from coach.sheet import Sheet
+
+TABLE_MODULES = (accounts, cycle, import_previews, links, review, throttle, tokens)
+
+log = logging.getLogger("coach.app")
+
+
+def all_tables() -> MetaData:
+    """Base's metadata with every table registered: what migrations compare the database against."""
+    return Base.metadata
 
 
 @dataclass
@@ -50,6 +65,8 @@ class Services:
     def references(self, who: Account, stored: StoredSheet, sheet: Sheet, k: int = 2) -> list[Sheet]:
         """Context for the LLM: similar submitted sheets of other sections, readable by the writer,
         that the rules find clean."""
+        from coach.retrieval.entries import entry_of
+
         out: list[Sheet] = []
         result = self.similar.similar(who, sheet, k=k + 3, exclude_ref=entry_of(stored).ref, sheet_id=stored.id)
         for match in result.matches:
@@ -87,6 +104,8 @@ class Services:
 
     def after_save(self, stored: StoredSheet) -> None:
         """Keep the index in step. A failure here never loses the draft: it is already stored."""
+        from coach.retrieval.entries import entry_of
+
         self.similar.index([entry_of(stored)])
 
 
@@ -100,6 +119,11 @@ def build_repository(settings: Settings, sessions: sessionmaker[Session] | None 
 
 
 def build_services(settings: Settings) -> Services:
+    from coach.jobs import Jobs
+    from coach.llm.client import llm_from_settings
+    from coach.retrieval.service import SimilarService
+    from coach.service import CritiqueService
+
     sessions = build_sessions(settings)
     repo = build_repository(settings, sessions)
     org_id = repo.ensure_organisation(settings.org_name)
@@ -120,6 +144,9 @@ def build_services(settings: Settings) -> Services:
 
 def _index_if_new(similar: SimilarService, repo: SheetRepository) -> None:
     """On a first start the index is empty while the database may not be: fill it once."""
+    from coach.retrieval.entries import entry_of
+    from coach.retrieval.store import IndexMismatch, StoreUnavailable
+
     try:
         if similar.store.count() == 0 and repo.count():
             similar.store.upsert(entry_of(s) for s in repo.all())

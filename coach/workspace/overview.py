@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from coach.cycle import STAGES, StageChange, stage_of
 from coach.findings import CODE_LABELS, Finding
-from coach.keywords import Edge, Node, keyword_map, keyword_text
 from coach.repository import StoredSheet
 from coach.retrieval.concepts import concepts_in
+from coach.workspace.cycle import STAGES, StageChange, stage_of
+from coach.workspace.keywords import Edge, Node, keyword_map, keyword_text
 
 
 def fiscal_year(d: date) -> int:

@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, ForeignKey, Integer, String, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from coach.accounts import Account
 from coach.db import Base, Section, SheetRow, now
 from coach.errors import BadInput, FieldError
-from coach.review import write_audit
+from coach.workspace.accounts import Account
+from coach.workspace.review import write_audit
 
 SCOPES = {"read": "読み取りだけ", "write": "読み取りと書き込み"}
 PREFIX = "cct_"  # "curry-coach token": lets secret scanners and people recognise one

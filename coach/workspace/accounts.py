@@ -57,7 +57,7 @@ class Account:
     organisation_id: int
     login: str
     name: str
-    role: str  # staff | dx | local (the unauthenticated loopback API, contract §6) | token (coach/tokens.py)
+    role: str  # staff | dx | local (the unauthenticated loopback API, contract §6) | token (coach/workspace/tokens.py)
     section: str | None  # for a token: its reach (None = the whole town)
     active: bool = True
     scope: str | None = None  # for a token: "read" or "write"

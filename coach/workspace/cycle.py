@@ -13,10 +13,10 @@ from datetime import date, datetime
 from sqlalchemy import Date, Float, ForeignKey, String, Text, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from coach.accounts import Account
 from coach.db import Base, SheetRow, now
 from coach.errors import BadInput, FieldError
-from coach.review import AuditRow, write_audit
+from coach.workspace.accounts import Account
+from coach.workspace.review import AuditRow, write_audit
 
 STAGES = ["現状フロー", "壁打ち", "シート整理", "目指すフロー", "仕組み構築", "テスト", "共有・承認", "本番運用", "保留"]
 DEFAULT_THEMES = ["オンライン手続", "GIS活用", "オープンデータ", "文書保存のデジタル化", "AI活用", "地域ポイント活用",

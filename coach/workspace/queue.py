@@ -1,0 +1,65 @@
+"""The review queue: every submitted (or returned) sheet a DX account may read, with its counts and flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from coach.db import now
+from coach.repository import StoredSheet
+from coach.workspace.accounts import Account
+from coach.workspace.cycle import stage_of
+from coach.workspace.permissions import visible
+from coach.workspace.review import Review
+
+if TYPE_CHECKING:
+    from coach.app import Services
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    stored: StoredSheet
+    review: Review | None
+    errors: int
+    warnings: int
+    flags: list[str]
+    since: datetime
+    stage: str
+
+    @property
+    def state(self) -> str:
+        return self.review.state if self.review else "waiting"
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flags) and self.state == "waiting"
+
+    @property
+    def age_days(self) -> int:
+        return max(0, (now() - self.since).days)
+
+
+def queue(services: Services, who: Account, sheets: list[StoredSheet] | None = None) -> list[QueueItem]:
+    """Every submitted sheet `who` may read. Finding counts are for the sheet as it is now (staff may
+    still fix typos after submitting); the flags the AI coach or a hearing request raised at submit time stay."""
+    organisation_id = who.organisation_id
+    reviews = services.reviews.of_organisation(organisation_id)
+    stages = services.cycle.current_stages(organisation_id)
+    items = []
+    for stored in visible(who, services.repo.list(organisation_id) if sheets is None else sheets):
+        review = reviews.get(stored.id)
+        if stored.status != "submitted" and (review is None or review.state != "returned"):
+            continue
+        findings = services.critic.critique(stored.sheet).findings
+        errors = sum(f.severity == "error" for f in findings)
+        flags = [f for f in (review.flags if review else []) if f != "errors"]
+        if errors or (review and review.errors):
+            flags.insert(0, "errors")
+        items.append(QueueItem(stored, review, errors, sum(f.severity == "warning" for f in findings), flags,
+                               review.submitted_at if review else stored.updated_at,
+                               stage_of(stages.get(stored.id, []))))
+    return items
+
+
+STATE_ORDER = {"waiting": 0, "returned": 1, "accepted": 2}

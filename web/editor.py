@@ -1,0 +1,83 @@
+"""The sheet editor's page: the form, the rules' findings, similar sheets, linked sheets and the DX team's comments.
+
+Rendered by the page routes and by the AI coach's flow without JavaScript (web/deep.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from coach.app import Services
+from coach.repository import StoredSheet
+from coach.retrieval.entries import entry_of
+from coach.retrieval.panel import Panel, build_panel
+from coach.sheet import Sheet
+from coach.workspace.accounts import Account
+from web.auth import session_of
+from web.conflict import Conflict
+from web.forms import SheetForm, values_of
+from web.htmx import render
+
+
+def render_editor(request: Request, who: Account, stored: StoredSheet, services: Services, *, form: SheetForm | None = None,
+                  flash: str = "", status_code: int = 200, partial: str | None = None,
+                  deep: dict[str, Any] | None = None, conflict: Conflict | None = None) -> Response:
+    critic = services.critic
+    values = form.values if form else values_of(stored.sheet)
+    sheet = form.sheet if form else stored.sheet
+    critique = critic.critique(sheet) if sheet is not None else None
+    similar = similar_for(services, who, stored, sheet or stored.sheet)
+    add = request.query_params.get("add", "")
+    review = services.reviews.get(stored.id)
+    context: dict[str, Any] = {
+        "stored": stored,
+        "values": values,
+        "errors": form.errors if form else {},
+        "critique": critique,
+        "flash": flash,
+        "saved_note": "",
+        "rows": {f: list(values[f]) + ([""] * (2 if add == f else 1)) for f in ("problems", "tasks")},
+        "org_name": services.organisation_name,
+        "similar": similar,
+        "deep_state": "off" if critic.llm is None else "idle",
+        "job": None,
+        "result": None,
+        "rules_findings": [],
+        "review": review,
+        "comments": _comments_for_author(services, stored.id, review),
+        # the version the typed text started from: a conflict keeps the form's own, so nothing is saved
+        # over the other person's version until the writer chooses to
+        "base_version": form.base_version if form and form.base_version is not None else stored.version,
+        "conflict": conflict,
+        "linked": _linked_for(request, services, stored),
+    }
+    if deep:
+        context.update({k: deep[k] for k in ("deep_state", "result", "rules_findings")})
+    return render(request, "editor.html", context, partial=partial, status_code=status_code)
+
+
+def _linked_for(request: Request, services: Services, stored: StoredSheet) -> list[Any]:
+    """Sheets the DX team linked to this one as the same problem, those the viewer may read."""
+    from web.linked import linked_sheets
+
+    session = session_of(request)
+    return linked_sheets(services, session.account, stored.id) if session is not None else []
+
+
+def _comments_for_author(services: Services, sheet_id: int, review: Any) -> dict[str, list[Any]]:
+    """The DX team's comments on the last round, by field, for the editor."""
+    if review is None:
+        return {}
+    out: dict[str, list[Any]] = {}
+    for c in services.reviews.comments(sheet_id):
+        if c.version == review.submitted_version:
+            out.setdefault(c.field, []).append(c)
+    return out
+
+
+def similar_for(services: Services, who: Account, stored: StoredSheet, sheet: Sheet) -> Panel:
+    """The panel: what `who` may read, other sections apart from the sheet's own section."""
+    return build_panel(services.similar, who, sheet, stored.section, entry_of(stored).ref, stored.id)
