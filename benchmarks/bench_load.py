@@ -174,13 +174,13 @@ def main(argv: list[str] | None = None) -> list[Outcome]:
     p.add_argument("--config", default=",".join(DEFAULT_CONFIGS), help="e.g. sqlite-1,postgres-2,postgres-4")
     p.add_argument("--postgres", default=os.environ.get("COACH_TEST_POSTGRES_URL"), help="PostgreSQL URL (emptied!)")
     p.add_argument("--quick", action="store_true",
-                   help="a smoke run: 3 typists, 4 s, sqlite-1, 3 idle runs, a save every 2nd pause")
+                   help="a smoke run: 3 typists, 5 s, sqlite-1, 3 idle runs, a save after every pause")
     p.add_argument("--out", default="load.json", help="file name under benchmarks/out")
     args = p.parse_args(argv)
     idle_runs, save_every = IDLE_RUNS, None
     if args.quick:
-        args.typists, args.seconds, args.max_requests, args.config = "3", 4.0, 200, "sqlite-1"
-        idle_runs, save_every = 3, 2
+        args.typists, args.seconds, args.max_requests, args.config = "3", 5.0, 200, "sqlite-1"
+        idle_runs, save_every = 3, 1
     configs = [c.strip() for c in args.config.split(",") if c.strip()]
     workers_ok = any(_parse_config(c)[1] > 1 for c in configs) and supports_workers()
     outcomes = []
