@@ -188,7 +188,10 @@ def main(argv: list[str] | None = None) -> list[Outcome]:
         for n in (int(x) for x in args.typists.split(",")):
             o = run_config(config, n, args.seconds, args.max_requests, args.postgres, workers_ok, idle_runs, save_every)
             print(summary(o), flush=True)
+            if o.available:  # each configuration's rows at once: a run stopped later keeps them
+                print(table([o]), flush=True)
             outcomes.append(o)
+            write_json(args.out, [x.__dict__ for x in outcomes])
     print()
     print(table(outcomes))
     write_json(args.out, [o.__dict__ for o in outcomes])
