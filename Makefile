@@ -60,6 +60,8 @@ bench: install
 	$(BIN)/python -m benchmarks.bench_retrieval
 	$(BIN)/python -m benchmarks.bench_workspace
 	$(BIN)/python -m benchmarks.bench_upload
+	$(BIN)/python -m benchmarks.bench_load  # PostgreSQL configurations with COACH_TEST_POSTGRES_URL (emptied!)
+	$(BIN)/python -m benchmarks.bench_dx
 	$(BIN)/python -m benchmarks.bench_startup
 	COACH_TEST_SAVE_SECONDS=20 $(BIN)/pytest -q tests/web/test_concurrent_saves.py
 

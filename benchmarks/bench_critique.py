@@ -114,7 +114,7 @@ def over_http() -> dict[int, dict[str, float]]:
 
 
 def main() -> None:
-    report = {"runs": RUNS, "in_process": in_process(), "http": over_http()}
+    report: dict[str, Any] = {"runs": RUNS, "in_process": in_process(), "http": over_http()}
     print(f"critique latency, {RUNS} different sheets per size (ms)")
     print("| sheet | in-process p50 | in-process p95 | HTTP p50 | HTTP p95 |")
     print("|---|---|---|---|---|")

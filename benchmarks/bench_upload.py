@@ -11,11 +11,8 @@ Results go to stdout and benchmarks/out/upload.json; `--check` exits 1 when a ta
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,8 +23,18 @@ from pathlib import Path
 import httpx
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "bench-password-1"
+from benchmarks.server import (
+    ROOT,
+    Server,
+    create_account,
+    ensure_organisation,
+    open_database,
+    pct,
+    serving,
+    settings_for,
+    write_json,
+)
+
 BUDGET = float(os.environ.get("BENCH_UPLOAD_SECONDS", "60"))
 EXPANDS_TO_MB = int(os.environ.get("BENCH_UPLOAD_EXPAND_MB", "1000"))  # 1000 MB ≈ 4.6 MB on the wire
 RSS_TARGET_MB, P95_TARGET_MS = 300, 200
@@ -55,10 +62,6 @@ def cached(name: str, build: Callable[[], bytes]) -> bytes:
     return path.read_bytes()
 
 
-def pct(values: list[float], p: int) -> float:
-    return statistics.quantiles(values, n=100)[p - 1] if len(values) > 1 else (values[0] if values else 0.0)
-
-
 class RssSampler(threading.Thread):
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -74,15 +77,6 @@ class RssSampler(threading.Thread):
         while self.running:
             self.peak = max(self.peak, self.rss())
             time.sleep(0.01)
-
-
-def logged_in_dx(base: str) -> httpx.Client:
-    dx = httpx.Client(base_url=base, timeout=40)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', dx.get("/login").text).group(1)  # type: ignore[union-attr]
-    dx.post("/login", data={"login": "dxteam", "password": PASSWORD, "csrf_token": token})
-    dx.headers["X-CSRF-Token"] = re.search(r'"X-CSRF-Token": "([^"]+)"',  # type: ignore[union-attr]
-                                           dx.get("/import").text).group(1)
-    return dx
 
 
 def one_upload(base: str, dx: httpx.Client, pid: int, name: str, body: bytes, deadline: float) -> dict[str, object]:
@@ -123,62 +117,45 @@ def one_upload(base: str, dx: httpx.Client, pid: int, name: str, body: bytes, de
             "others_p95_ms": round(pct(times, 95), 1) if times else None}
 
 
-def main() -> int:
-    from coach.app import build_repository, build_sessions
-    from coach.settings import Settings
-    from coach.workspace.accounts import Accounts
-    from tests.servers import free_port, wait_until_up
+def measure(server: Server, bodies: dict[str, bytes], results: dict[str, dict[str, object]]) -> float:
+    """Each upload in turn, after the quiet figure; returns when the uploads' budget started."""
+    from tests.workspace import crafted
 
+    dx = server.login("dxteam", timeout=40)
+    dx.post("/import", files={"file": ("warm.xlsx", crafted.pack(crafted.good_parts(rows=5)))})  # warm-up
+    with server.client(timeout=40) as idle:  # the same page with no upload running
+        quiet = []
+        for _ in range(20):
+            t = time.perf_counter()
+            idle.get("/login")
+            quiet.append((time.perf_counter() - t) * 1000)
+    results["(no upload: /login alone)"] = {"others_p50_ms": round(pct(quiet, 50), 1),
+                                             "others_p95_ms": round(pct(quiet, 95), 1)}
+    print(f"no upload running: /login p50 {pct(quiet, 50):.1f} ms  p95 {pct(quiet, 95):.1f} ms")
+    started = time.time()  # the budget covers the uploads, not the server's start
+    deadline = started + BUDGET
+    for name, body in bodies.items():
+        if time.time() > deadline - 1:
+            results[name] = {"answer": "skipped (time budget)"}
+            continue
+        results[name] = one_upload(server.base, dx, server.process.pid, name, body, deadline)
+        r = results[name]
+        print(f"{name:<34} {r['upload_mb']:>5} MB → {r['answer']!s:>4} in {r['seconds']!s:>6} s   "
+              f"RSS +{r['rss_growth_mb']:>5} MB   others p50 {r['others_p50_ms']!s:>7} ms  "
+              f"p95 {r['others_p95_ms']!s:>7} ms  ({r['others']} requests while it ran)")
+    return started
+
+
+def main() -> int:
     only = [w for w in os.environ.get("BENCH_UPLOAD_CASES", "").split(",") if w]  # e.g. "rows,members"
     bodies = {name: cached(name, build) for name, build in uploads().items() if not only or any(w in name for w in only)}
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-upload-"))
-    settings = Settings(data_dir=data_dir, load_samples=False)
-    sessions = build_sessions(settings)
-    org = build_repository(settings, sessions).ensure_organisation(settings.org_name)
-    Accounts(sessions).create(org, "dxteam", "佐藤", "dx", PASSWORD)
-    port = free_port()
-    env = {**os.environ, "COACH_DATA_DIR": str(data_dir), "COACH_LOAD_SAMPLES": "0"}
-    proc = subprocess.Popen([sys.executable, "-m", "coach", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    settings = settings_for(Path(tempfile.mkdtemp(prefix="bench-upload-")))
+    sessions = open_database(settings)
+    create_account(sessions, ensure_organisation(sessions, settings.org_name), "dxteam", "dx")
     results: dict[str, dict[str, object]] = {}
-    started = time.time()
-    try:
-        wait_until_up(base + "/login")
-        dx = logged_in_dx(base)
-        from tests.workspace import crafted
-
-        dx.post("/import", files={"file": ("warm.xlsx", crafted.pack(crafted.good_parts(rows=5)))})  # warm-up
-        with httpx.Client(base_url=base, timeout=40) as idle:  # the same page with no upload running
-            quiet = []
-            for _ in range(20):
-                t = time.perf_counter()
-                idle.get("/login")
-                quiet.append((time.perf_counter() - t) * 1000)
-        results["(no upload: /login alone)"] = {"others_p50_ms": round(pct(quiet, 50), 1),
-                                                 "others_p95_ms": round(pct(quiet, 95), 1)}
-        print(f"no upload running: /login p50 {pct(quiet, 50):.1f} ms  p95 {pct(quiet, 95):.1f} ms")
-        started = time.time()  # the budget covers the uploads, not the server's start
-        deadline = started + BUDGET
-        for name, body in bodies.items():
-            if time.time() > deadline - 1:
-                results[name] = {"answer": "skipped (time budget)"}
-                continue
-            results[name] = one_upload(base, dx, proc.pid, name, body, deadline)
-            r = results[name]
-            print(f"{name:<34} {r['upload_mb']:>5} MB → {r['answer']!s:>4} in {r['seconds']!s:>6} s   "
-                  f"RSS +{r['rss_growth_mb']:>5} MB   others p50 {r['others_p50_ms']!s:>7} ms  "
-                  f"p95 {r['others_p95_ms']!s:>7} ms  ({r['others']} requests while it ran)")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # still stuck in a parse: it is ours, so it goes
-            proc.kill()
-            proc.wait(timeout=10)
-    out = ROOT / "benchmarks" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "upload.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    with serving(settings) as server:  # a server stuck in a parse is killed on the way out
+        started = measure(server, bodies, results)
+    write_json("upload.json", results)
     measured = [r for r in results.values() if "rss_growth_mb" in r]
     worst_rss = max((int(r["rss_growth_mb"]) for r in measured), default=0)  # type: ignore[call-overload]
     worst_p95 = max((float(r["others_p95_ms"]) for r in measured if r["others_p95_ms"] is not None),  # type: ignore[arg-type]
