@@ -25,7 +25,7 @@ from coach.settings import Settings
 from coach.sheet import Sheet
 from coach.throttle import LoginThrottle
 from coach.tokens import ApiTokens
-from web.jobs import Jobs
+from coach.jobs import Jobs
 
 log = logging.getLogger("coach.web")
 
@@ -112,7 +112,8 @@ def build_services(settings: Settings) -> Services:
     similar = SimilarService.from_settings(settings, repo, links.graph)  # the DX team's links rank linked sheets up
     _index_if_new(similar, repo)
     return Services(settings=settings, repo=repo, critic=CritiqueService(llm=llm_from_settings(settings)),
-                    similar=similar, organisation_id=org_id, organisation_name=settings.org_name, jobs=Jobs(),
+                    similar=similar, organisation_id=org_id, organisation_name=settings.org_name,
+                    jobs=Jobs(sessions, deadline=3 * settings.llm_timeout + 30),  # the call, its retry, a queue
                     accounts=Accounts(sessions, idle=timedelta(hours=settings.session_idle_hours)),
                     reviews=Reviews(sessions), cycle=Cycle(sessions), tokens=ApiTokens(sessions),
                     previews=ImportPreviews(sessions), login_throttle=LoginThrottle(sessions), links=links)
