@@ -110,7 +110,7 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:  # noqa: C901 - one 
         if llm is None:
             raise BadInput([FieldError("critic", None, "LLM が設定されていません。COACH_LLM_MODEL などを設定してください "
                                                        "(no LLM configured)")])
-        llm._cache_size = 0 if args.repeat > 1 else llm._cache_size  # repeats must ask again
+        llm.cache = None if args.repeat > 1 else llm.cache  # repeats must ask again
         service = CritiqueService(llm=llm)
         rows = [r for rows in rows_by_set.values() for r in baseline.subset(rows, args.limit)]
 

@@ -90,6 +90,7 @@ def make_engine(url: str) -> Engine:
 def all_tables() -> MetaData:
     """Base's metadata with every table registered (the workspace's tables live next to their logic)."""
     from coach import accounts, cycle, import_previews, jobs, links, review, throttle, tokens  # noqa: F401
+    from coach.llm import cache  # noqa: F401
 
     return Base.metadata
 

@@ -13,7 +13,9 @@ from coach.accounts import Account, Accounts
 from coach.cycle import Cycle
 from coach.db import init_db, make_engine
 from coach.import_previews import ImportPreviews
+from coach.jobs import Jobs
 from coach.links import Links
+from coach.llm.cache import DatabaseCache
 from coach.llm.client import llm_from_settings
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet, load_samples
 from coach.retrieval.entries import entry_of
@@ -25,7 +27,6 @@ from coach.settings import Settings
 from coach.sheet import Sheet
 from coach.throttle import LoginThrottle
 from coach.tokens import ApiTokens
-from coach.jobs import Jobs
 
 log = logging.getLogger("coach.web")
 
@@ -111,7 +112,7 @@ def build_services(settings: Settings) -> Services:
     links = Links(sessions)
     similar = SimilarService.from_settings(settings, repo, links.graph)  # the DX team's links rank linked sheets up
     _index_if_new(similar, repo)
-    return Services(settings=settings, repo=repo, critic=CritiqueService(llm=llm_from_settings(settings)),
+    return Services(settings=settings, repo=repo, critic=CritiqueService(llm=llm_from_settings(settings, DatabaseCache(sessions))),
                     similar=similar, organisation_id=org_id, organisation_name=settings.org_name,
                     jobs=Jobs(sessions, deadline=3 * settings.llm_timeout + 30),  # the call, its retry, a queue
                     accounts=Accounts(sessions, idle=timedelta(hours=settings.session_idle_hours)),
