@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import MetaData
 from sqlalchemy.orm import Session, sessionmaker
 
+from coach import jobs
+
 # Every table module, imported for its tables (this is the one place that knows them all).
 from coach.db import Base, init_db, make_engine
+from coach.llm import cache
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet, load_samples
 from coach.settings import Settings
 from coach.workspace import accounts, cycle, import_previews, links, review, throttle, tokens
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     from coach.service import CritiqueService
     from coach.sheet import Sheet
 
-TABLE_MODULES = (accounts, cycle, import_previews, links, review, throttle, tokens)
+TABLE_MODULES = (accounts, cache, cycle, import_previews, jobs, links, review, throttle, tokens)
 
 log = logging.getLogger("coach.app")
 
@@ -120,6 +123,7 @@ def build_repository(settings: Settings, sessions: sessionmaker[Session] | None 
 
 def build_services(settings: Settings) -> Services:
     from coach.jobs import Jobs
+    from coach.llm.cache import DatabaseCache
     from coach.llm.client import llm_from_settings
     from coach.retrieval.service import SimilarService
     from coach.service import CritiqueService
@@ -135,8 +139,10 @@ def build_services(settings: Settings) -> Services:
     links = Links(sessions)
     similar = SimilarService.from_settings(settings, repo, links.graph)  # the DX team's links rank linked sheets up
     _index_if_new(similar, repo)
-    return Services(settings=settings, repo=repo, critic=CritiqueService(llm=llm_from_settings(settings)),
-                    similar=similar, organisation_id=org_id, organisation_name=settings.org_name, jobs=Jobs(),
+    critic = CritiqueService(llm=llm_from_settings(settings, DatabaseCache(sessions)))  # one answer cache for every worker
+    return Services(settings=settings, repo=repo, critic=critic,
+                    similar=similar, organisation_id=org_id, organisation_name=settings.org_name,
+                    jobs=Jobs(sessions, deadline=3 * settings.llm_timeout + 30),  # the call, its retry, a queue
                     accounts=Accounts(sessions, idle=timedelta(hours=settings.session_idle_hours)),
                     reviews=Reviews(sessions), cycle=Cycle(sessions), tokens=ApiTokens(sessions),
                     previews=ImportPreviews(sessions), login_throttle=LoginThrottle(sessions), links=links)

@@ -112,7 +112,7 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:  # noqa: C901 - one 
         if llm is None:
             raise BadInput([FieldError("critic", None, "LLM が設定されていません。COACH_LLM_MODEL などを設定してください "
                                                        "(no LLM configured)")])
-        llm._cache_size = 0 if args.repeat > 1 else llm._cache_size  # repeats must ask again
+        llm.cache = None if args.repeat > 1 else llm.cache  # repeats must ask again
         service = CritiqueService(llm=llm)
         rows = [r for rows in rows_by_set.values() for r in baseline.subset(rows, args.limit)]
 
@@ -267,21 +267,20 @@ def cmd_eval_retrieval(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
-    import uvicorn
-
-    from coach import logs
+    from coach import logs, serve
     from coach.production import problems
     from coach.settings import get_settings
 
     settings = get_settings()
-    unsafe = problems(settings)
+    unsafe = problems(settings) + serve.problems(settings, args.workers)
     if unsafe:  # every problem at once, one line each, before anything starts
         for line in unsafe:
             print(f"起動できません (refusing to start): {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    for line in serve.notes(settings, args.workers):
+        print(f"お知らせ (note): {line}", file=sys.stderr)
     logs.configure(settings.log_format)
-    # The web app by name: the CLI itself never imports `web` (uvicorn imports it when it starts).
-    uvicorn.run("web.app:create_app", factory=True, host=args.host, port=args.port, log_config=None)
+    serve.run(settings, args.host, args.port, args.workers)
     return 0
 
 
@@ -338,6 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="Web サービスを起動する / start the web service")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1,
+                   help="ワーカーのプロセス数。2 以上は Chroma サーバー（COACH_CHROMA_URL）が必要 / "
+                        "worker processes; above 1 needs a Chroma server (COACH_CHROMA_URL)")
     p.set_defaults(func=cmd_serve)
 
     from coach.cli_ops import add_commands as add_ops

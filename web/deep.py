@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from coach.app import Services
+from coach.jobs import BROKEN
 from coach.repository import SheetRepository, StoredSheet, VersionConflict
 from coach.service import DeepResult
 from coach.sheet import Sheet
@@ -45,10 +46,12 @@ async def start_deep(request: Request, sheet_id: int, who: Account, repo: SheetR
 
     if services.critic.llm is None:
         return render(request, "_deep.html", deep_context(stored, services, sheet.model_dump(), deep_state="off"))
-    job = services.jobs.start(services.critic, sheet, services.references(who, stored, sheet), sheet_id, org)
+    job = services.jobs.start(services.critic, sheet, services.references(who, stored, sheet), sheet_id, org, who.id)
     if is_htmx(request):
         return render(request, "_deep.html",
                       deep_context(stored, services, sheet.model_dump(), deep_state="running", job=job))
-    # Without JavaScript: wait for the answer and show the whole page with it.
+    # Without JavaScript: wait for the answer (this process runs it) and show the whole page with it.
     result = await asyncio.wrap_future(job.future)
-    return render_editor(request, who, stored, services, deep=done_context(stored, services, sheet, result))
+    deep = (done_context(stored, services, sheet, result) if result is not None else
+            deep_context(stored, services, sheet.model_dump(), deep_state="failed", error=BROKEN))
+    return render_editor(request, who, stored, services, deep=deep)

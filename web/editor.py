@@ -55,7 +55,7 @@ def render_editor(request: Request, who: Account, stored: StoredSheet, services:
         "linked": _linked_for(request, services, stored),
     }
     if deep:
-        context.update({k: deep[k] for k in ("deep_state", "result", "rules_findings")})
+        context.update({k: deep[k] for k in ("deep_state", "result", "rules_findings", "error") if k in deep})
     return render(request, "editor.html", context, partial=partial, status_code=status_code)
 
 

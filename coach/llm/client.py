@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from coach.llm.cache import AnswerCache
 from coach.llm.calling import caller
 from coach.llm.critic import LLMCritic
 from coach.settings import Settings
 
 
-def llm_from_settings(settings: Settings) -> LLMCritic | None:
-    """None when no model is configured: the product then runs on the rules alone."""
+def llm_from_settings(settings: Settings, cache: AnswerCache | None = None) -> LLMCritic | None:
+    """None when no model is configured: the product then runs on the rules alone. Without `cache`
+    the answers are remembered in this process only (the web service passes the database's)."""
     if not settings.llm_enabled():
         return None
     from langchain_openai import ChatOpenAI
@@ -23,4 +25,4 @@ def llm_from_settings(settings: Settings) -> LLMCritic | None:
         temperature=0,
     )
     return LLMCritic(caller(chat, settings.llm_structured), settings.llm_model, mask_pii=settings.llm_mask_pii,
-                     deadline=settings.llm_timeout)
+                     deadline=settings.llm_timeout, cache=cache)

@@ -7,19 +7,19 @@ repeated failures open a circuit breaker, and the caller keeps the rules' feedba
 from __future__ import annotations
 
 import concurrent.futures
-import hashlib
 import json
 import logging
 import re
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from coach.findings import Finding, severity_of
+from coach.llm.cache import AnswerCache, MemoryCache, cache_key
 from coach.llm.calling import Caller, InvalidOutput
-from coach.llm.pii import mask
+from coach.llm.pii import Masked, mask
 from coach.llm.prompts import prompt_version, render, sheet_block
+from coach.llm.schema import LLMCritique
 from coach.sheet import Sheet
 
 log = logging.getLogger("coach.llm")
@@ -76,7 +76,7 @@ class CircuitBreaker:
 class LLMCritic:
     def __init__(self, call: Caller, model: str, *, mask_pii: bool = True, retries: int = 1,
                  backoff: float = 1.0, breaker: CircuitBreaker | None = None, cache_size: int = 256,
-                 deadline: float = 30.0) -> None:
+                 deadline: float = 30.0, cache: AnswerCache | None = None) -> None:
         self.call = call
         # The HTTP client's timeout is per read: a server trickling bytes could hold a call forever.
         self.deadline = deadline
@@ -86,32 +86,29 @@ class LLMCritic:
         self.retries = retries
         self.backoff = backoff
         self.breaker = breaker or CircuitBreaker()
-        self._cache: OrderedDict[str, LLMAnswer] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
+        # Masked answers only (coach/llm/cache.py): without masking, nothing is remembered.
+        self.cache: AnswerCache | None = cache or (MemoryCache(cache_size) if cache_size > 0 else None)
 
     @property
     def prompt_version(self) -> str:
         return prompt_version()
 
-    def _key(self, sheet: Sheet, references: list[Sheet]) -> str:
-        raw = json.dumps([sheet.model_dump(), [r.model_dump() for r in references], prompt_version(), self.model],
-                         ensure_ascii=False, sort_keys=True)
-        return hashlib.sha256(raw.encode()).hexdigest()
-
     def critique(self, sheet: Sheet, references: list[Sheet] | None = None) -> LLMAnswer:
         references = references or []
-        key = self._key(sheet, references)
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                hit = self._cache[key]
-                return LLMAnswer(hit.findings, hit.masked, hit.invalid, hit.dropped, cached=True)
+        system, user, masked = self._prompt(sheet, references)
+        cache = self.cache if masked is not None else None
+        key = cache_key(prompt_version(), self.model, system, user)
+        hit = cache.get(key) if cache is not None else None
+        if hit is not None:
+            stored = json.loads(hit)
+            answer = self._convert(LLMCritique.model_validate(stored["answer"]), sheet, masked)
+            answer.invalid, answer.cached = int(stored["invalid"]), True
+            return answer
         started = time.perf_counter()
         outcome = "error"
         try:
-            answer = self._ask(sheet, references)
-            outcome = "invalid" if answer.invalid > 1 else "ok"
+            parsed, invalid = self._ask(system, user)
+            outcome = "invalid" if parsed is None else "ok"
         except LLMUnavailable:
             outcome = "unavailable"
             raise
@@ -119,16 +116,16 @@ class LLMCritic:
             ms = round((time.perf_counter() - started) * 1000)
             log.info("llm call %s %s in %d ms", self.model, outcome, ms,
                      extra={"model": self.model, "outcome": outcome, "duration_ms": ms})
-        with self._lock:
-            self._cache[key] = answer
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+        if parsed is None:  # retried once and still outside the schema: dropped, never shown raw
+            return LLMAnswer(findings=[], masked=_kinds(masked), invalid=invalid)
+        if cache is not None:
+            cache.put(key, json.dumps({"answer": parsed.model_dump(), "invalid": invalid}, ensure_ascii=False))
+        answer = self._convert(parsed, sheet, masked)
+        answer.invalid = invalid
         return answer
 
-    def _ask(self, sheet: Sheet, references: list[Sheet]) -> LLMAnswer:
-        if not self.breaker.allow():
-            raise LLMUnavailable("AIコーチは今、応答が続けて失敗したため休止しています。しばらくしてからお試しください。",
-                                 "circuit open")
+    def _prompt(self, sheet: Sheet, references: list[Sheet]) -> tuple[str, str, Masked | None]:
+        """The system and user messages as the model will read them, personal data masked."""
         fields = {"section": sheet.section, "title": sheet.title, "asis": sheet.asis, "tobe": sheet.tobe,
                   "purpose": sheet.purpose}
         fields |= {f"problems.{i}": p for i, p in enumerate(sheet.problems)}
@@ -144,7 +141,13 @@ class LLMCritic:
             ref_fields = {"s": sheet_block(ref, budget=0.4)}
             refs.append(mask(ref_fields).text["s"] if self.mask_pii else ref_fields["s"])
         system, user = render(sheet_block(view), refs)
+        return system, user, masked
 
+    def _ask(self, system: str, user: str) -> tuple[LLMCritique | None, int]:
+        """The model's typed answer (None when it stayed outside the schema) and how many answers were."""
+        if not self.breaker.allow():
+            raise LLMUnavailable("AIコーチは今、応答が続けて失敗したため休止しています。しばらくしてからお試しください。",
+                                 "circuit open")
         invalid = 0
         attempt = 0
         end = time.monotonic() + self.deadline  # one deadline for the whole call, retries and backoff included
@@ -166,7 +169,7 @@ class LLMCritic:
                 log.warning("LLM answer outside the schema (%s): %s", self.model, str(exc)[:200])
                 if invalid > 1:  # retried once; drop, never show raw
                     self.breaker.success()
-                    return LLMAnswer(findings=[], masked=_kinds(masked), invalid=invalid)
+                    return None, invalid
             except Exception as exc:  # timeouts, 429/5xx, connection errors
                 attempt += 1
                 log.warning("LLM call failed (%s, try %d): %s", self.model, attempt, exc)
@@ -176,7 +179,10 @@ class LLMCritic:
                     raise LLMUnavailable("AIコーチに今はつながりません。ルールによる指摘はそのまま使えます。",
                                          str(exc)) from exc
                 time.sleep(pause)
+        return parsed, invalid
 
+    def _convert(self, parsed: LLMCritique, sheet: Sheet, masked: Masked | None) -> LLMAnswer:
+        """The model's findings read back against the sheet that asked: unmasked, rows and evidence checked."""
         findings, dropped = [], 0
         unmask = masked.unmask if masked else (lambda s: s)
         for f in parsed.findings:
@@ -190,7 +196,7 @@ class LLMCritic:
                 evidence = _snap(evidence, getattr(sheet, f.field)[item])
             findings.append(Finding(code=f.code, field=f.field, item=item, severity=severity_of(f.code),
                                     evidence=evidence, message=unmask(f.message), question=unmask(f.question)))
-        return LLMAnswer(findings=findings, masked=_kinds(masked), invalid=invalid, dropped=dropped)
+        return LLMAnswer(findings=findings, masked=_kinds(masked), dropped=dropped)
 
 
 _LABEL = re.compile(r"^\s*(?:asis|tobe|purpose|problems\[\d+\]|tasks\[\d+\])?\s*（[^）]*）\s*[:：]\s*")

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from coach.settings import Settings
+from tests.llm.conftest import stub_llm  # noqa: F401 (a fixture: the fake model for the workers' test)
+from tests.retrieval.conftest import chroma_server  # noqa: F401 (a fixture: a real Chroma server)
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
