@@ -45,6 +45,19 @@ SEVERITY: dict[Code, Severity] = {
 def severity_of(code: Code | None) -> Severity:
     return SEVERITY[code] if code is not None else "info"
 
+
+# Which fields each code may point at (contract §2): the guard drops a finding elsewhere, the
+# prompt tells the model, and a reviewer's added finding is checked against it.
+FIELDS_OF: dict[Code, tuple[SheetField, ...]] = {
+    "FIELD_EMPTY": ("asis", "tobe", "problems", "tasks"),
+    "TOBE_MIRRORS_ASIS": ("tobe",),
+    "TOBE_VAGUE": ("tobe",),
+    "SOLUTION_IN_SHEET": ("tobe", "problems", "tasks"),
+    "PROBLEM_NOT_GAP": ("problems",),
+    "TASK_NOT_ACTIONABLE": ("tasks",),
+    "PURPOSE_MISSING": ("purpose",),
+}
+
 # Japanese names of the codes, for people.
 CODE_LABELS: dict[str, str] = {
     "FIELD_EMPTY": "未記入",

@@ -16,9 +16,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from coach.db import Base, SheetRow, now
 from coach.errors import BadInput, FieldError
-from coach.findings import Finding, severity_of
-from coach.guard import FIELDS_OF
-from coach.sheet import LABELS, Sheet
+from coach.findings import FIELDS_OF, Finding, severity_of
+from coach.sheet import FIELDS, LABELS, Sheet
 from coach.workspace.accounts import Account
 
 FLAGS = {
@@ -28,7 +27,7 @@ FLAGS = {
 }
 STATES = {"waiting": "レビュー待ち", "returned": "差し戻し", "accepted": "受理"}
 VERDICTS = {"confirmed": "指摘どおり", "dismissed": "指摘は不要", "added": "見落とし（レビューで追加）"}
-COMMENT_FIELDS = ("general", "title", "asis", "tobe", "purpose", "problems", "tasks")
+COMMENT_FIELDS = ("general", "title", *FIELDS)
 ACTIONS = {
     "submit": "提出",
     "unsubmit": "提出を取り下げ",
