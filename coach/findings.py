@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -57,6 +58,15 @@ FIELDS_OF: dict[Code, tuple[SheetField, ...]] = {
     "TASK_NOT_ACTIONABLE": ("tasks",),
     "PURPOSE_MISSING": ("purpose",),
 }
+
+def counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """How many errors and warnings: the one count the lists, the queue, the review and exports show."""
+    out = {"error": 0, "warning": 0}
+    for f in findings:
+        if f.code is not None and f.severity in out:
+            out[f.severity] += 1
+    return out
+
 
 # Japanese names of the codes, for people.
 CODE_LABELS: dict[str, str] = {
