@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from coach.service import CritiqueService
-from coach.sheet import Sheet
+from coach.sheet import TEXT_FIELDS, Sheet
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (200, 800, 4000)
@@ -35,7 +35,7 @@ def _base_sheets() -> list[dict[str, Any]]:
 
 
 def _length(sheet: dict[str, Any]) -> int:
-    return sum(len(sheet[k]) for k in ("asis", "tobe", "purpose")) + sum(len(x) for x in sheet["problems"] + sheet["tasks"])
+    return sum(len(sheet[k]) for k in TEXT_FIELDS) + sum(len(x) for x in sheet["problems"] + sheet["tasks"])
 
 
 def sheet_of(size: int, n: int) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def sheet_of(size: int, n: int) -> dict[str, Any]:
     while _length(out) < size:
         b = bases[i % len(bases)]
         i += 1
-        for k in ("asis", "tobe", "purpose"):
+        for k in TEXT_FIELDS:
             out[k] = (out[k] + f"（{n}）" + b[k])[:3900]
         out["problems"] = (out["problems"] + b["problems"])[:20]
         out["tasks"] = (out["tasks"] + b["tasks"])[:20]

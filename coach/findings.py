@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -44,6 +45,28 @@ SEVERITY: dict[Code, Severity] = {
 
 def severity_of(code: Code | None) -> Severity:
     return SEVERITY[code] if code is not None else "info"
+
+
+# Which fields each code may point at (contract §2): the guard drops a finding elsewhere, the
+# prompt tells the model, and a reviewer's added finding is checked against it.
+FIELDS_OF: dict[Code, tuple[SheetField, ...]] = {
+    "FIELD_EMPTY": ("asis", "tobe", "problems", "tasks"),
+    "TOBE_MIRRORS_ASIS": ("tobe",),
+    "TOBE_VAGUE": ("tobe",),
+    "SOLUTION_IN_SHEET": ("tobe", "problems", "tasks"),
+    "PROBLEM_NOT_GAP": ("problems",),
+    "TASK_NOT_ACTIONABLE": ("tasks",),
+    "PURPOSE_MISSING": ("purpose",),
+}
+
+def counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """How many errors and warnings: the one count the lists, the queue, the review and exports show."""
+    out = {"error": 0, "warning": 0}
+    for f in findings:
+        if f.code is not None and f.severity in out:
+            out[f.severity] += 1
+    return out
+
 
 # Japanese names of the codes, for people.
 CODE_LABELS: dict[str, str] = {

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from coach import quotes
 from coach.critics.analysis import GUARD_RE
-from coach.findings import Finding
+from coach.findings import FIELDS_OF, Finding
 from coach.sheet import Sheet
 from coach.text import normalize
 
@@ -26,18 +26,6 @@ _PROPOSAL = re.compile(
     r"(導入|採用|購入|契約|活用|利用)(して|を)?(は|み)?(いかが|どう|しましょう|しては|すると|をおすすめ|を検討)"
     r"|おすすめ|お勧め|オススメ|推奨|がおすすめ|を使いましょう|を使ってみ|を入れましょう|を入れてみ|を使うと(よい|良い|いい)"
 )
-
-
-# Which fields each code may point at (contract §2).
-FIELDS_OF: dict[str, tuple[str, ...]] = {
-    "FIELD_EMPTY": ("asis", "tobe", "problems", "tasks"),
-    "TOBE_MIRRORS_ASIS": ("tobe",),
-    "TOBE_VAGUE": ("tobe",),
-    "SOLUTION_IN_SHEET": ("tobe", "problems", "tasks"),
-    "PROBLEM_NOT_GAP": ("problems",),
-    "TASK_NOT_ACTIONABLE": ("tasks",),
-    "PURPOSE_MISSING": ("purpose",),
-}
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from coach.sheet import MAX_TEXT, Sheet
+from coach.sheet import LIST_FIELDS, MAX_TEXT, Sheet
 
 _LEFTOVER = re.compile(r"^[ \t\u3000]*[、。，．]+|[\s、，・]+$")
 # A line left with nothing but its bullet (the whole bulleted sentence moved).
@@ -42,7 +42,7 @@ def move_to_margin(sheet: Sheet, field: str, item: int | None, evidence: str) ->
     if not evidence.strip():
         return sheet
     update: dict[str, object] = {}
-    if field in ("problems", "tasks"):
+    if field in LIST_FIELDS:
         items = list(getattr(sheet, field))
         if item is None or not 0 <= item < len(items) or evidence not in items[item]:
             return sheet

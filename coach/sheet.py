@@ -20,6 +20,11 @@ SheetField = Literal["asis", "tobe", "purpose", "problems", "tasks"]
 
 TEXT_FIELDS: tuple[TextField, ...] = ("asis", "tobe", "purpose")
 LIST_FIELDS: tuple[ListField, ...] = ("problems", "tasks")
+# The sheet's field list, the one place it is written down: the five fields the critics read, the
+# two that name the sheet, and the whole sheet as stored, compared and exchanged.
+FIELDS: tuple[SheetField, ...] = (*TEXT_FIELDS, *LIST_FIELDS)
+HEADER_FIELDS = ("section", "title")
+EVERY_FIELD = (*HEADER_FIELDS, *FIELDS, "margin")
 
 # Japanese labels, used by error messages and the UI.
 LABELS: dict[str, str] = {

@@ -14,7 +14,7 @@ from coach.app import Services
 from coach.repository import StoredSheet
 from coach.retrieval.entries import entry_of
 from coach.retrieval.panel import Panel, build_panel
-from coach.sheet import Sheet
+from coach.sheet import LIST_FIELDS, Sheet
 from coach.workspace.accounts import Account
 from web.auth import session_of
 from web.conflict import Conflict
@@ -39,7 +39,7 @@ def render_editor(request: Request, who: Account, stored: StoredSheet, services:
         "critique": critique,
         "flash": flash,
         "saved_note": "",
-        "rows": {f: list(values[f]) + ([""] * (2 if add == f else 1)) for f in ("problems", "tasks")},
+        "rows": {f: list(values[f]) + ([""] * (2 if add == f else 1)) for f in LIST_FIELDS},
         "org_name": services.organisation_name,
         "similar": similar,
         "deep_state": "off" if critic.llm is None else "idle",

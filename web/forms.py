@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 
 from coach.cleaning import clean_text
 from coach.errors import from_validation_error
-from coach.sheet import MAX_VERSION, Sheet, SheetWrite
+from coach.sheet import HEADER_FIELDS, MAX_VERSION, TEXT_FIELDS, Sheet, SheetWrite
 
 
 async def form_of(request: Request) -> FormData:
@@ -51,7 +51,7 @@ def _text(form: FormData, name: str) -> str:
 
 
 def read_sheet_form(form: FormData) -> SheetForm:
-    values: dict[str, Any] = {k: _text(form, k) for k in ("section", "title", "asis", "tobe", "purpose", "margin")}
+    values: dict[str, Any] = {k: _text(form, k) for k in (*HEADER_FIELDS, *TEXT_FIELDS, "margin")}
     values["problems"] = [v for v in form.getlist("problems") if isinstance(v, str)]
     values["tasks"] = [v for v in form.getlist("tasks") if isinstance(v, str)]
     op = _text(form, "op") or "save"

@@ -8,6 +8,7 @@ from markupsafe import Markup, escape
 
 from coach.critics.headings import heading
 from coach.findings import CODE_LABELS, SEVERITY, Critique, Finding
+from coach.findings import counts as count_findings
 from coach.sheet import LABELS
 from coach.workspace.cycle import OUTCOME_KINDS, STAGES
 from coach.workspace.review import FLAGS, STATES, VERDICTS
@@ -58,13 +59,7 @@ def finding_source(values: dict[str, object], f: Finding) -> str:
 
 
 def counts(critique: Critique | None) -> dict[str, int]:
-    if critique is None:
-        return {"error": 0, "warning": 0}
-    out = {"error": 0, "warning": 0}
-    for f in critique.findings:
-        if f.code is not None and f.severity in out:
-            out[f.severity] += 1
-    return out
+    return count_findings(critique.findings if critique is not None else [])
 
 
 def audit_summary(detail: dict[str, object]) -> str:

@@ -20,7 +20,7 @@ from coach.llm.calling import Caller, InvalidOutput
 from coach.llm.pii import Masked, mask
 from coach.llm.prompts import prompt_version, render, sheet_block
 from coach.llm.schema import LLMCritique
-from coach.sheet import Sheet
+from coach.sheet import LIST_FIELDS, Sheet
 
 log = logging.getLogger("coach.llm")
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
@@ -186,9 +186,9 @@ class LLMCritic:
         findings, dropped = [], 0
         unmask = masked.unmask if masked else (lambda s: s)
         for f in parsed.findings:
-            evidence = _snap(unmask(f.evidence), sheet.text_of(f.field) if f.field not in ("problems", "tasks") else "")
+            evidence = _snap(unmask(f.evidence), sheet.text_of(f.field) if f.field not in LIST_FIELDS else "")
             item = None
-            if f.field in ("problems", "tasks"):
+            if f.field in LIST_FIELDS:
                 item = _row(getattr(sheet, f.field), f.item, evidence)
                 if item is None:
                     dropped += 1

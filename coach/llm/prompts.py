@@ -10,18 +10,30 @@ from typing import Any
 
 from jinja2 import Environment, StrictUndefined
 
+from coach.findings import CODES, FIELDS_OF, Code
 from coach.sheet import Sheet
 
 PROMPT_FILES = ("system.md.j2", "critique.md.j2", "fewshot.json")
-CODE_MEANINGS = [
-    ("FIELD_EMPTY", "field は asis・tobe・problems・tasks のどれか。その欄が空、または「なし」「〇〇」だけ"),
-    ("TOBE_MIRRORS_ASIS", "field は必ず tobe。あるべき姿が現状の裏返し（〜しない・なくなる・減る）で、誰がどんな状態かが新しく描かれていない"),
-    ("TOBE_VAGUE", "field は必ず tobe。あるべき姿が効率化・円滑化・向上などの抽象語に頼り、誰がどんな状態かが具体的でない"),
-    ("SOLUTION_IN_SHEET", "field は tobe・problems・tasks のどれか。システム・アプリ・AI・電子申請・デジタル化など解決の手段がその欄に書かれている"),
-    ("PROBLEM_NOT_GAP", "field は必ず problems（item に番号）。問題が「〜する必要がある」「〜すべき」「〜を見直す」のような、やることの形"),
-    ("TASK_NOT_ACTIONABLE", "field は必ず tasks（item に番号）。課題が「〜が多い」「〜できていない」「〜が大変」のような状態・不満の形"),
-    ("PURPOSE_MISSING", "field は必ず purpose。目的が空、あるべき姿の言い換え、または誰のため・なぜが分からない標語"),
-]
+# What each code means, for the model; which fields it may point at comes from FIELDS_OF.
+_MEANINGS: dict[str, tuple[str, str]] = {  # code: (a note on the field, the meaning)
+    "FIELD_EMPTY": ("", "その欄が空、または「なし」「〇〇」だけ"),
+    "TOBE_MIRRORS_ASIS": ("", "あるべき姿が現状の裏返し（〜しない・なくなる・減る）で、誰がどんな状態かが新しく描かれていない"),
+    "TOBE_VAGUE": ("", "あるべき姿が効率化・円滑化・向上などの抽象語に頼り、誰がどんな状態かが具体的でない"),
+    "SOLUTION_IN_SHEET": ("", "システム・アプリ・AI・電子申請・デジタル化など解決の手段がその欄に書かれている"),
+    "PROBLEM_NOT_GAP": ("（item に番号）", "問題が「〜する必要がある」「〜すべき」「〜を見直す」のような、やることの形"),
+    "TASK_NOT_ACTIONABLE": ("（item に番号）", "課題が「〜が多い」「〜できていない」「〜が大変」のような状態・不満の形"),
+    "PURPOSE_MISSING": ("", "目的が空、あるべき姿の言い換え、または誰のため・なぜが分からない標語"),
+}
+
+
+def _field_rule(code: Code) -> str:
+    fields, note = FIELDS_OF[code], _MEANINGS[code][0]
+    if len(fields) == 1:
+        return f"field は必ず {fields[0]}{note}"
+    return f"field は {'・'.join(fields)} のどれか{note}"
+
+
+CODE_MEANINGS = [(code, f"{_field_rule(code)}。{_MEANINGS[code][1]}") for code in CODES]
 
 
 def _read(name: str) -> str:

@@ -7,13 +7,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from coach.findings import Code
+from coach.sheet import SheetField
 
 
 class LLMFinding(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     code: Code
-    field: Literal["asis", "tobe", "purpose", "problems", "tasks"]
+    field: SheetField
     item: int | None = Field(default=None, ge=0, le=19)
     # Kept as it was so the schema the model reads does not change, but ignored: severity is a
     # property of the code (coach.findings.SEVERITY), the model cannot choose it.

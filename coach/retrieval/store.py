@@ -21,6 +21,7 @@ from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.config import Settings as ChromaSettings
 
+from coach.sheet import FIELDS as SHEET_FIELDS
 from coach.sheet import Sheet
 
 log = logging.getLogger("coach.retrieval")
@@ -69,7 +70,7 @@ class Hit:
 
 
 FIELD_SEP = "\x1f"  # ASCII unit separator; one typed into a sheet is replaced by a space
-FIELDS = ("title", "asis", "tobe", "purpose", "problems", "tasks")
+FIELDS = ("title", *SHEET_FIELDS)
 
 
 def sheet_text(sheet: Sheet) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from coach.sheet import LABELS, Sheet
+from coach.sheet import EVERY_FIELD, LABELS, Sheet
 
-FIELDS = ("section", "title", "asis", "tobe", "purpose", "problems", "tasks", "margin")
+FIELDS = EVERY_FIELD
 Run = tuple[str, str]
 
 

@@ -25,12 +25,12 @@ from pydantic import ValidationError
 from coach.cleaning import clean_text
 from coach.errors import BadInput, FieldError, from_validation_error
 from coach.repository import StoredSheet
-from coach.sheet import LABELS, Sheet, SheetWrite
+from coach.sheet import FIELDS, HEADER_FIELDS, LABELS, LIST_FIELDS, TEXT_FIELDS, Sheet, SheetWrite
 from coach.workspace import upload
 
 COLUMNS = [("id", "ID"), ("section", "係名"), ("title", "業務・案件名"), ("asis", "現状"), ("tobe", "あるべき姿"),
            ("purpose", "目的"), ("problems", "問題"), ("tasks", "課題"), ("margin", "欄外メモ")]
-REQUIRED = ("section", "asis", "tobe", "purpose", "problems", "tasks")
+REQUIRED = ("section", *FIELDS)
 MAX_BYTES = upload.MAX_BYTES
 MAX_ROWS = upload.MAX_ROWS
 # What makes a spreadsheet run a cell as a formula: these first (also after leading white space or
@@ -162,8 +162,8 @@ def parse(headers: list[str], rows: list[list[str]]) -> list[ImportRow]:
             i = where.get(k)
             return clean_text(row[i]) if i is not None and i < len(row) else ""  # the one cleaning rule
 
-        values: dict[str, Any] = {k: cell(k) for k in ("section", "title", "asis", "tobe", "purpose", "margin")}
-        for k in ("problems", "tasks"):
+        values: dict[str, Any] = {k: cell(k) for k in (*HEADER_FIELDS, *TEXT_FIELDS, "margin")}
+        for k in LIST_FIELDS:
             values[k] = [line.strip() for line in cell(k).split("\n") if line.strip()]
         item = ImportRow(line=n, external_id=cell("id").strip()[:100], values=values)
         try:

@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from coach.db import now
+from coach.findings import counts
 from coach.repository import StoredSheet
 from coach.workspace.accounts import Account
 from coach.workspace.cycle import stage_of
 from coach.workspace.permissions import visible
-from coach.workspace.review import Review
+from coach.workspace.review import Review, is_flagged
 
 if TYPE_CHECKING:
     from coach.app import Services
@@ -33,7 +34,7 @@ class QueueItem:
 
     @property
     def flagged(self) -> bool:
-        return bool(self.flags) and self.state == "waiting"
+        return is_flagged(self.flags, self.state)
 
     @property
     def age_days(self) -> int:
@@ -51,12 +52,12 @@ def queue(services: Services, who: Account, sheets: list[StoredSheet] | None = N
         review = reviews.get(stored.id)
         if stored.status != "submitted" and (review is None or review.state != "returned"):
             continue
-        findings = services.critic.critique(stored.sheet).findings
-        errors = sum(f.severity == "error" for f in findings)
+        now_counts = counts(services.critic.critique(stored.sheet).findings)
+        errors = now_counts["error"]
         flags = [f for f in (review.flags if review else []) if f != "errors"]
         if errors or (review and review.errors):
             flags.insert(0, "errors")
-        items.append(QueueItem(stored, review, errors, sum(f.severity == "warning" for f in findings), flags,
+        items.append(QueueItem(stored, review, errors, now_counts["warning"], flags,
                                review.submitted_at if review else stored.updated_at,
                                stage_of(stages.get(stored.id, []))))
     return items

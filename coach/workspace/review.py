@@ -16,9 +16,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from coach.db import Base, SheetRow, now
 from coach.errors import BadInput, FieldError
-from coach.findings import Finding, severity_of
-from coach.guard import FIELDS_OF
-from coach.sheet import LABELS, Sheet
+from coach.findings import FIELDS_OF, Finding, counts, severity_of
+from coach.sheet import FIELDS, LABELS, Sheet
 from coach.workspace.accounts import Account
 
 FLAGS = {
@@ -28,7 +27,7 @@ FLAGS = {
 }
 STATES = {"waiting": "レビュー待ち", "returned": "差し戻し", "accepted": "受理"}
 VERDICTS = {"confirmed": "指摘どおり", "dismissed": "指摘は不要", "added": "見落とし（レビューで追加）"}
-COMMENT_FIELDS = ("general", "title", "asis", "tobe", "purpose", "problems", "tasks")
+COMMENT_FIELDS = ("general", "title", *FIELDS)
 ACTIONS = {
     "submit": "提出",
     "unsubmit": "提出を取り下げ",
@@ -124,7 +123,7 @@ class Review:
 
     @property
     def flagged(self) -> bool:
-        return bool(self.flags) and self.state == "waiting"
+        return is_flagged(self.flags, self.state)
 
 
 @dataclass(frozen=True)
@@ -163,6 +162,11 @@ class AuditEntry:
         return ACTIONS.get(self.action, self.action)
 
 
+def is_flagged(flags: list[str], state: str) -> bool:
+    """A sheet waiting for review with any flag raised: the one rule for "flagged" (queue, review page)."""
+    return bool(flags) and state == "waiting"
+
+
 @dataclass
 class Submission:
     """What the critics said at submit time, and whether staff asked for a hearing."""
@@ -174,7 +178,7 @@ class Submission:
     flags: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if any(f.severity == "error" for f in self.findings):
+        if counts(self.findings)["error"]:
             self.flags.append("errors")
         if self.llm_unavailable:
             self.flags.append("llm_unavailable")
@@ -191,8 +195,8 @@ class Reviews:
             row = s.get(ReviewRow, sheet_id) or ReviewRow(sheet_id=sheet_id)
             row.state, row.submitted_at, row.submitted_version = "waiting", now(), version
             row.hearing, row.flags, row.engine = sub.hearing, ",".join(sub.flags), sub.engine
-            row.errors = sum(f.severity == "error" for f in sub.findings)
-            row.warnings = sum(f.severity == "warning" for f in sub.findings)
+            counted = counts(sub.findings)
+            row.errors, row.warnings = counted["error"], counted["warning"]
             row.findings = json.dumps([f.model_dump() for f in sub.findings], ensure_ascii=False)
             row.decided_at = row.decided_by = None
             s.add(row)

@@ -53,3 +53,18 @@ def test_version_covers_what_is_rendered_from_code(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(prompts, "CODE_MEANINGS", [*prompts.CODE_MEANINGS[:-1], ("PURPOSE_MISSING", "変えた説明")])
     assert prompts.prompt_version() != before
     prompts.prompt_version.cache_clear()
+
+
+def test_the_prompt_names_exactly_the_fields_the_guard_allows_for_each_code() -> None:
+    """One table (coach.findings.FIELDS_OF): what the model is told is what the guard enforces."""
+    import re
+
+    from coach.findings import CODES, FIELDS_OF
+    from coach.sheet import FIELDS as SHEET_FIELDS
+
+    told = dict(prompts.CODE_MEANINGS)
+    assert set(told) == set(CODES)
+    for code in CODES:
+        rule = told[code].split("。")[0]
+        named = tuple(f for f in re.findall(r"[a-z]+", rule) if f in SHEET_FIELDS)
+        assert named == FIELDS_OF[code], (code, rule)

@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coach.guard import FIELDS_OF
+from coach.findings import FIELDS_OF
 from coach.workspace.cycle import OUTCOME_KINDS, STAGES
 from coach.workspace.review import COMMENT_FIELDS
 from tests.conftest import PASSWORD

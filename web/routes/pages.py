@@ -12,7 +12,7 @@ from coach.app import Services
 from coach.findings import Critique
 from coach.margin import move_to_margin
 from coach.repository import StoredSheet, VersionConflict
-from coach.sheet import Sheet, empty_sheet
+from coach.sheet import LIST_FIELDS, Sheet, empty_sheet
 from coach.workspace.accounts import Account
 from coach.workspace.permissions import can_edit, visible
 from web.access import editable, own_section, readable, with_history
@@ -120,7 +120,7 @@ async def _apply(request: Request, stored: StoredSheet, sheet: Sheet, op: str, a
         return await start_deep(request, sheet_id, who, repo, services)
     if op == "move":
         return _move(request, stored, sheet, arg, who, critic, services, form)
-    if op == "add" and arg in ("problems", "tasks"):
+    if op == "add" and arg in LIST_FIELDS:
         services.after_save(repo.autosave(sheet_id, org, sheet, form.base_version, who.id))
         return _see(f"/sheets/{sheet_id}?add={arg}#{arg}")
     if op == "remove":
@@ -139,7 +139,7 @@ async def _apply(request: Request, stored: StoredSheet, sheet: Sheet, op: str, a
 
 
 def _remove_row(sheet: Sheet, field: str, index: str) -> Sheet:
-    if field not in ("problems", "tasks") or not index.isdigit():
+    if field not in LIST_FIELDS or not index.isdigit():
         return sheet
     items = list(getattr(sheet, field))
     if int(index) < len(items):

@@ -10,10 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.app import Services
 from coach.errors import BadInput, FieldError
-from coach.findings import Finding
-from coach.guard import FIELDS_OF
+from coach.findings import FIELDS_OF, Finding
 from coach.repository import StoredSheet
-from coach.sheet import MAX_ITEMS
+from coach.sheet import LIST_FIELDS, MAX_ITEMS
 from coach.workspace.diff import diff
 from coach.workspace.permissions import visible
 from coach.workspace.queue import STATE_ORDER, queue
@@ -162,7 +161,7 @@ async def comment(request: Request, sheet_id: SheetId, who: DxDep, services: Ser
     field = str(form.get("field", "general"))
     review = services.reviews.get(sheet_id)
     version = review.submitted_version if review else stored.version
-    services.reviews.comment(who, sheet_id, version, field, item if field in ("problems", "tasks") else None,
+    services.reviews.comment(who, sheet_id, version, field, item if field in LIST_FIELDS else None,
                              str(form.get("body", "")))
     return _back(sheet_id, "commented", "#comments")
 

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.app import Services
 from coach.errors import BadInput, FieldError
+from coach.findings import counts
 from coach.repository import StoredSheet
 from coach.workspace import exchange
 from coach.workspace.accounts import Account
@@ -106,9 +107,8 @@ def _summary_rows(services: Services, who: Account, sheets: list[StoredSheet]) -
         if item is not None:
             errors, warnings = item.errors, item.warnings
         else:  # a draft: not in the queue
-            findings = services.critic.critique(s.sheet).findings
-            errors = sum(f.severity == "error" for f in findings)
-            warnings = sum(f.severity == "warning" for f in findings)
+            draft = counts(services.critic.critique(s.sheet).findings)
+            errors, warnings = draft["error"], draft["warning"]
         outcomes = "、".join(f"{o.label} {o.value:g}{o.unit}（{o.measured_on}）" for o in services.cycle.outcomes(s.id))
         rows.append([s.external_id or str(s.id), s.section, s.title,
                      STATES[item.state] if item else "下書き", stage_of(changes),
