@@ -49,6 +49,15 @@ def content_words(text: str) -> list[str]:
     return [t.norm for t in tokenize(text) if is_content(t)]
 
 
+def content_tokens(text: str) -> list[Token]:
+    return [t for t in tokenize(text) if is_content(t)]
+
+
+def written_in(tok: Token, text: str) -> bool:
+    """Is this word in `text` as written or in its normalised spelling (届出/届け出, まま/侭)?"""
+    return stem(tok.surface) in text or stem(tok.norm) in text
+
+
 _EACH_PERSON = re.compile(r"一人(ひとり|一人)")  # 「一人ひとり」 means "each", not a count
 
 
@@ -70,14 +79,21 @@ def has_actor(text: str) -> bool:
 
 def has_reduction(text: str) -> bool:
     """Negation or reduction: 〜しない, 〜がなくなる, 〜が減る, 〜をなくす, 〜が少ない …"""
-    for t in tokenize(text):
+    toks = tokenize(text)
+    for i, t in enumerate(toks):
         if t.pos == "助動詞" and t.lemma in lx.NEGATION_AUX:
             return True
         if t.lemma in lx.REDUCTION_LEMMAS or t.norm in lx.REDUCTION_LEMMAS:
             return True
         if t.pos == "形容詞" and t.lemma in ("ない", "無い"):
             return True
+        # 「短くなる」「少なくなる」: an adjective of less, turned into a change.
+        if t.pos == "形容詞" and t.lemma in _LESS and i + 1 < len(toks) and toks[i + 1].lemma == "なる":
+            return True
     return False
+
+
+_LESS = frozenset({"短い", "少ない", "低い", "小さい", "軽い"})
 
 
 def concrete_predicates(text: str) -> int:

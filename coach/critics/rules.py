@@ -15,12 +15,14 @@ from coach.critics.analysis import (
     TOOL_RE,
     Form,
     concrete_predicates,
+    content_tokens,
     content_words,
     has_actor,
     has_number,
     has_reduction,
     sentence_form,
     stem,
+    written_in,
 )
 from coach.critics.clauses import clause_at, clause_bounds
 from coach.critics.means import item_names_means
@@ -155,10 +157,10 @@ def _mirror_sentence(asis: str, spans: list[Span]) -> Span | None:
     asis_norm, _ = normalize(asis)
     # People are not the content being turned around: 「住民が迷わない」 shares 住民, not the activity.
     words = [
-        w for w in content_words(tobe_norm)
-        if w not in lx.REDUCTION_LEMMAS and w not in lx.ACTORS and not ABSTRACT_RE.fullmatch(w)
+        t for t in content_tokens(tobe_norm)
+        if t.norm not in lx.REDUCTION_LEMMAS and t.norm not in lx.ACTORS and not ABSTRACT_RE.fullmatch(t.norm)
     ]
-    novel = [w for w in words if stem(w) not in asis_norm]
+    novel = [t for t in words if not written_in(t, asis_norm)]
     shared = len(words) - len(novel)
     short = len(words) <= 3
     if len(novel) > _MIRROR_MAX_NOVEL or has_actor_beyond(tobe_norm, asis_norm):
