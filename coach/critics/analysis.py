@@ -77,6 +77,19 @@ def has_actor(text: str) -> bool:
     return False
 
 
+def has_actor_subject(text: str) -> bool:
+    """A person who is more than a possessive: 「住民が迷わず」 yes, 「住民の意識が向上」 no (the
+    subject there is 意識, an abstraction)."""
+    toks = tokenize(text)
+    for i, t in enumerate(toks):
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        if nxt is not None and nxt.pos == "助詞" and nxt.surface == "の":
+            continue
+        if has_actor(t.surface) or (t.pos == "接尾辞" and i > 0 and t.surface in lx.ACTOR_SUFFIXES):
+            return True
+    return False
+
+
 def has_reduction(text: str) -> bool:
     """Negation or reduction: 〜しない, 〜がなくなる, 〜が減る, 〜をなくす, 〜が少ない …"""
     toks = tokenize(text)

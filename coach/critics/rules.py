@@ -18,6 +18,7 @@ from coach.critics.analysis import (
     content_tokens,
     content_words,
     has_actor,
+    has_actor_subject,
     has_number,
     has_reduction,
     sentence_form,
@@ -206,13 +207,14 @@ def _vague_words(tobe: str) -> list[str]:
     # predicate (「〜環境が充実しています」) stay vague even beside a person.
     if len(found) >= _PILED_UP or _ABSTRACT_END.search(norm.rstrip("。．. \n")):
         return found
-    concrete = has_actor(norm) and concrete_predicates(norm) >= 1
+    concrete = has_actor_subject(norm) and concrete_predicates(norm) >= 1
     return [] if concrete else found
 
 
 _PILED_UP = 3
 _ABSTRACT_END = re.compile(
-    r"(" + ABSTRACT_RE.pattern + r")(して|されて|が図られて|を図って)?(いる|います|いく|いきます|した状態|している状態|されている状態)$"
+    r"(" + ABSTRACT_RE.pattern + r")(して|されて|が図られて|を図って)?(いる|います|いく|いきます|した状態|している状態|されている状態)"
+    r"(である|です|だ)?$"
 )
 
 

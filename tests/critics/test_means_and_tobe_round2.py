@@ -63,7 +63,9 @@ def test_a_new_picture_with_a_shorter_wait_is_not_a_mirror() -> None:
 
 @pytest.mark.parametrize("tobe", ["住民の防災意識が向上して、訓練への参加がスムーズになっている。",
                                   "相談体制が強化され、支援が充実している状態である。",
-                                  "利用者に寄り添った、きめ細やかで充実した案内が行われている状態です。"])
+                                  "利用者に寄り添った、きめ細やかで充実した案内が行われている状態です。",
+                                  "まあ、職員の接遇意識が向上して、窓口対応がスムーズになってればいいかなと。",
+                                  "申請の審査体制が強化され、事業者の経営の安定に資する支援が充実している状態である。"])
 def test_abstract_words_without_a_person_in_a_state_are_vague(tobe: str) -> None:
     assert ("TOBE_VAGUE", "tobe", None) in codes(make_sheet(tobe=tobe))
 
