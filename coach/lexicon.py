@@ -47,6 +47,7 @@ ABSTRACT_TERMS: tuple[str, ...] = (
     "利便性", "合理化", "効果的", "質の高い", "快適", "便利", "負担軽減", "軽減", "見える化", "最適",
     "高度化", "満足度", "活発", "やりがい", "姿勢を示", "寄り添", "余裕を持", "生き生き", "いきいき",
     "きめ細やか", "きめ細か",  # manner words: no observable state
+    "誰一人取り残さ", "誰ひとり取り残さ",  # a slogan: names no person in a state
 )
 # In the ToBe, DX written as the state itself is a means (and vague): 「観光DXが進み」.
 TOBE_MEANS: tuple[str, ...] = ("DX",)
@@ -76,6 +77,7 @@ REDUCTION_LEMMAS = frozenset(
     {
         "なくなる", "無くなる", "なくす", "無くす", "減る", "減らす", "やめる", "止める", "解消", "削減", "短縮",
         "廃止", "不要", "ゼロ", "少ない", "軽減", "減少", "防ぐ", "省く", "省略", "撤廃", "低減",
+        "防止", "抑制",  # the verbal nouns of 防ぐ / 抑える: prevention turns the AsIs around
     }
 )
 NEGATION_AUX = frozenset({"ない", "ぬ", "ず", "ん", "無い"})

@@ -58,7 +58,8 @@ def written_in(tok: Token, text: str) -> bool:
     return stem(tok.surface) in text or stem(tok.norm) in text
 
 
-_EACH_PERSON = re.compile(r"一人(ひとり|一人)")  # 「一人ひとり」 means "each", not a count
+# 「一人ひとり」 means "each" and 「誰一人」 "nobody": neither is a count.
+_EACH_PERSON = re.compile(r"一人(ひとり|一人)|誰(一|ひと)人")
 
 
 def has_number(text: str) -> bool:

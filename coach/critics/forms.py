@@ -32,7 +32,11 @@ class Form(Enum):
 _TRAILING = ("補助記号", "空白", "記号")
 _FINAL_PARTICLES = frozenset({"ね", "よ", "な", "か", "わ", "ね。"})
 _REPORTED = re.compile(r"(と|って)(いう|いいます|のこと(だ|です)?|聞いている|聞いています)$|(そう|らしい)(だ|です)?$")
-_WISH = re.compile(r"(たい|たいと(思|考)\w*|(れ|け|せ)ば(と|いいと|よいと)(思|考)\w*|(ほ|欲)しい|願う|望む)$")
+# Wishes, also polite or conversational: 〜したいです, 〜できればと思う, 〜聞けたらいいなと, 〜ればありがたい.
+_WISH = re.compile(
+    r"(たい(です|んです|のです)?|たいと(思|考)\w*|ば(と|いいと|よいと)(思|考)\w*|"
+    r"(ば|たら)(いい|よい|良い)(な|のに|けど|んだけど)?と?|(ば|たら)ありがた(い|いです)|(ほ|欲)しい|願う|望む)$"
+)
 _NEGATING_PREFIXES = ("未", "不", "無", "非")
 # A hedge does not change what is said: 「見直しが必要だと思います」 is an obligation, 「混んでいると思う」
 # a state. Not after 〜ば: 「〜できればと思う」 is a wish and keeps its 「と思う」.

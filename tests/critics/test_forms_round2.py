@@ -77,3 +77,16 @@ def test_a_hedged_state_is_still_a_state(problem: str) -> None:
 @pytest.mark.parametrize("task", ["様式を統一できればと思う", "様式を統一したいと思います"])
 def test_a_hedged_wish_stays_a_wish(task: str) -> None:
     assert form(task) is Form.WISH
+
+
+@pytest.mark.parametrize("task", ["利用者の声を聞けたらいいなと", "記入例を配れればありがたい", "件数を増やしたいです",
+                                  "様式を揃えられればいいと思う"])
+def test_wishes_in_conversational_and_polite_forms_are_wishes(task: str) -> None:
+    assert form(task) is Form.WISH
+    assert ("TASK_NOT_ACTIONABLE", "tasks", 0) in codes(make_sheet(tasks=[task]))
+
+
+@pytest.mark.parametrize("task", ["利用者の声を聞いた", "記入例を配る", "件数を数えます"])
+def test_an_action_near_a_wish_is_not_a_wish(task: str) -> None:
+    assert form(task) is not Form.WISH
+    assert ("TASK_NOT_ACTIONABLE", "tasks", 0) not in codes(make_sheet(tasks=[task]))

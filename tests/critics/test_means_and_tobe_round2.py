@@ -74,3 +74,13 @@ def test_abstract_words_without_a_person_in_a_state_are_vague(tobe: str) -> None
                                   "職員が窓口で迷わず案内でき、来庁者が10分以内に手続を終えている。"])
 def test_a_person_in_a_concrete_state_is_not_vague(tobe: str) -> None:
     assert ("TOBE_VAGUE", "tobe", None) not in codes(make_sheet(tobe=tobe))
+
+
+def test_prevention_as_a_noun_turns_the_asis_around() -> None:
+    asis = "提出書類の記入誤りが多く、差し戻しが月に20件ある。"
+    assert ("TOBE_MIRRORS_ASIS", "tobe", None) in codes(make_sheet(asis=asis, tobe="記入誤りによる差し戻しの防止"))
+
+
+def test_a_slogan_of_leaving_no_one_behind_is_vague() -> None:
+    tobe = "誰一人取り残さない、きめ細やかな案内ができている。"
+    assert ("TOBE_VAGUE", "tobe", None) in codes(make_sheet(tobe=tobe))
