@@ -25,13 +25,11 @@ Key = tuple[str, str, int | None]
 # rules finding lost to the guard).
 THRESHOLDS = {"macro_f1": 0.90, "min_precision": 0.85, "clean_fp_rate": 0.05, "leaks": 0, "ungrounded": 0,
               "rules_rejected": 0}
-# Sets that do not reach THRESHOLDS yet, measured and left visible (README status, issue #12): `--check`
-# holds them to a floor a little below what was measured, so they cannot get worse, and prints how far
-# they are from the bar. The realistic held-out part (commit b0aaa6d) was scored once, after the rule
-# changes, and never tuned on; its shortfall is the honest generalisation figure.
-KNOWN_SHORTFALLS: dict[str, dict[str, float]] = {
-    "realistic_holdout.jsonl": {"macro_f1": 0.83, "min_precision": 0.78, "clean_fp_rate": 0.20},
-}
+# Sets that do not reach THRESHOLDS yet, measured and left visible (README status): `--check` holds
+# them to a floor a little below what was measured, so they cannot get worse, and prints how far they
+# are from the bar. Empty: every standard set is held to the full bar. (The realistic held-out part,
+# commit b0aaa6d, was held to a floor until its errors were analysed and fixed as classes, issue #12.)
+KNOWN_SHORTFALLS: dict[str, dict[str, float]] = {}
 # The sets `coach eval` scores by default; a set whose file is not there yet (the realistic
 # held-out part is added at merge) is skipped, and picked up as soon as it exists.
 DEFAULT_SETS = ("evals/devset.jsonl", "evals/holdout.jsonl", "evals/adversarial.jsonl",

@@ -49,7 +49,17 @@ def content_words(text: str) -> list[str]:
     return [t.norm for t in tokenize(text) if is_content(t)]
 
 
-_EACH_PERSON = re.compile(r"一人(ひとり|一人)")  # 「一人ひとり」 means "each", not a count
+def content_tokens(text: str) -> list[Token]:
+    return [t for t in tokenize(text) if is_content(t)]
+
+
+def written_in(tok: Token, text: str) -> bool:
+    """Is this word in `text` as written or in its normalised spelling (届出/届け出, まま/侭)?"""
+    return stem(tok.surface) in text or stem(tok.norm) in text
+
+
+# 「一人ひとり」 means "each" and 「誰一人」 "nobody": neither is a count.
+_EACH_PERSON = re.compile(r"一人(ひとり|一人)|誰(一|ひと)人")
 
 
 def has_number(text: str) -> bool:
@@ -68,16 +78,36 @@ def has_actor(text: str) -> bool:
     return False
 
 
+def has_actor_subject(text: str) -> bool:
+    """A person who is more than a possessive: 「住民が迷わず」 yes, 「住民の意識が向上」 no (the
+    subject there is 意識, an abstraction)."""
+    toks = tokenize(text)
+    for i, t in enumerate(toks):
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        if nxt is not None and nxt.pos == "助詞" and nxt.surface == "の":
+            continue
+        if has_actor(t.surface) or (t.pos == "接尾辞" and i > 0 and t.surface in lx.ACTOR_SUFFIXES):
+            return True
+    return False
+
+
 def has_reduction(text: str) -> bool:
     """Negation or reduction: 〜しない, 〜がなくなる, 〜が減る, 〜をなくす, 〜が少ない …"""
-    for t in tokenize(text):
+    toks = tokenize(text)
+    for i, t in enumerate(toks):
         if t.pos == "助動詞" and t.lemma in lx.NEGATION_AUX:
             return True
         if t.lemma in lx.REDUCTION_LEMMAS or t.norm in lx.REDUCTION_LEMMAS:
             return True
         if t.pos == "形容詞" and t.lemma in ("ない", "無い"):
             return True
+        # 「短くなる」「少なくなる」: an adjective of less, turned into a change.
+        if t.pos == "形容詞" and t.lemma in _LESS and i + 1 < len(toks) and toks[i + 1].lemma == "なる":
+            return True
     return False
+
+
+_LESS = frozenset({"短い", "少ない", "低い", "小さい", "軽い"})
 
 
 def concrete_predicates(text: str) -> int:

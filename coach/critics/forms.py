@@ -32,15 +32,28 @@ class Form(Enum):
 _TRAILING = ("補助記号", "空白", "記号")
 _FINAL_PARTICLES = frozenset({"ね", "よ", "な", "か", "わ", "ね。"})
 _REPORTED = re.compile(r"(と|って)(いう|いいます|のこと(だ|です)?|聞いている|聞いています)$|(そう|らしい)(だ|です)?$")
-_WISH = re.compile(r"(たい|たいと(思|考)\w*|(れ|け|せ)ば(と|いいと|よいと)(思|考)\w*|(ほ|欲)しい|願う|望む)$")
+# Wishes, also polite or conversational: 〜したいです, 〜できればと思う, 〜聞けたらいいなと, 〜ればありがたい.
+_WISH = re.compile(
+    r"(たい(です|んです|のです)?|たいと(思|考)\w*|ば(と|いいと|よいと)(思|考)\w*|"
+    r"(ば|たら)(いい|よい|良い)(な|のに|けど|んだけど)?と?|(ば|たら)ありがた(い|いです)|(ほ|欲)しい|願う|望む)$"
+)
 _NEGATING_PREFIXES = ("未", "不", "無", "非")
+# A hedge does not change what is said: 「見直しが必要だと思います」 is an obligation, 「混んでいると思う」
+# a state. Not after 〜ば: 「〜できればと思う」 is a wish and keeps its 「と思う」.
+_HEDGE = re.compile(r"(?<!ば)と(思|考|感じ)[ぁ-ん]*$")
+# Godan verbs' 連用形 ending → 終止形 ending (割り振り → 割り振る); ichidan verbs add る (取り決め → 取り決める).
+_GODAN = {"い": "う", "き": "く", "ぎ": "ぐ", "し": "す", "ち": "つ", "に": "ぬ", "び": "ぶ", "み": "む", "り": "る"}
+_ICHIDAN_TAIL = frozenset("いきぎしちにびみりえけげせぜてでねべめれ")
 _ASIDE = re.compile(r"\s*[（(][^（）()]*[）)]$")
 
 
 def _strip(text: str) -> str:
     stripped = _ASIDE.sub("", text.strip().rstrip("。．.、，,！!？?")).rstrip("。．.、，,！!？?")
     reported = _REPORTED.search(stripped)
-    return stripped[: reported.start()].rstrip("、,") if reported and reported.start() > 0 else stripped
+    if reported and reported.start() > 0:
+        stripped = stripped[: reported.start()].rstrip("、,")
+    hedge = _HEDGE.search(stripped)
+    return stripped[: hedge.start()] if hedge and hedge.start() > 0 else stripped
 
 
 def sentence_form(text: str) -> Form:
@@ -73,7 +86,7 @@ def sentence_form(text: str) -> Form:
 def _tail_form(toks: list[Token], finite: bool) -> Form:  # noqa: C901 - one decision table
     last = toks[-1]
     prev = toks[-2] if len(toks) > 1 else None
-    has_object = any(t.pos == "助詞" and t.surface == "を" for t in toks)
+    has_object = _own_object(toks)
 
     if last.pos == "助動詞" and last.lemma == "たい":
         return Form.WISH
@@ -91,8 +104,60 @@ def _tail_form(toks: list[Token], finite: bool) -> Form:  # noqa: C901 - one dec
     if last.pos == "動詞":
         return _verb_form(last, prev, has_object, finite)
     if last.pos in ("名詞", "接尾辞"):
-        return _noun_form(last, prev)
+        form = _noun_form(last, prev)
+        # 「各課が書庫で箱を一つずつ確認」: a noun-ending action with its doer is a practice reported.
+        return Form.EVENT if form is Form.ACTION and _doer_in_last_clause(toks) else form
     return Form.UNKNOWN
+
+
+def _last_clause(toks: list[Token]) -> list[Token]:
+    for i in range(len(toks) - 1, -1, -1):
+        if toks[i].surface in ("、", ",", "，") or (toks[i].pos == "助詞" and toks[i].pos2 == "接続助詞"):
+            return toks[i + 1:]
+    return toks
+
+
+def _own_object(toks: list[Token]) -> bool:
+    """Has the final predicate an object of its own? Read back from the end to the subject (〜が/〜は)
+    or the clause's start: in 「見込みを書かない申請者が半数にのぼる」 the を belongs to a relative clause."""
+    for t in reversed(toks[:-1]):
+        if t.surface in ("、", ",", "，") or (t.pos == "助詞" and t.pos2 == "接続助詞"):
+            return False
+        if t.pos == "助詞" and t.surface in ("が", "は"):
+            return False
+        if t.pos == "助詞" and t.surface == "を":
+            return True
+    return False
+
+
+def _doer_in_last_clause(toks: list[Token]) -> bool:
+    clause = _last_clause(toks)
+    return any(
+        t.pos in ("名詞", "接尾辞") and _is_doer(t.surface)
+        and nxt.pos == "助詞" and nxt.surface in ("が", "は")
+        for t, nxt in zip(clause, clause[1:], strict=False)
+    )
+
+
+def _is_doer(word: str) -> bool:
+    """A person or a section: 担当者, 各課 (各/全/両 quantify the section), 職員."""
+    return word in lx.ACTORS or word.endswith(lx.ACTOR_SUFFIXES) or word.lstrip("各全両") in lx.ACTORS
+
+
+def nominalised_verb(word: str) -> Token | None:
+    """The verb a noun is the 連用形 of (割り振り → 割り振る, 取り決め → 取り決める, 記入漏れ → 漏れる)."""
+    if not word or word[-1] not in _ICHIDAN_TAIL:
+        return None
+    candidates = [word + "る"]
+    if word[-1] in _GODAN:
+        candidates.insert(0, word[:-1] + _GODAN[word[-1]])
+    for candidate in candidates:
+        toks = tokenize(candidate)
+        last = toks[-1] if toks else None
+        if last is not None and last.pos == "動詞" and last.surface == last.lemma and candidate.endswith(last.lemma) \
+                and len(last.lemma) >= 2:
+            return last
+    return None
 
 
 def _verb_form(last: Token, prev: Token | None, has_object: bool, finite: bool) -> Form:
@@ -128,4 +193,9 @@ def _noun_form(last: Token, prev: Token | None) -> Form:
         return Form.ACTION
     if last.pos3 == "サ変可能":
         return Form.EVENT
+    if word.endswith("化") and len(word) >= 2:  # 固定化, 標準化: 〜化する, a verbal noun
+        return Form.EVENT
+    verb = nominalised_verb(last.surface) if last.pos == "名詞" else None
+    if verb is not None:  # 引継ぎ, 割り振り: a task; 漏れ, 偏り (stative verbs): a state
+        return Form.STATE if verb.lemma in lx.STATIVE_VERBS or verb.norm in lx.STATIVE_VERBS else Form.EVENT
     return Form.STATE

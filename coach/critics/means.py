@@ -22,6 +22,7 @@ ADOPTION_LEMMAS = frozenset({
     "導入", "入れる", "活用", "利用", "使う", "使える", "配布", "構築", "開発", "整備", "検討", "作る", "作成", "始める",
     "契約", "購入", "設置", "実装", "採用", "取り入れる", "対応", "用いる", "配備", "移行", "切り替える",
     "切り替え", "置き換える", "化",
+    "試す", "試行", "試用",  # trying a tool out is using it
 })
 # After an adoption word these make the tool a topic, not a proposal: 導入以前, 利用者, 導入後の話.
 _TOPIC_AFTER = frozenset({"以前", "前", "後", "以降", "当時", "者", "率", "状況", "実績", "議論", "話"})
@@ -35,7 +36,13 @@ GENERIC_TOOLS = frozenset({"システム", "ツール", "ソフト", "ソフト�
 _USE_AFTER = re.compile(r"^(で|により|による|によって|を使|を用い|を活用|を利用)")
 # Asking for a tool is proposing one: 「おすすめのシステムを教えてください」.
 _WANTED = re.compile(r"おすすめ|お勧め|オススメ|推奨|教えて")
-_LACK = re.compile(r"(対応|導入|整備|設置|用意|配備)(して|されて|し)?(い|お)?(ない|ません|らず|ていない|ていません)")
+_LACK = re.compile(r"(対応|導入|整備|設置|用意|配備|連携)(が)?(して|されて|し|され)?(い|お)?(ない|ません|らず|ていない|ていません)")
+# A tool the row says cannot be used for the job: 「LINEで案内を送れていません」.
+_NEGATED_END = re.compile(r"(ない|ません|ず|ぬ)[。．.]?$")
+# Today's tool, named to describe the work as it is: 「今の〜システム」「現行の〜」, or in a relative clause
+# of ongoing practice 「Excelで付けている一覧」.
+_TODAY_BEFORE = re.compile(r"(今|いま|現在|現行|従来|既存)の?\S{0,6}$")
+_PRACTICE_AFTER = re.compile(r"^で[^、,。]{0,12}?(て|で)(い)?る(?=[一-龥ァ-ヶ])")
 
 
 def _adopts(after: str) -> bool:
@@ -49,9 +56,20 @@ def _adopts(after: str) -> bool:
     return False
 
 
+def _no_new_subject(text: str) -> bool:
+    """No other subject (〜が/〜は) stands between the tool and the predicate: 「帳票が読めない」 is
+    about the form, not the tool."""
+    return not any(t.pos == "助詞" and t.surface in ("が", "は") for t in tokenize(text)[1:])
+
+
 def _lacks(after: str) -> bool:
     head = after.lstrip("をがはもの")
-    return bool(lx.ABSENCE_RE.match(head) or lx.ABSENCE_RE.search(after[:12]) or _LACK.search(after[:16]))
+    if lx.ABSENCE_RE.match(head) or _LACK.search(after[:16]):
+        return True
+    absent = lx.ABSENCE_RE.search(after[:12])
+    if absent is not None and _no_new_subject(after[: absent.start()]):
+        return True
+    return bool(_USE_AFTER.match(after) and _NEGATED_END.search(after) and _no_new_subject(after))
 
 
 def _head(tokens: tuple[Token, ...]) -> Token | None:
@@ -85,6 +103,9 @@ def item_names_means(norm: str, field: str) -> bool:
                 return True
             continue
         # tasks
+        if _TODAY_BEFORE.search(norm[max(0, m.start() - 8): m.start()]) and not _adopts(after) \
+                or _PRACTICE_AFTER.match(after):
+            continue
         if investigates(norm):
             if _adopts(after) and not after.lstrip("のをにから").startswith(("入力", "出力", "項目", "データ")):
                 return True

@@ -15,12 +15,15 @@ from coach.critics.analysis import (
     TOOL_RE,
     Form,
     concrete_predicates,
+    content_tokens,
     content_words,
     has_actor,
+    has_actor_subject,
     has_number,
     has_reduction,
     sentence_form,
     stem,
+    written_in,
 )
 from coach.critics.clauses import clause_at, clause_bounds
 from coach.critics.means import item_names_means
@@ -155,10 +158,10 @@ def _mirror_sentence(asis: str, spans: list[Span]) -> Span | None:
     asis_norm, _ = normalize(asis)
     # People are not the content being turned around: 「住民が迷わない」 shares 住民, not the activity.
     words = [
-        w for w in content_words(tobe_norm)
-        if w not in lx.REDUCTION_LEMMAS and w not in lx.ACTORS and not ABSTRACT_RE.fullmatch(w)
+        t for t in content_tokens(tobe_norm)
+        if t.norm not in lx.REDUCTION_LEMMAS and t.norm not in lx.ACTORS and not ABSTRACT_RE.fullmatch(t.norm)
     ]
-    novel = [w for w in words if stem(w) not in asis_norm]
+    novel = [t for t in words if not written_in(t, asis_norm)]
     shared = len(words) - len(novel)
     short = len(words) <= 3
     if len(novel) > _MIRROR_MAX_NOVEL or has_actor_beyond(tobe_norm, asis_norm):
@@ -204,13 +207,14 @@ def _vague_words(tobe: str) -> list[str]:
     # predicate (「〜環境が充実しています」) stay vague even beside a person.
     if len(found) >= _PILED_UP or _ABSTRACT_END.search(norm.rstrip("。．. \n")):
         return found
-    concrete = has_actor(norm) and concrete_predicates(norm) >= 1
+    concrete = has_actor_subject(norm) and concrete_predicates(norm) >= 1
     return [] if concrete else found
 
 
 _PILED_UP = 3
 _ABSTRACT_END = re.compile(
-    r"(" + ABSTRACT_RE.pattern + r")(して|されて|が図られて|を図って)?(いる|います|いく|いきます|した状態|している状態|されている状態)$"
+    r"(" + ABSTRACT_RE.pattern + r")(して|されて|が図られて|を図って)?(いる|います|いく|いきます|した状態|している状態|されている状態)"
+    r"(である|です|だ)?$"
 )
 
 
