@@ -8,6 +8,7 @@ from markupsafe import Markup, escape
 
 from coach.critics.headings import heading
 from coach.cycle import OUTCOME_KINDS, STAGES
+from coach.exchange import IMPORT_STATES
 from coach.findings import CODE_LABELS, SEVERITY, Critique, Finding
 from coach.review import FLAGS, STATES, VERDICTS
 from coach.sheet import LABELS
@@ -89,7 +90,8 @@ def audit_summary(detail: dict[str, object]) -> str:
         row = f"{int(d['item']) + 1}行目" if isinstance(d.get("item"), int) else ""  # type: ignore[call-overload]
         return f"{CODE_LABELS.get(str(d['code']), d['code'])}（{field}{row}）"
     if "file" in d:
-        return f"{d['file']}：新規 {d.get('created', 0)}・更新 {d.get('updated', 0)}"
+        state = IMPORT_STATES.get(str(d.get("status")), "")
+        return f"{d['file']}：新規 {d.get('created', 0)}{f'（{state}）' if state else ''}・更新 {d.get('updated', 0)}"
     if "created" in d:
         return f"アカウント {d['created']} を作成"
     if "password_reset" in d:
