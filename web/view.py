@@ -11,6 +11,7 @@ from coach.findings import CODE_LABELS, SEVERITY, Critique, Finding
 from coach.findings import counts as count_findings
 from coach.sheet import LABELS
 from coach.workspace.cycle import OUTCOME_KINDS, STAGES
+from coach.workspace.exchange import IMPORT_STATES
 from coach.workspace.review import FLAGS, STATES, VERDICTS
 from coach.workspace.tokens import SCOPES
 
@@ -84,7 +85,8 @@ def audit_summary(detail: dict[str, object]) -> str:
         row = f"{int(d['item']) + 1}行目" if isinstance(d.get("item"), int) else ""  # type: ignore[call-overload]
         return f"{CODE_LABELS.get(str(d['code']), d['code'])}（{field}{row}）"
     if "file" in d:
-        return f"{d['file']}：新規 {d.get('created', 0)}・更新 {d.get('updated', 0)}"
+        state = IMPORT_STATES.get(str(d.get("status")), "")
+        return f"{d['file']}：新規 {d.get('created', 0)}{f'（{state}）' if state else ''}・更新 {d.get('updated', 0)}"
     if "created" in d:
         return f"アカウント {d['created']} を作成"
     if "password_reset" in d:

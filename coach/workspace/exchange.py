@@ -20,13 +20,17 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
 from coach.cleaning import clean_text
 from coach.errors import BadInput, FieldError, from_validation_error
+from coach.list_markers import items_of
 from coach.repository import StoredSheet
 from coach.sheet import FIELDS, HEADER_FIELDS, LABELS, LIST_FIELDS, TEXT_FIELDS, Sheet, SheetWrite
+from coach.sheet_changes import changed_fields, labels
 from coach.workspace import upload
+from coach.workspace.worksheet import Cell, Table
 
 COLUMNS = [("id", "ID"), ("section", "係名"), ("title", "業務・案件名"), ("asis", "現状"), ("tobe", "あるべき姿"),
            ("purpose", "目的"), ("problems", "問題"), ("tasks", "課題"), ("margin", "欄外メモ")]
@@ -39,6 +43,9 @@ FORMULA_CHARS = "=+-@＝＋－＠"
 ESCAPE = "'"
 ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # C0 controls but tab and line breaks (openpyxl's rule)
 SHEETS_TITLE, SUMMARY_TITLE = "シート", "まとめ"
+# The state the DX team gives the sheets an import creates (updated sheets keep theirs): a draft by
+# default, so the section reads what the import made of its Excel before it goes to review.
+IMPORT_STATES = {"draft": "下書き", "submitted": "提出済み"}
 
 
 # -- out ------------------------------------------------------------------------------------------
@@ -118,14 +125,25 @@ class ImportRow:
     errors: list[str] = field(default_factory=list)
     action: str = "new"  # new | update | same | error
     target_id: int | None = None
+    changes: list[str] = field(default_factory=list)  # the fields an update changes (coach/sheet_changes.py)
+
+    @property
+    def changed_labels(self) -> str:
+        return labels(self.changes)
 
 
 def read_table(filename: str, data: bytes) -> tuple[list[str], list[list[str]]]:
     """The header and rows of an uploaded file; for CSV, the ' export added is taken off again."""
-    headers, rows = upload.read_table(filename, data)
+    table = read_file(filename, data)
+    return table.headers, table.rows
+
+
+def read_file(filename: str, data: bytes) -> Table:
+    """As read_table, with the cells whose value is missing (coach/workspace/worksheet.py) for `parse`."""
+    table = upload.read(filename, data)
     if filename.lower().endswith(".csv"):
-        rows = [[csv_unescape(v) for v in r] for r in rows]
-    return headers, rows
+        table.rows = [[csv_unescape(v) for v in r] for r in table.rows]
+    return table
 
 
 def _key(header: str) -> str | None:
@@ -151,11 +169,13 @@ def columns_of(headers: list[str]) -> dict[str, int]:
     return where
 
 
-def parse(headers: list[str], rows: list[list[str]]) -> list[ImportRow]:
+def parse(headers: list[str], rows: list[list[str]], missing: dict[Cell, str] | None = None) -> list[ImportRow]:
+    """Rows as sheets to import, or the reasons they cannot be (`missing`: see coach/workspace/worksheet.py)."""
     where = columns_of(headers)
     out = []
     for n, row in enumerate(rows, start=2):  # line 1 is the header, as the spreadsheet numbers it
-        if not any(c.strip() for c in row):
+        unread = unreadable_cells(n, where, missing or {})
+        if not any(c.strip() for c in row) and not unread:
             continue
 
         def cell(k: str, row: list[str] = row) -> str:
@@ -164,15 +184,18 @@ def parse(headers: list[str], rows: list[list[str]]) -> list[ImportRow]:
 
         values: dict[str, Any] = {k: cell(k) for k in (*HEADER_FIELDS, *TEXT_FIELDS, "margin")}
         for k in LIST_FIELDS:
-            values[k] = [line.strip() for line in cell(k).split("\n") if line.strip()]
+            values[k] = items_of(cell(k))
         item = ImportRow(line=n, external_id=cell("id").strip()[:100], values=values)
+        item.errors.extend(unread.values())
         try:
             item.sheet = SheetWrite.model_validate(values).sheet()
         except ValidationError as exc:
-            item.action = "error"
             for e in from_validation_error(exc).errors:
                 where_in = f"{e.item + 1}行目の" if e.item is not None else ""
-                item.errors.append(f"{LABELS.get(e.field, e.field)}：{where_in}{e.reason}")
+                if e.field not in unread:  # the formula is the reason, said once
+                    item.errors.append(f"{LABELS.get(e.field, e.field)}：{where_in}{e.reason}")
+        if item.errors:
+            item.action, item.sheet = "error", None
         if item.sheet is not None and not item.sheet.section.strip():
             item.action, item.sheet = "error", None
             item.errors.append("係名：必須の項目です。")
@@ -180,6 +203,28 @@ def parse(headers: list[str], rows: list[list[str]]) -> list[ImportRow]:
     if not out:
         raise BadInput([FieldError("file", None, "取り込むシートの行がありません（見出しの行だけです）。")])
     return out
+
+
+def unreadable_cells(line: int, where: dict[str, int], missing: dict[Cell, str]) -> dict[str, str]:
+    """Field → the reason its cell on `line` has no value to import, in Japanese, naming the column."""
+    out = {}
+    for key, column in where.items():
+        why = missing.get((line, column))
+        if why is None:
+            continue
+        label = f"{LABELS.get(key, key)}（{get_column_letter(column + 1)}列）"
+        out[key] = (f"{label}：数式の結果がエラー（{why}）です。Excel で数式を直してから取り込んでください。" if why else
+                    f"{label}：数式の計算結果がファイルに保存されていません。Excel で開いて保存し直すか、"
+                    "値として貼り付けてから取り込んでください。")
+    return out
+
+
+def import_state(value: str) -> str:
+    """The state chosen in the preview, checked: a 4xx with the reason in Japanese otherwise."""
+    if value not in IMPORT_STATES:
+        choices = "」か「".join(IMPORT_STATES.values())
+        raise BadInput([FieldError("status", None, f"取り込んだシートの状態は「{choices}」から選んでください。")])
+    return value
 
 
 def plan(rows: list[ImportRow], find: Callable[[str], StoredSheet | None],
@@ -204,7 +249,8 @@ def plan(rows: list[ImportRow], find: Callable[[str], StoredSheet | None],
         target = find(row.external_id) if row.external_id else None
         if target is not None and (target.external_id == row.external_id or target.section == row.sheet.section):
             row.target_id = target.id
-            row.action = "same" if target.sheet == row.sheet else "update"
+            row.changes = changed_fields(target.sheet, row.sheet)
+            row.action = "update" if row.changes else "same"
             if row.action == "update" and not may_update(target):
                 row.action, row.sheet = "error", None
                 row.errors.append(f"ID「{row.external_id}」のシートは係が書いている途中（下書き）のため、"

@@ -27,6 +27,7 @@ from openpyxl import load_workbook
 from openpyxl.xml import DEFUSEDXML
 
 from coach.errors import BadInput, FieldError
+from coach.workspace.worksheet import Layout, Table
 
 log = logging.getLogger("coach.upload")
 
@@ -66,14 +67,21 @@ NOT_XLSX = "Excel ファイル（.xlsx）として読み取れません。中身
 
 def read_table(filename: str, data: bytes) -> tuple[list[str], list[list[str]]]:
     """The header row and the rows below it, as text. Raises BadInput with a Japanese reason."""
+    table = read(filename, data)
+    return table.headers, table.rows
+
+
+def read(filename: str, data: bytes) -> Table:
+    """The table with the cells whose value is missing (formulas without a saved result, errors)."""
     name = filename.lower()
+    layout = Layout(MAX_ROWS + 2, MAX_COLUMNS)
     if len(data) > MAX_BYTES:
         raise _refuse(f"ファイルが大きすぎます（{len(data) / 1024 / 1024:.1f} MB）。"
                       f"{MAX_BYTES // 1024 // 1024} MB までにしてください。")
     if not data:
         raise _refuse("ファイルが空です。")
     if name.endswith(".xlsx"):
-        rows = _guarded(_read_xlsx, data, NOT_XLSX)
+        rows = _guarded(lambda d: _read_xlsx(d, layout), data, NOT_XLSX)
     elif name.endswith(".csv"):
         rows = _guarded(_read_csv, data, "CSV として読み取れません。形式を確認してください。")
     else:
@@ -82,7 +90,7 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[list[str]]]:
         rows.pop()
     if len(rows) > MAX_ROWS + 1:
         raise too_many_rows()
-    return (rows[0], rows[1:]) if rows else ([], [])
+    return Table(rows[0], rows[1:], layout.missing) if rows else Table([], [])
 
 
 def too_many_rows() -> BadInput:
@@ -102,7 +110,7 @@ def _guarded(read: Callable[[bytes], list[list[str]]], data: bytes, reason: str)
 
 # -- .xlsx ------------------------------------------------------------------------------------------
 
-def _read_xlsx(data: bytes) -> list[list[str]]:
+def _read_xlsx(data: bytes, layout: Layout) -> list[list[str]]:
     _check_member_count(data)
     archive = zipfile.ZipFile(io.BytesIO(data))
     check_zip(archive)
@@ -111,14 +119,16 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     if others > MAX_OTHER_SHEETS:
         raise _refuse(f"取り込む「{SHEETS_TITLE}」以外のシートが大きすぎます。取り込むシートだけを新しいブックに"
                       "コピーして保存し直してください。")
-    _scan_sheet(archive.open(part))  # before openpyxl, which streams every sheet once as it loads
+    _scan_sheet(archive.open(part), layout)  # before openpyxl, which streams every sheet once as it loads
     wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         ws = wb[SHEETS_TITLE] if SHEETS_TITLE in wb.sheetnames else wb.worksheets[0]
         if ws._worksheet_path.lstrip("/") != part:  # type: ignore[union-attr]
             raise _refuse(NOT_XLSX)
         rows = ws.iter_rows(min_row=1, max_row=MAX_ROWS + 2, max_col=MAX_COLUMNS, values_only=True)
-        return [["" if v is None else str(v) for v in row] for row in rows]
+        table = [["" if v is None else str(v) for v in row] for row in rows]
+        layout.fill(table)
+        return table
     finally:
         wb.close()
 
@@ -169,18 +179,21 @@ def check_zip(archive: zipfile.ZipFile) -> None:
                           "保存し直してください。")
 
 
-def _scan_sheet(source: Any) -> None:
-    """Stream the sheet once, cheaply, keeping nothing: bound its cells per row and its rows."""
+def _scan_sheet(source: Any, layout: Layout) -> None:
+    """Stream the sheet once, cheaply: bound its cells per row and its rows, and keep only what
+    `layout` notes (merged ranges, cells without a value; coach/workspace/worksheet.py)."""
     cells = values = rows = filled = 0
     with source:
         for _event, element in SafeET.iterparse(source, events=("end",)):
             tag = element.tag.rsplit("}", 1)[-1]
             if tag in ("v", "is"):
                 values += 1
+                layout.value(element)
             elif tag == "c":
                 cells += 1
                 if cells > MAX_CELLS_PER_ROW:
                     raise _refuse(f"1行のセルが多すぎます（{MAX_CELLS_PER_ROW:,} 個まで）。")
+                layout.cell(element)
             elif tag == "row":
                 rows += 1
                 filled += values > 0
@@ -190,7 +203,10 @@ def _scan_sheet(source: Any) -> None:
                     raise _refuse(f"シートの行（空の行を含む）が多すぎます（{MAX_ROW_ELEMENTS:,} 行まで）。"
                                   "使っていない行を削除してください。")
                 cells = values = 0
-            if tag in ("c", "row", "v", "is"):
+                layout.row(element)
+            elif tag == "mergeCell":
+                layout.merge(element.get("ref") or "")
+            if tag in ("c", "row", "v", "is", "mergeCell"):
                 element.clear()
 
 

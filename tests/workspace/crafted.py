@@ -199,6 +199,14 @@ def huge_dimension() -> bytes:
     return with_parts(sheet=sheet)()
 
 
+def merged_sheet(ref: str, count: int) -> bytes:
+    """A good row, then `count` merged ranges `ref` (Excel writes <mergeCells> after <sheetData>)."""
+    merges = f'<mergeCells count="{count}">' + f'<mergeCell ref="{ref}"/>' * count + "</mergeCells>"
+    sheet = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}"><sheetData>'
+             f"{cells(1, HEADERS)}{good_row(2)}</sheetData>{merges}</worksheet>")
+    return with_parts(sheet=sheet)()
+
+
 def truncated() -> bytes:
     data = pack(good_parts(rows=20))
     return data[: len(data) // 2]
@@ -234,4 +242,6 @@ CRAFTED: dict[str, Callable[[], bytes]] = {
     "styles part that expands to 200 MB": lambda: expanding_part("xl/styles.xml", 200),
     "sheet part that expands to 200 MB": lambda: expanding_part(SHEET, 200),
     "a million rows": many_rows_sheet,
+    "the whole grid merged 20,000 times over": lambda: merged_sheet("A1:XFD1048576", 20_000),
+    "30,000 one-cell merged ranges (openpyxl parses each slowly)": lambda: merged_sheet("C2:C2", 30_000),
 }

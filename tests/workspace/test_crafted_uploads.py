@@ -36,6 +36,7 @@ def test_a_crafted_xlsx_is_refused_with_a_japanese_reason(dx: TestClient, name: 
 BOUNDED: dict[str, Callable[[], bytes]] = {
     "a declared used range of the whole grid": crafted.huge_dimension,
     "a row of 16,384 cells": lambda: crafted.wide_row_sheet(16384),
+    "one merged range over the whole grid": lambda: crafted.merged_sheet("A1:XFD1048576", 1),
 }
 
 

@@ -131,9 +131,9 @@ def test_import_previews_writes_nothing_then_confirms(client: TestClient, dx: Te
     assert services.repo.count() == 0  # nothing written before the confirmation
     done = dx.post(f"/import/{token_of(r.text)}", follow_redirects=False)
     assert done.status_code == 303 and services.repo.count() == 2
-    assert "2 枚を新しく取り込み、0 枚を更新しました" in dx.get(done.headers["location"]).text
+    assert "2 枚を新しく取り込み（下書き）、0 枚を更新しました" in dx.get(done.headers["location"]).text
     assert services.repo.find(1, "A-3").section == "税務係"  # type: ignore[union-attr]
-    assert services.repo.find(1, "A-3").status == "submitted"  # type: ignore[union-attr]
+    assert services.repo.find(1, "A-3").status == "draft"  # type: ignore[union-attr]  # the default (see the preview)
     twice = dx.post(f"/import/{token_of(r.text)}")  # a confirmation is used once
     assert twice.status_code == 409 and "すでに取り込み済みです" in twice.text and services.repo.count() == 2
 

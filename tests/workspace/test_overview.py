@@ -104,6 +104,7 @@ def test_audit_entries_read_as_japanese() -> None:
     assert audit_summary({"version": 2, "flags": ["errors", "hearing"]}) == "第2版（エラーの指摘が残っている・ヒアリング希望）"
     assert audit_summary({"themes": ["AI活用", "楽らく窓口"]}) == "テーマ：AI活用・楽らく窓口"
     assert audit_summary({"file": "a.xlsx", "created": 3, "updated": 1}) == "a.xlsx：新規 3・更新 1"
+    assert audit_summary({"file": "a.xlsx", "created": 3, "updated": 1, "status": "draft"}) == "a.xlsx：新規 3（下書き）・更新 1"
     assert audit_summary({"active": False, "login": "zeimu"}) == "zeimu を停止"
     assert audit_summary({"kind": "hours", "value": 120.0}) == "年間の削減時間 120.0"
     assert audit_summary({"note": "もう一度"}) == "もう一度"

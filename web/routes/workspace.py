@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.app import Services
@@ -155,20 +155,27 @@ def export_summary_csv(who: DxDep, services: ServicesDep) -> Response:
 
 def _plan(services: Services, who: Account, filename: str, data: bytes) -> list[exchange.ImportRow]:
     """Runs in the upload pool (coach/workspace/upload.py): reading a file never blocks the event loop."""
-    headers, rows = exchange.read_table(filename, data)
-    return exchange.plan(exchange.parse(headers, rows), lambda ref: services.repo.find(who.organisation_id, ref),
+    table = exchange.read_file(filename, data)
+    return exchange.plan(exchange.parse(table.headers, table.rows, table.missing), lambda ref: services.repo.find(who.organisation_id, ref),
                          lambda target: can_import_over(who, target))
 
 
+STATE_HINTS = {"draft": "係が取り込まれた内容を確かめてから提出します。下書きのあいだは、取り込みで上書きしません。",
+               "submitted": "すぐにレビュー待ちに入ります。"}
+
+
 def _context(services: Services, filename: str = "", error: str = "", done: str = "") -> dict[str, Any]:
+    states = [(value, label, STATE_HINTS[value]) for value, label in exchange.IMPORT_STATES.items()]
     return {"org_name": services.organisation_name, "rows": None, "error": error, "token": "",
-            "filename": filename, "done": done}
+            "filename": filename, "done": done, "states": states}
 
 
 @router.get("/import", response_class=HTMLResponse)
 def import_form(request: Request, who: DxDep, services: ServicesDep) -> Response:
     q = request.query_params
-    done = f"{q['created']} 枚を新しく取り込み、{q['updated']} 枚を更新しました。" if "created" in q and "updated" in q else ""
+    state = exchange.IMPORT_STATES.get(q.get("status", ""), "")
+    done = (f"{q['created']} 枚を新しく取り込み{f'（{state}）' if state else ''}、{q['updated']} 枚を更新しました。"
+            if "created" in q and "updated" in q else "")
     return render(request, "import.html", _context(services, done=done))
 
 
@@ -188,9 +195,10 @@ async def import_preview(request: Request, file: UploadFile, who: DxDep, service
 
 
 @router.post("/import/{token}", response_class=HTMLResponse)
-async def import_confirm(request: Request, token: str, who: DxDep, services: ServicesDep) -> Response:
+async def import_confirm(request: Request, token: str, who: DxDep, services: ServicesDep,
+                         status: Annotated[str, Form()] = "draft") -> Response:
     try:
-        created, updated = await in_pool(_import, services, who, token)
+        created, updated = await in_pool(_import, services, who, token, exchange.import_state(status))
     except NotPending:
         return render(request, "import.html", _context(
             services, error="確認待ちの取り込みが見つかりません（1時間で破棄されます）。もう一度ファイルを選んでください。"),
@@ -201,11 +209,12 @@ async def import_confirm(request: Request, token: str, who: DxDep, services: Ser
             status_code=409)
     except BadInput as exc:
         return render(request, "import.html", _context(services, error=exc.errors[0].reason), status_code=422)
-    return RedirectResponse(f"/import?created={created}&updated={updated}", status_code=303)
+    return RedirectResponse(f"/import?created={created}&updated={updated}&status={status}", status_code=303)
 
 
-def _import(services: Services, who: Account, token: str) -> tuple[int, int]:
-    """Claim the preview (once, atomically), read the file again and write its rows."""
+def _import(services: Services, who: Account, token: str, status: str) -> tuple[int, int]:
+    """Claim the preview (once, atomically), read the file again and write its rows; new sheets get
+    `status` (the DX team's choice in the preview), updated ones keep theirs."""
     pending = services.previews.claim(token[:100], who.id)
     org = who.organisation_id
     created = updated = 0
@@ -216,11 +225,12 @@ def _import(services: Services, who: Account, token: str) -> tuple[int, int]:
             stored = services.repo.save(row.target_id, org, row.sheet, kind="import")
             updated += 1
         else:
-            stored = services.repo.create(org, row.sheet, kind="import", status="submitted",
+            stored = services.repo.create(org, row.sheet, kind="import", status=status,
                                           external_id=row.external_id or None)
             created += 1
         services.after_save(stored)
-    services.reviews.audit(who, None, "import", {"file": pending.filename, "created": created, "updated": updated})
+    services.reviews.audit(who, None, "import", {"file": pending.filename, "created": created, "updated": updated,
+                                                  "status": status})
     return created, updated
 
 
