@@ -26,6 +26,7 @@ from coach import upload
 from coach.cleaning import clean_text
 from coach.errors import BadInput, FieldError, from_validation_error
 from coach.repository import StoredSheet
+from coach.sameness import same_content
 from coach.sheet import LABELS, Sheet, SheetWrite
 
 COLUMNS = [("id", "ID"), ("section", "係名"), ("title", "業務・案件名"), ("asis", "現状"), ("tobe", "あるべき姿"),
@@ -204,7 +205,7 @@ def plan(rows: list[ImportRow], find: Callable[[str], StoredSheet | None],
         target = find(row.external_id) if row.external_id else None
         if target is not None and (target.external_id == row.external_id or target.section == row.sheet.section):
             row.target_id = target.id
-            row.action = "same" if target.sheet == row.sheet else "update"
+            row.action = "same" if same_content(target.sheet, row.sheet, items_as_lines=True) else "update"
             if row.action == "update" and not may_update(target):
                 row.action, row.sheet = "error", None
                 row.errors.append(f"ID「{row.external_id}」のシートは係が書いている途中（下書き）のため、"

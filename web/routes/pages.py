@@ -11,18 +11,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.accounts import Account
 from coach.findings import Critique
-from coach.margin import move_to_margin
 from coach.permissions import can_edit, visible
 from coach.repository import StoredSheet, VersionConflict
 from coach.retrieval.entries import entry_of
 from coach.retrieval.panel import Panel, build_panel
+from coach.sameness import is_blank
 from coach.sheet import Sheet, empty_sheet
+from web import moves
 from web.access import editable, own_section, readable, with_history
 from web.auth import Forbidden, UserDep, check_csrf, session_of
 from web.conflict import Conflict, conflict_of
 from web.deps import CriticDep, RepoDep, ServicesDep
 from web.forms import SheetForm, form_of, read_sheet_form, values_of, version_number
-from web.htmx import is_htmx, render
+from web.htmx import render
 from web.params import SheetId, VersionNumber
 from web.services import Services
 
@@ -76,11 +77,14 @@ async def create(request: Request, who: UserDep, critic: CriticDep, services: Se
 
 def render_editor(request: Request, who: Account, stored: StoredSheet, services: Services, *, form: SheetForm | None = None,
                   flash: str = "", status_code: int = 200, partial: str | None = None,
-                  deep: dict[str, Any] | None = None, conflict: Conflict | None = None) -> Response:
+                  deep: dict[str, Any] | None = None, conflict: Conflict | None = None, undo: int | None = None,
+                  quiet: bool = False) -> Response:
+    """The editor. `quiet`: a sheet nothing has been written in yet opens without findings (no red
+    未記入 boxes before the first keystroke); they come with the first autosave or a save."""
     critic = services.critic
     values = form.values if form else values_of(stored.sheet)
     sheet = form.sheet if form else stored.sheet
-    critique = critic.critique(sheet) if sheet is not None else None
+    critique = critic.critique(sheet) if sheet is not None and not quiet else None
     similar = _similar_for(services, who, stored, sheet or stored.sheet)
     add = request.query_params.get("add", "")
     review = services.reviews.get(stored.id)
@@ -90,6 +94,7 @@ def render_editor(request: Request, who: Account, stored: StoredSheet, services:
         "errors": form.errors if form else {},
         "critique": critique,
         "flash": flash,
+        "undo": undo,
         "saved_note": "",
         "rows": {f: list(values[f]) + ([""] * (2 if add == f else 1)) for f in ("problems", "tasks")},
         "org_name": services.organisation_name,
@@ -138,7 +143,9 @@ def _similar_for(services: Services, who: Account, stored: StoredSheet, sheet: S
 FLASHES = {
     "saved": "保存しました（第{}版）。",
     "restored": "第{}版の内容に戻しました。元の内容も履歴に残っています。",
-    "moved": "解決の手段を欄外メモへ移しました。",
+    "moved": moves.MOVED,
+    "undone": moves.UNDONE,
+    "unchanged": "変更はありません（第{}版のまま）。",
     "submitted": "提出しました。DX推進チームのレビューを待っています。他の係からも「似ているシート」として見えるようになります。",
     "withdrawn": "提出を取り下げました。下書きに戻っています。",
 }
@@ -151,7 +158,10 @@ def editor(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, ser
         return _see(f"/review/{sheet_id}" if who.is_dx else f"/sheets/{sheet_id}/view")
     q = request.query_params
     flash = next((text.format(q[key]) for key, text in FLASHES.items() if q.get(key)), "")
-    return render_editor(request, who, stored, services, flash=flash)
+    moved = q.get("moved", "")
+    undo = int(moved) if moved.isdigit() and len(moved) <= 10 else None  # 「元に戻す」 without JavaScript
+    quiet = not flash and is_blank(stored.sheet)
+    return render_editor(request, who, stored, services, flash=flash, undo=undo, quiet=quiet)
 
 
 @router.post("/sheets/{sheet_id}")
@@ -182,7 +192,9 @@ async def _apply(request: Request, stored: StoredSheet, sheet: Sheet, op: str, a
 
         return await start(request, sheet_id, who, repo, services)
     if op == "move":
-        return _move(request, stored, sheet, arg, who, critic, services, form)
+        return moves.move(request, stored, sheet, arg, who, services, form)
+    if op == "undo":
+        return moves.undo(request, stored, sheet, arg, who, services, form)
     if op == "add" and arg in ("problems", "tasks"):
         services.after_save(repo.autosave(sheet_id, org, sheet, form.base_version, who.id))
         return _see(f"/sheets/{sheet_id}?add={arg}#{arg}")
@@ -198,6 +210,8 @@ async def _apply(request: Request, stored: StoredSheet, sheet: Sheet, op: str, a
         services.unsubmit(who, saved)
         return _see(f"/sheets/{sheet_id}?withdrawn=1")
     services.after_save(saved)
+    if not saved.changed:
+        return _see(f"/sheets/{sheet_id}?unchanged={saved.version}")
     return _see(f"/sheets/{sheet_id}?saved={saved.version}")
 
 
@@ -210,26 +224,6 @@ def _remove_row(sheet: Sheet, field: str, index: str) -> Sheet:
     return sheet.model_copy(update={field: items})
 
 
-def _move(request: Request, stored: StoredSheet, sheet: Sheet, arg: str, who: Account, critic: CriticDep,
-          services: Services, form: SheetForm) -> Response:
-    field, _, index = arg.partition(":")
-    item = int(index) if index.isdigit() else None
-    finding = next(
-        (f for f in critic.critique(sheet).findings
-         if f.code == "SOLUTION_IN_SHEET" and f.field == field and f.item == item),
-        None,
-    )
-    if finding is not None:
-        sheet = move_to_margin(sheet, field, item, finding.evidence)
-    moved = services.repo.save(stored.id, who.organisation_id, sheet, kind="move", base_version=form.base_version,
-                               author_id=who.id)
-    services.after_save(moved)
-    if is_htmx(request):
-        return render_editor(request, who, moved, services, flash="解決の手段を欄外メモへ移しました。",
-                             partial="_sheet_form.html")
-    return _see(f"/sheets/{stored.id}?moved=1")
-
-
 @router.post("/sheets/{sheet_id}/check", response_class=HTMLResponse)
 async def check(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, critic: CriticDep,
                 services: ServicesDep) -> Response:
@@ -240,7 +234,8 @@ async def check(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep
     saved_note, conflict, base = "", None, form.base_version
     if sheet is not None:
         try:
-            stored = repo.autosave(sheet_id, who.organisation_id, sheet, base_version=base, author_id=who.id)
+            stored = repo.autosave(sheet_id, who.organisation_id, sheet, base_version=base, author_id=who.id,
+                                   last_word=form.leaving)
             services.after_save(stored)
             saved_note, base = "saved", stored.version  # the form goes on from the version just written
         except VersionConflict as exc:  # the page keeps the text; autosave waits until the writer decides
@@ -253,8 +248,10 @@ async def check(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep
     critique = critic.critique(sheet) if sheet is not None else None
     context = {"stored": stored, "values": form.values, "errors": form.errors, "critique": critique,
                "saved_note": saved_note, "oob": True, "conflict": conflict, "base_version": base}
-    return render(request, "_feedback.html", context, partial="_feedback.html",
-                  status_code=409 if conflict else 200)
+    response = render(request, "_feedback.html", context, partial="_feedback.html",
+                      status_code=409 if conflict else 200)
+    response.headers["X-Coach-Autosave"] = saved_note or "invalid"  # editor.js: is the typed text stored?
+    return response
 
 
 @router.get("/sheets/{sheet_id}/history", response_class=HTMLResponse)
@@ -278,7 +275,10 @@ def version(request: Request, sheet_id: SheetId, number: VersionNumber, who: Use
 @router.post("/sheets/{sheet_id}/versions/{number}/restore")
 def restore(sheet_id: SheetId, number: VersionNumber, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     editable(repo, who, sheet_id)
-    services.after_save(repo.restore(sheet_id, who.organisation_id, number))
+    restored = repo.restore(sheet_id, who.organisation_id, number)
+    if not restored.changed:
+        return _see(f"/sheets/{sheet_id}?unchanged={restored.version}")
+    services.after_save(restored)
     return _see(f"/sheets/{sheet_id}?restored={number}")
 
 
