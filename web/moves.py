@@ -31,7 +31,9 @@ NOT_MOVED = "移す部分が見つかりませんでした。内容はそのま�
 
 
 def _canonical(value: Any) -> Any:
-    return [canonical_text(v) for v in value] if isinstance(value, list) else canonical_text(value)
+    if isinstance(value, list):  # a list as stored: blank rows are not rows
+        return [canonical_text(v) for v in value if v.strip()]
+    return canonical_text(value)
 
 
 def changed_fields(old: Sheet, new: Sheet) -> list[str]:

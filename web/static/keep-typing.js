@@ -34,7 +34,10 @@
     if (!ofForm(event)) return;
     busy += 1;
     event.detail.xhr.coachEdits = edits; // what this request carries
-    if (event.detail.elt.hasAttribute("data-applies")) snapshot = valuesNow();
+    if (event.detail.elt.hasAttribute("data-applies")) {
+      event.detail.xhr.coachApplies = true; // its button is gone by the time the answer is in
+      snapshot = valuesNow();
+    }
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {
@@ -43,7 +46,7 @@
     const answer = xhr.getResponseHeader && xhr.getResponseHeader("X-Coach-Autosave");
     if (answer) state = answer;
     if (answer === "saved") stored = Math.max(stored, xhr.coachEdits || 0);
-    if (event.detail.elt.hasAttribute("data-applies")) applyValues();
+    if (xhr.coachApplies) applyValues();
     busy = Math.max(0, busy - 1);
     if (busy === 0) {
       const waiters = idleWaiters;
