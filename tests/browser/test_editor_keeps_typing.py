@@ -22,6 +22,17 @@ def _new_sheet(server: str, **overrides: Any) -> int:
     return int(httpx.post(server + "/api/v1/sheets", json=sheet_data(**overrides)).json()["id"])
 
 
+def _type_then(page: Any, box: str, text: str, then: str) -> None:
+    """Type into `box` and leave in the same moment (no autosave delay can pass in between)."""
+    page.evaluate("""([box, text, then]) => {
+        const area = document.querySelector(box);
+        area.value += text;
+        area.dispatchEvent(new Event("input", {bubbles: true}));
+        if (then.startsWith("click:")) document.querySelector(then.slice(6)).click();
+        else window.location.href = then;
+    }""", [box, text, then])
+
+
 def _stored(server: str, sid: int) -> dict[str, Any]:
     return httpx.get(f"{server}/api/v1/sheets/{sid}").json()  # type: ignore[no-any-return]
 
@@ -29,9 +40,7 @@ def _stored(server: str, sid: int) -> dict[str, Any]:
 def test_type_then_open_the_history_at_once_keeps_the_text(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     sid = _new_sheet(server)
     page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
-    page.locator("#f-asis").press("Control+End")
-    page.locator("#f-asis").type("追記：履歴の前")
-    page.get_by_role("link", name="履歴").click()
+    _type_then(page, "#f-asis", "追記：履歴の前", f"click:a[href='/sheets/{sid}/history']")
     page.wait_for_url(f"**/sheets/{sid}/history")
     assert "追記：履歴の前" in _stored(server, sid)["asis"]
     page.go_back()
@@ -43,9 +52,7 @@ def test_type_then_open_the_history_at_once_keeps_the_text(server: str, browser)
 def test_type_then_print_at_once_prints_the_new_text(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     sid = _new_sheet(server)
     page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
-    page.locator("#f-tobe").press("Control+End")
-    page.locator("#f-tobe").type("印刷の直前に書いた一文。")
-    page.get_by_role("link", name="印刷").click()
+    _type_then(page, "#f-tobe", "印刷の直前に書いた一文。", f"click:a[href='/print/{sid}']")
     page.wait_for_url(f"**/print/{sid}")
     expect(page.locator("article")).to_contain_text("印刷の直前に書いた一文。")
     page.close()
@@ -54,9 +61,8 @@ def test_type_then_print_at_once_prints_the_new_text(server: str, browser) -> No
 def test_type_then_leave_by_the_address_bar_saves_on_pagehide(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     sid = _new_sheet(server)
     page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
-    page.locator("#f-purpose").press("Control+End")
-    page.locator("#f-purpose").type("去り際の一文")
-    page.goto("about:blank")  # no click the editor could see, and at once: only pagehide (sendBeacon) is left
+    _type_then(page, "#f-purpose", "去り際の一文", "about:blank")  # only pagehide (sendBeacon) is left
+    page.wait_for_url("about:blank")
     page.goto(f"{server}/sheets/{sid}/history")
     page.wait_for_function(
         f"async () => (await (await fetch('/api/v1/sheets/{sid}')).json()).purpose.includes('去り際の一文')",
