@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from coach.db import Organisation, Section, SheetRow, VersionRow, now
+from coach.sameness import same_content
 from coach.sheet import Sheet
 
 
@@ -29,6 +30,7 @@ class StoredSheet:
     sheet: Sheet
     created_at: datetime
     updated_at: datetime
+    changed: bool = True  # False: the save changed nothing visible, so no version was written
 
     def as_api(self) -> dict[str, object]:
         return {
@@ -151,27 +153,35 @@ class SheetRepository:
 
     def save(self, sheet_id: int, organisation_id: int, sheet: Sheet, kind: str = "save",
              base_version: int | None = None, author_id: int | None = None) -> StoredSheet:
-        """A new version, always (an explicit save is a point the user can come back to).
+        """A new version (an explicit save is a point the user can come back to), unless nothing visible
+        changed since the latest version: then nothing is written and the result says `changed=False`.
 
         With `base_version` (the version the writer started from) a save raises VersionConflict when
         someone else saved in between; without it, the save is appended as before (contract §6)."""
         sheet = _clean(sheet)
         with self._sessions.begin() as s:
             row = self._locked(s, sheet_id, organisation_id)
+            latest = Sheet.model_validate_json(self._latest(s, row.id).content)
+            if same_content(latest, sheet):  # nothing to lose, so no conflict either
+                return replace(self._stored(row, latest), changed=False)
             self._check_base(s, row, base_version, author_id)
             return self._append(s, row, sheet, kind, author_id)
 
     def autosave(self, sheet_id: int, organisation_id: int, sheet: Sheet, base_version: int | None = None,
-                 author_id: int | None = None) -> StoredSheet:
+                 author_id: int | None = None, last_word: bool = False) -> StoredSheet:
         """Keep typing safe without flooding the history: one person's recent autosaves fold into one
-        version. Another person's version is never folded over: that would lose what they wrote."""
+        version. Another person's version is never folded over: that would lose what they wrote.
+
+        `last_word`: the page is being left and this is the last thing it sends, so it is newer than
+        any of the writer's own versions (an autosave still in flight when the page was closed)."""
         sheet = _clean(sheet)
         with self._sessions.begin() as s:
             row = self._locked(s, sheet_id, organisation_id)
             latest = self._latest(s, row.id)
-            if Sheet.model_validate_json(latest.content) == sheet:
-                return self._stored(row, sheet)
-            self._check_base(s, row, base_version, author_id, own_newer_ok=False)
+            stored_sheet = Sheet.model_validate_json(latest.content)
+            if same_content(stored_sheet, sheet):
+                return replace(self._stored(row, stored_sheet), changed=False)
+            self._check_base(s, row, base_version, author_id, own_newer_ok=last_word)
             if (latest.kind == "autosave" and latest.author_id == author_id and base_version in (None, row.version)
                     and now() - latest.created_at <= self._window):
                 latest.content = sheet.model_dump_json()
@@ -189,10 +199,7 @@ class SheetRepository:
             )
         if found is None:
             return self.create(organisation_id, sheet, kind="import", status="submitted", external_id=external_id)
-        current = self.get(found, organisation_id)
-        if current.sheet == _clean(sheet):
-            return current
-        return self.save(found, organisation_id, sheet, kind="import")
+        return self.save(found, organisation_id, sheet, kind="import")  # nothing changed: nothing written
 
     def find(self, organisation_id: int, ref: str) -> StoredSheet | None:
         """A sheet by the id another system gave it, else by our own id (as exported)."""

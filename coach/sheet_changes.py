@@ -9,18 +9,15 @@ and imported again changes nothing.
 
 from __future__ import annotations
 
-import unicodedata
-
-from coach.cleaning import clean_text
 from coach.list_markers import items_of
+from coach.sameness import canonical_text
 from coach.sheet import LABELS, LIST_FIELDS, Sheet
 
 FIELDS = ("section", "title", "asis", "tobe", "purpose", "problems", "tasks", "margin")
 
 
 def _text(value: str) -> str:
-    lines = unicodedata.normalize("NFC", clean_text(value)).split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip()
+    return canonical_text(value)  # the one rule for "the same text" (coach/sameness.py)
 
 
 def comparable(sheet: Sheet, field: str) -> str | list[str]:

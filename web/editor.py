@@ -24,11 +24,15 @@ from web.htmx import render
 
 def render_editor(request: Request, who: Account, stored: StoredSheet, services: Services, *, form: SheetForm | None = None,
                   flash: str = "", status_code: int = 200, partial: str | None = None,
-                  deep: dict[str, Any] | None = None, conflict: Conflict | None = None) -> Response:
+                  deep: dict[str, Any] | None = None, conflict: Conflict | None = None, undo: int | None = None,
+                  quiet: bool = False) -> Response:
+    """The editor. `quiet`: a sheet nothing has been written in yet opens without findings (no red
+    未記入 boxes before the first keystroke); they come with the first autosave or a save. `undo`: the
+    version a 「元に戻す」 button (no JavaScript) would undo."""
     critic = services.critic
     values = form.values if form else values_of(stored.sheet)
     sheet = form.sheet if form else stored.sheet
-    critique = critic.critique(sheet) if sheet is not None else None
+    critique = critic.critique(sheet) if sheet is not None and not quiet else None
     similar = similar_for(services, who, stored, sheet or stored.sheet)
     add = request.query_params.get("add", "")
     review = services.reviews.get(stored.id)
@@ -38,6 +42,7 @@ def render_editor(request: Request, who: Account, stored: StoredSheet, services:
         "errors": form.errors if form else {},
         "critique": critique,
         "flash": flash,
+        "undo": undo,
         "saved_note": "",
         "rows": {f: list(values[f]) + ([""] * (2 if add == f else 1)) for f in LIST_FIELDS},
         "org_name": services.organisation_name,

@@ -37,6 +37,7 @@ class SheetForm:
     op: str = "save"
     base_version: int | None = None  # the version the page was opened at (hidden field), if sent
     hearing: bool = False  # 「ヒアリングを希望」 ticked
+    leaving: bool = False  # sent by editor.js as the page is left (sendBeacon): the page's last word
 
 
 def version_number(text: str) -> int | None:
@@ -57,6 +58,7 @@ def read_sheet_form(form: FormData) -> SheetForm:
     op = _text(form, "op") or "save"
     base = version_number(_text(form, "base_version"))
     hearing = _text(form, "hearing") == "1"
+    leaving = _text(form, "leaving") == "1"
     try:
         sheet = SheetWrite.model_validate(values).sheet()
     except ValidationError as exc:
@@ -64,8 +66,9 @@ def read_sheet_form(form: FormData) -> SheetForm:
         for e in from_validation_error(exc).errors:
             label = f"{e.item + 1}行目: " if e.item is not None else ""
             errors.setdefault(e.field, label + e.reason)
-        return SheetForm(values=values, sheet=None, errors=errors, op=op, base_version=base, hearing=hearing)
-    return SheetForm(values=values, sheet=sheet, op=op, base_version=base, hearing=hearing)
+        return SheetForm(values=values, sheet=None, errors=errors, op=op, base_version=base, hearing=hearing,
+                         leaving=leaving)
+    return SheetForm(values=values, sheet=sheet, op=op, base_version=base, hearing=hearing, leaving=leaving)
 
 
 def values_of(sheet: Sheet) -> dict[str, Any]:

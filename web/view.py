@@ -25,7 +25,8 @@ HINTS = {
     "tasks": ("ずれを埋めるために取り組むこと", "問題を埋めるために係がすることを「〜する」の形で書きます。手段（システム等）は書きません。"),
     "margin": ("欄外メモ", "システム・アプリ・AI などの解決のアイデアはここへ。シートの外なので講評の対象になりません。"),
 }
-KIND_LABELS = {"create": "作成", "save": "保存", "autosave": "自動保存", "restore": "復元", "move": "欄外へ移動", "import": "取り込み"}
+KIND_LABELS = {"create": "作成", "save": "保存", "autosave": "自動保存", "restore": "復元", "move": "欄外へ移動", "undo": "移動を元に戻す",
+               "import": "取り込み"}
 
 
 def jst(value: datetime) -> str:

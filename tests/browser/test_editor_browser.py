@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import SHOTS, http_login, open_as
 from tests.conftest import sheet_data
@@ -36,9 +37,11 @@ def test_type_see_a_finding_then_move_the_solution_to_the_margin(server: str, br
     assert "RPA" in httpx.get(f"{server}/api/v1/sheets/{sid}").json()["tobe"]
 
     finding.locator("button.move").click()
-    page.wait_for_function("document.querySelector('#f-margin').value.includes('RPAで入力が自動化されている')")
-    assert page.locator("#f-tobe").input_value() == "住民が迷わない。"
-    page.wait_for_function("document.querySelectorAll('#fb-tobe .finding').length === 0")
+    # The answer is the feedback and the new values, never a new form (issue #11 items 7 and 10):
+    # wait for each condition, whatever the order the browser settles them in.
+    expect(page.locator("#f-margin")).to_have_value("RPAで入力が自動化されている")
+    expect(page.locator("#f-tobe")).to_have_value("住民が迷わない。")
+    expect(page.locator("#fb-tobe .finding")).to_have_count(0)
     assert page.url.endswith(f"/sheets/{sid}")  # htmx swapped the form in place
     stored = httpx.get(f"{server}/api/v1/sheets/{sid}").json()
     assert stored["margin"] == "RPAで入力が自動化されている" and stored["tobe"] == "住民が迷わない。"
@@ -52,7 +55,7 @@ def test_add_a_task_row_and_get_feedback_on_it(server: str, browser) -> None:  #
     rows = page.locator("#rows-tasks textarea")
     before = rows.count()
     page.click("[data-add-row=rows-tasks]")
-    assert rows.count() == before + 1
+    expect(rows).to_have_count(before + 1)
     rows.nth(before).press_sequentially("職員の負担が大きい", delay=15)
     page.locator("#fb-tasks .finding[data-code=TASK_NOT_ACTIONABLE]").wait_for(timeout=10_000)
     page.close()

@@ -132,13 +132,14 @@ def test_move_to_margin_without_javascript(client: TestClient) -> None:
     assert stored["tasks"] == ["件数を数える"] and stored["margin"] == "RPAを導入する"
 
 
-def test_move_to_margin_with_htmx_returns_the_form(client: TestClient) -> None:
+def test_move_to_margin_with_htmx_returns_feedback_and_values_not_the_form(client: TestClient) -> None:
     sid = new_sheet(client)
     data = form_data(tobe="住民が迷わない。LINEで予約できている。", margin="メモ")
     page = soup(client.post(f"/sheets/{sid}", data={**data, "op": "move:tobe:"}, headers={"HX-Request": "true"}))
-    assert page.select_one("form#sheet-form") is not None and page.select_one("header") is None
-    assert page.select_one("#f-tobe").text == "住民が迷わない。"
-    assert page.select_one("#f-margin").text == "メモ\nLINEで予約できている"
+    assert page.select_one("form#sheet-form") is None and page.select_one("textarea") is None  # nothing typed is replaced
+    assert page.select_one("#field-values [data-field=tobe]").text == "住民が迷わない。"
+    assert page.select_one("#field-values [data-field=margin]").text == "メモ\nLINEで予約できている"
+    assert page.select_one("#fb-tobe .finding") is None and "元に戻す" in page.select_one("#flash").text
 
 
 def test_add_and_remove_rows_without_javascript(client: TestClient) -> None:

@@ -210,7 +210,8 @@ def test_export_labels_writes_the_evals_format(staff: TestClient, dx: TestClient
     err = capsys.readouterr().err
     assert "1 件のラベル付きシート" in err and "途中の 1 版は除外" in err
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [r["id"] for r in rows] == [f"review-{done}-v2"]
+    submitted = staff.app.state.services.repo.get(done, 1).version  # type: ignore[attr-defined]
+    assert [r["id"] for r in rows] == [f"review-{done}-v{submitted}"]  # the version that was submitted
     assert rows[0]["expected"] == [{"code": "TOBE_MIRRORS_ASIS", "field": "tobe", "item": None}]
     assert rows[0]["dismissed"][0]["code"] == "SOLUTION_IN_SHEET" and rows[0]["group"] == "住民窓口係"
     labelled = load(out)  # the evals read it as they read the dev set

@@ -10,11 +10,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.app import Services
 from coach.findings import Critique
-from coach.margin import move_to_margin
 from coach.repository import StoredSheet, VersionConflict
+from coach.sameness import is_blank
 from coach.sheet import LIST_FIELDS, Sheet, empty_sheet
 from coach.workspace.accounts import Account
 from coach.workspace.permissions import can_edit, visible
+from web import moves
 from web.access import editable, own_section, readable, with_history
 from web.auth import Forbidden, UserDep, check_csrf
 from web.conflict import conflict_of
@@ -22,7 +23,7 @@ from web.deep import start_deep
 from web.deps import CriticDep, RepoDep, ServicesDep
 from web.editor import render_editor, similar_for
 from web.forms import SheetForm, form_of, read_sheet_form, version_number
-from web.htmx import is_htmx, render
+from web.htmx import render
 from web.linked import linked_sheets
 from web.params import SheetId, VersionNumber
 
@@ -77,7 +78,9 @@ async def create(request: Request, who: UserDep, critic: CriticDep, services: Se
 FLASHES = {
     "saved": "保存しました（第{}版）。",
     "restored": "第{}版の内容に戻しました。元の内容も履歴に残っています。",
-    "moved": "解決の手段を欄外メモへ移しました。",
+    "moved": moves.MOVED,
+    "undone": moves.UNDONE,
+    "unchanged": "変更はありません（第{}版のまま）。",
     "submitted": "提出しました。DX推進チームのレビューを待っています。他の係からも「似ているシート」として見えるようになります。",
     "withdrawn": "提出を取り下げました。下書きに戻っています。",
 }
@@ -90,7 +93,10 @@ def editor(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, ser
         return _see(f"/review/{sheet_id}" if who.is_dx else f"/sheets/{sheet_id}/view")
     q = request.query_params
     flash = next((text.format(q[key]) for key, text in FLASHES.items() if q.get(key)), "")
-    return render_editor(request, who, stored, services, flash=flash)
+    moved = q.get("moved", "")
+    undo = int(moved) if moved.isdigit() and len(moved) <= 10 else None  # 「元に戻す」 without JavaScript
+    quiet = not flash and is_blank(stored.sheet)
+    return render_editor(request, who, stored, services, flash=flash, undo=undo, quiet=quiet)
 
 
 @router.post("/sheets/{sheet_id}")
@@ -119,7 +125,9 @@ async def _apply(request: Request, stored: StoredSheet, sheet: Sheet, op: str, a
     if op == "deep":  # 「AIコーチに聞く」 without JavaScript posts here
         return await start_deep(request, sheet_id, who, repo, services)
     if op == "move":
-        return _move(request, stored, sheet, arg, who, critic, services, form)
+        return moves.move(request, stored, sheet, arg, who, services, form)
+    if op == "undo":
+        return moves.undo(request, stored, sheet, arg, who, services, form)
     if op == "add" and arg in LIST_FIELDS:
         services.after_save(repo.autosave(sheet_id, org, sheet, form.base_version, who.id))
         return _see(f"/sheets/{sheet_id}?add={arg}#{arg}")
@@ -135,6 +143,8 @@ async def _apply(request: Request, stored: StoredSheet, sheet: Sheet, op: str, a
         services.unsubmit(who, saved)
         return _see(f"/sheets/{sheet_id}?withdrawn=1")
     services.after_save(saved)
+    if not saved.changed:
+        return _see(f"/sheets/{sheet_id}?unchanged={saved.version}")
     return _see(f"/sheets/{sheet_id}?saved={saved.version}")
 
 
@@ -147,26 +157,6 @@ def _remove_row(sheet: Sheet, field: str, index: str) -> Sheet:
     return sheet.model_copy(update={field: items})
 
 
-def _move(request: Request, stored: StoredSheet, sheet: Sheet, arg: str, who: Account, critic: CriticDep,
-          services: Services, form: SheetForm) -> Response:
-    field, _, index = arg.partition(":")
-    item = int(index) if index.isdigit() else None
-    finding = next(
-        (f for f in critic.critique(sheet).findings
-         if f.code == "SOLUTION_IN_SHEET" and f.field == field and f.item == item),
-        None,
-    )
-    if finding is not None:
-        sheet = move_to_margin(sheet, field, item, finding.evidence)
-    moved = services.repo.save(stored.id, who.organisation_id, sheet, kind="move", base_version=form.base_version,
-                               author_id=who.id)
-    services.after_save(moved)
-    if is_htmx(request):
-        return render_editor(request, who, moved, services, flash="解決の手段を欄外メモへ移しました。",
-                             partial="_sheet_form.html")
-    return _see(f"/sheets/{stored.id}?moved=1")
-
-
 @router.post("/sheets/{sheet_id}/check", response_class=HTMLResponse)
 async def check(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, critic: CriticDep,
                 services: ServicesDep) -> Response:
@@ -177,7 +167,8 @@ async def check(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep
     saved_note, conflict, base = "", None, form.base_version
     if sheet is not None:
         try:
-            stored = repo.autosave(sheet_id, who.organisation_id, sheet, base_version=base, author_id=who.id)
+            stored = repo.autosave(sheet_id, who.organisation_id, sheet, base_version=base, author_id=who.id,
+                                   last_word=form.leaving)
             services.after_save(stored)
             saved_note, base = "saved", stored.version  # the form goes on from the version just written
         except VersionConflict as exc:  # the page keeps the text; autosave waits until the writer decides
@@ -190,8 +181,10 @@ async def check(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep
     critique = critic.critique(sheet) if sheet is not None else None
     context = {"stored": stored, "values": form.values, "errors": form.errors, "critique": critique,
                "saved_note": saved_note, "oob": True, "conflict": conflict, "base_version": base}
-    return render(request, "_feedback.html", context, partial="_feedback.html",
-                  status_code=409 if conflict else 200)
+    response = render(request, "_feedback.html", context, partial="_feedback.html",
+                      status_code=409 if conflict else 200)
+    response.headers["X-Coach-Autosave"] = saved_note or "invalid"  # editor.js: is the typed text stored?
+    return response
 
 
 @router.get("/sheets/{sheet_id}/history", response_class=HTMLResponse)
@@ -215,7 +208,10 @@ def version(request: Request, sheet_id: SheetId, number: VersionNumber, who: Use
 @router.post("/sheets/{sheet_id}/versions/{number}/restore")
 def restore(sheet_id: SheetId, number: VersionNumber, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     editable(repo, who, sheet_id)
-    services.after_save(repo.restore(sheet_id, who.organisation_id, number))
+    restored = repo.restore(sheet_id, who.organisation_id, number)
+    if not restored.changed:
+        return _see(f"/sheets/{sheet_id}?unchanged={restored.version}")
+    services.after_save(restored)
     return _see(f"/sheets/{sheet_id}?restored={number}")
 
 

@@ -17,6 +17,9 @@
     });
   }
 
+  // keep-typing.js changed the rows after 「欄外メモへ移す」 or 「元に戻す」
+  document.addEventListener("coach-renumber", function (event) { renumber(event.target); });
+
   document.addEventListener("click", function (event) {
     const add = event.target.closest("[data-add-row]");
     if (add) {

@@ -1,0 +1,151 @@
+"""Issue #11 items 6–8 and 10 in Debian's headless chromium: the editor never loses what was typed.
+
+Leaving right after typing (履歴, 印刷, the address bar), typing right after 「欄外メモへ移す」, and
+「元に戻す」. Every wait is for a condition (playwright's expect / wait_for_*), never for time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import SHOTS, open_as
+from tests.conftest import sheet_data
+
+pytestmark = pytest.mark.browser
+
+
+def _new_sheet(server: str, **overrides: Any) -> int:
+    return int(httpx.post(server + "/api/v1/sheets", json=sheet_data(**overrides)).json()["id"])
+
+
+def _type_then(page: Any, box: str, text: str, then: str) -> None:
+    """Type into `box` and leave in the same moment (no autosave delay can pass in between)."""
+    page.evaluate("""([box, text, then]) => {
+        const area = document.querySelector(box);
+        area.value += text;
+        area.dispatchEvent(new Event("input", {bubbles: true}));
+        if (then.startsWith("click:")) document.querySelector(then.slice(6)).click();
+        else window.location.href = then;
+    }""", [box, text, then])
+
+
+def _stored(server: str, sid: int) -> dict[str, Any]:
+    return httpx.get(f"{server}/api/v1/sheets/{sid}").json()  # type: ignore[no-any-return]
+
+
+def test_type_then_open_the_history_at_once_keeps_the_text(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    _type_then(page, "#f-asis", "追記：履歴の前", f"click:a[href='/sheets/{sid}/history']")
+    page.wait_for_url(f"**/sheets/{sid}/history")
+    assert "追記：履歴の前" in _stored(server, sid)["asis"]
+    page.go_back()
+    page.wait_for_url(f"**/sheets/{sid}")
+    expect(page.locator("#f-asis")).to_have_value(_stored(server, sid)["asis"])
+    page.close()
+
+
+def test_type_then_print_at_once_prints_the_new_text(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    _type_then(page, "#f-tobe", "印刷の直前に書いた一文。", f"click:a[href='/print/{sid}']")
+    page.wait_for_url(f"**/print/{sid}")
+    expect(page.locator("article")).to_contain_text("印刷の直前に書いた一文。")
+    page.close()
+
+
+def test_type_then_leave_by_the_address_bar_saves_on_pagehide(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    _type_then(page, "#f-purpose", "去り際の一文", "about:blank")  # only pagehide (sendBeacon) is left
+    page.wait_for_url("about:blank")
+    page.goto(f"{server}/sheets/{sid}/history")
+    page.wait_for_function(
+        f"async () => (await (await fetch('/api/v1/sheets/{sid}')).json()).purpose.includes('去り際の一文')",
+        polling=100, timeout=10_000)
+    page.close()
+
+
+def test_leaving_with_text_that_cannot_be_saved_asks_first(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    page.locator("#f-title").fill("x" * 100)
+    page.locator("#f-title").press("Control+End")
+    page.locator("#f-title").type("y")  # maxlength stops the box at 100: make it invalid another way
+    page.evaluate("document.querySelector('#f-title').removeAttribute('maxlength')")
+    page.locator("#f-title").type("z")
+    expect(page.locator("#fb-title .field-error")).to_be_visible()
+    dialogs: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        dialogs.append(dialog.type)
+        dialog.dismiss()  # stay on the page
+
+    page.on("dialog", answer)
+    page.get_by_role("link", name="履歴").click()
+    expect(page.locator("#f-title")).to_have_value("x" * 100 + "z")
+    assert dialogs == ["beforeunload"]
+    assert page.url.endswith(f"/sheets/{sid}")
+    page.close()
+
+
+def test_every_character_typed_right_after_a_move_arrives(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    sid = _new_sheet(server, margin="", tobe="住民が迷わずに手続きを終えている。RPAで入力が自動化されている。")
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    move = page.locator("#fb-tobe .finding[data-code=SOLUTION_IN_SHEET] button.move")
+    before = page.locator("#f-asis").input_value()
+    move.click()
+    page.locator("#f-asis").press("Control+End")
+    page.keyboard.type("移した直後に打った文字")  # no pause between the click and the keys
+    expect(page.locator("#f-margin")).to_have_value("RPAで入力が自動化されている")
+    expect(page.locator("#f-tobe")).to_have_value("住民が迷わずに手続きを終えている。")
+    expect(page.locator("#f-asis")).to_have_value(before + "移した直後に打った文字")
+    expect(page.locator("#f-asis")).to_be_focused()
+    expect(page.locator("#fb-tobe .finding[data-code=SOLUTION_IN_SHEET]")).to_have_count(0)
+    page.wait_for_function(
+        f"async () => (await (await fetch('/api/v1/sheets/{sid}')).json()).asis.endsWith('移した直後に打った文字')",
+        polling=100, timeout=10_000)
+    stored = _stored(server, sid)
+    assert stored["tobe"] == "住民が迷わずに手続きを終えている。" and stored["margin"] == "RPAで入力が自動化されている"
+    page.close()
+
+
+def test_undo_after_a_move_restores_the_field_and_the_margin_exactly(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    tobe = "住民が迷わずに手続きを終えていて、タブレットで申請書が自動作成されている。"
+    sid = _new_sheet(server, margin="前からあるメモ", tobe=tobe)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    page.locator("#fb-tobe .finding[data-code=SOLUTION_IN_SHEET] button.move").click()
+    undo = page.get_by_role("button", name="元に戻す")
+    expect(undo).to_be_visible()
+    expect(page.locator("#f-margin")).not_to_have_value("前からあるメモ")
+    remaining = page.locator("#f-tobe").input_value()
+    assert remaining.endswith("。") and "タブレット" not in remaining and remaining.startswith("住民が迷わず")
+    assert "タブレット" in page.locator("#f-margin").input_value()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "editor-moved-undo.png"), full_page=True)
+    undo.click()
+    expect(page.locator("#f-tobe")).to_have_value(tobe)
+    expect(page.locator("#f-margin")).to_have_value("前からあるメモ")
+    expect(page.locator("#flash")).to_contain_text("元に戻しました")
+    stored = _stored(server, sid)
+    assert stored["tobe"] == tobe and stored["margin"] == "前からあるメモ"
+    page.close()
+
+
+def test_a_brand_new_sheet_opens_without_red_boxes(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = open_as(browser, server, "madoguchi", "/")
+    page.fill("input[name=title]", "新しい案件")
+    page.locator("form[action='/sheets'] button[type=submit]").click()
+    page.wait_for_url("**/sheets/*")
+    expect(page.locator("#f-asis")).to_be_visible()
+    assert page.locator(".finding").count() == 0 and page.locator(".pill-error").count() == 0
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(SHOTS / f"editor-new-{width}.png"), full_page=True)
+    page.locator("#f-asis").type("窓口で")
+    expect(page.locator("#fb-tobe .finding[data-code=FIELD_EMPTY]")).to_have_count(1)
+    page.close()

@@ -1,0 +1,196 @@
+// The sheet editor never loses what was typed.
+//
+// - Every keystroke counts as an edit; an edit is stored once an autosave that carried it answers
+//   "saved" (header X-Coach-Autosave).
+// - Links and other forms on the page first flush pending edits through the same autosave (in the
+//   form's htmx queue, so versions stay in order), then go on.
+// - Leaving the page any other way (address bar, closing the tab) sends the form with sendBeacon;
+//   the browser warns only when the text cannot be stored that way (a conflict, invalid input,
+//   or a beacon the browser refused).
+// - 「欄外メモへ移す」 and 「元に戻す」 answer with feedback and new values: a text box is only given
+//   its new value if the person has not typed in it since the click, and focus and caret stay put.
+(function () {
+  "use strict";
+  const form = document.getElementById("sheet-form");
+  if (!form || !window.htmx) return;
+  const autosaveUrl = form.dataset.autosave;
+  let edits = 0; // keystrokes and changes so far
+  let stored = 0; // edits known to be stored
+  let state = "saved"; // the last autosave's answer: saved | conflict | failed | invalid
+  let busy = 0; // htmx requests of the form in flight
+  let idleWaiters = [];
+  let snapshot = null; // text box values when a move or undo was sent
+
+  const dirty = () => edits > stored;
+
+  form.addEventListener("input", function () { edits += 1; });
+
+  function ofForm(event) {
+    const elt = event.detail && event.detail.elt;
+    return elt && (elt === form || form.contains(elt) || elt.hasAttribute("data-applies"));
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (!ofForm(event)) return;
+    busy += 1;
+    event.detail.xhr.coachEdits = edits; // what this request carries
+    if (event.detail.elt.hasAttribute("data-applies")) {
+      event.detail.xhr.coachApplies = true; // its button is gone by the time the answer is in
+      snapshot = valuesNow();
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!ofForm(event)) return;
+    const xhr = event.detail.xhr;
+    const answer = xhr.getResponseHeader && xhr.getResponseHeader("X-Coach-Autosave");
+    if (answer) state = answer;
+    if (answer === "saved") stored = Math.max(stored, xhr.coachEdits || 0);
+    if (xhr.coachApplies) applyValues();
+    busy = Math.max(0, busy - 1);
+    if (busy === 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      waiters.forEach(function (resolve) { resolve(); });
+    }
+  });
+
+  function idle() {
+    return busy === 0 ? Promise.resolve() : new Promise(function (resolve) { idleWaiters.push(resolve); });
+  }
+
+  // Send what is typed now through the form's own autosave; true once it is stored.
+  async function flush() {
+    for (let tries = 0; tries < 3 && dirty(); tries += 1) {
+      await idle();
+      if (!dirty()) break;
+      const target = edits;
+      await htmx.ajax("POST", autosaveUrl, { source: form, swap: "none" });
+      await idle(); // a request queued behind another one resolves before it ran
+      if (stored >= target || state !== "saved") break;
+    }
+    return !dirty();
+  }
+
+  function beacon() {
+    if (!navigator.sendBeacon) return false;
+    const data = new FormData(form);
+    data.delete("op");
+    data.append("leaving", "1");
+    if (!navigator.sendBeacon(autosaveUrl, data)) return false;
+    stored = edits;
+    return true;
+  }
+
+  function leaving(href) {
+    return href && !href.startsWith("#") && !href.startsWith("javascript:");
+  }
+
+  // Links in the editor (履歴, 印刷, the header's links): store first, then go.
+  document.addEventListener("click", function (event) {
+    const link = event.target.closest("a[href]");
+    if (!link || !dirty() || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey ||
+        event.shiftKey || link.target === "_blank" || !leaving(link.getAttribute("href"))) return;
+    if (state === "conflict" || state === "invalid") return; // cannot be stored: beforeunload asks
+    event.preventDefault();
+    flush().then(function (ok) { if (ok) window.location.assign(link.href); });
+  });
+
+  // Other forms on the page (ログアウト …): store first, then submit. The sheet form's own submit
+  // carries every field, so what it sends is stored by the server.
+  document.addEventListener("submit", function (event) {
+    const other = event.target;
+    if (other === form) {
+      const button = event.submitter;
+      if (!button || !button.hasAttribute("hx-post")) stored = edits;
+      return;
+    }
+    if (!dirty() || state === "conflict" || state === "invalid") return;
+    event.preventDefault();
+    flush().then(function (ok) { if (ok) HTMLFormElement.prototype.submit.call(other); });
+  }, true);
+
+  window.addEventListener("beforeunload", function (event) {
+    if (!dirty()) return;
+    if (state !== "conflict" && state !== "invalid" && beacon()) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+
+  window.addEventListener("pagehide", function () {
+    if (dirty() && state !== "conflict" && state !== "invalid") beacon();
+  });
+
+  // -- moves and undo: new values without replacing a box the person is typing in ------------------
+
+  function boxes() {
+    return Array.from(form.querySelectorAll("textarea"));
+  }
+
+  function valuesNow() {
+    const out = new Map();
+    boxes().forEach(function (box) { out.set(box, box.value); });
+    return out;
+  }
+
+  function setValue(box, value) {
+    if (box.value === value) return;
+    if (snapshot && snapshot.has(box) && snapshot.get(box) !== box.value) return; // typed in since
+    if (document.activeElement === box) {
+      const start = Math.min(box.selectionStart, value.length);
+      const end = Math.min(box.selectionEnd, value.length);
+      box.value = value;
+      box.setSelectionRange(start, end);
+    } else {
+      box.value = value;
+    }
+  }
+
+  function setList(name, items) {
+    const list = document.getElementById("rows-" + name);
+    if (!list) return;
+    let rows = Array.from(list.querySelectorAll("li"));
+    while (rows.length < items.length + 1) {
+      const row = rows[rows.length - 1].cloneNode(true);
+      row.querySelector("textarea").value = "";
+      list.appendChild(row);
+      rows = Array.from(list.querySelectorAll("li"));
+    }
+    rows.forEach(function (li, i) {
+      const box = li.querySelector("textarea");
+      if (i < items.length) {
+        setValue(box, items[i]);
+      } else if (i > items.length && box !== document.activeElement && !box.value.trim()) {
+        li.remove();
+      } else if (i === items.length) {
+        setValue(box, "");
+      }
+    });
+    list.dispatchEvent(new CustomEvent("coach-renumber", { bubbles: true }));
+  }
+
+  function applyValues() {
+    const values = document.getElementById("field-values");
+    if (!values) return;
+    values.querySelectorAll("[data-field]").forEach(function (el) {
+      const box = document.getElementById("f-" + el.dataset.field);
+      if (box) setValue(box, el.textContent);
+    });
+    values.querySelectorAll("[data-list]").forEach(function (el) {
+      setList(el.dataset.list, Array.from(el.children).map(function (c) { return c.textContent; }));
+    });
+    snapshot = null;
+    values.replaceChildren();
+  }
+
+  // 「元に戻す」 is offered for a few seconds.
+  function expire(root) {
+    root.querySelectorAll("[data-expires]").forEach(function (button) {
+      setTimeout(function () { button.remove(); }, 15000);
+    });
+  }
+  expire(document);
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.target && event.target.id === "flash") expire(event.target);
+  });
+})();
