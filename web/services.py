@@ -15,8 +15,10 @@ from coach.db import init_db, make_engine
 from coach.import_previews import ImportPreviews
 from coach.links import Links
 from coach.llm.client import llm_from_settings
+from coach.outbox import Outbox
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet, load_samples
 from coach.retrieval.entries import entry_of
+from coach.retrieval.indexer import Indexer, IndexWorker
 from coach.retrieval.service import SimilarService
 from coach.retrieval.store import IndexMismatch, StoreUnavailable
 from coach.review import Review, Reviews, Submission
@@ -46,6 +48,8 @@ class Services:
     previews: ImportPreviews
     links: Links
     login_throttle: LoginThrottle
+    outbox: Outbox
+    index_worker: IndexWorker
 
     def references(self, who: Account, stored: StoredSheet, sheet: Sheet, k: int = 2) -> list[Sheet]:
         """Context for the LLM: similar submitted sheets of other sections, readable by the writer,
@@ -86,8 +90,8 @@ class Services:
         return saved
 
     def after_save(self, stored: StoredSheet) -> None:
-        """Keep the index in step. A failure here never loses the draft: it is already stored."""
-        self.similar.index([entry_of(stored)])
+        """The save queued its index update in its own transaction (coach/outbox.py): wake the worker."""
+        self.index_worker.wake()
 
 
 def build_sessions(settings: Settings) -> sessionmaker[Session]:
@@ -111,7 +115,9 @@ def build_services(settings: Settings) -> Services:
     links = Links(sessions)
     similar = SimilarService.from_settings(settings, repo, links.graph)  # the DX team's links rank linked sheets up
     _index_if_new(similar, repo)
-    return Services(settings=settings, repo=repo, critic=CritiqueService(llm=llm_from_settings(settings)),
+    outbox = Outbox(sessions)
+    worker = IndexWorker(Indexer(outbox, repo, similar.store))  # started and stopped by the app's lifespan
+    return Services(outbox=outbox, index_worker=worker, settings=settings, repo=repo, critic=CritiqueService(llm=llm_from_settings(settings)),
                     similar=similar, organisation_id=org_id, organisation_name=settings.org_name, jobs=Jobs(),
                     accounts=Accounts(sessions, idle=timedelta(hours=settings.session_idle_hours)),
                     reviews=Reviews(sessions), cycle=Cycle(sessions), tokens=ApiTokens(sessions),
