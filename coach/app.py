@@ -21,6 +21,7 @@ from coach import jobs
 # Every table module, imported for its tables (this is the one place that knows them all).
 from coach.db import Base, init_db, make_engine
 from coach.llm import cache
+from coach.outbox import Outbox
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet, load_samples
 from coach.settings import Settings
 from coach.workspace import accounts, cycle, import_previews, links, review, throttle, tokens
@@ -34,6 +35,7 @@ from coach.workspace.tokens import ApiTokens
 
 if TYPE_CHECKING:
     from coach.jobs import Jobs
+    from coach.retrieval.indexer import IndexWorker
     from coach.retrieval.service import SimilarService
     from coach.service import CritiqueService
     from coach.sheet import Sheet
@@ -64,6 +66,8 @@ class Services:
     previews: ImportPreviews
     links: Links
     login_throttle: LoginThrottle
+    outbox: Outbox
+    index_worker: IndexWorker
 
     def references(self, who: Account, stored: StoredSheet, sheet: Sheet, k: int = 2) -> list[Sheet]:
         """Context for the LLM: similar submitted sheets of other sections, readable by the writer,
@@ -106,10 +110,8 @@ class Services:
         return saved
 
     def after_save(self, stored: StoredSheet) -> None:
-        """Keep the index in step. A failure here never loses the draft: it is already stored."""
-        from coach.retrieval.entries import entry_of
-
-        self.similar.index([entry_of(stored)])
+        """The save queued its index update in its own transaction (coach/outbox.py): wake the worker."""
+        self.index_worker.wake()
 
 
 def build_sessions(settings: Settings) -> sessionmaker[Session]:
@@ -125,6 +127,7 @@ def build_services(settings: Settings) -> Services:
     from coach.jobs import Jobs
     from coach.llm.cache import DatabaseCache
     from coach.llm.client import llm_from_settings
+    from coach.retrieval.indexer import Indexer, IndexWorker
     from coach.retrieval.service import SimilarService
     from coach.service import CritiqueService
 
@@ -139,8 +142,10 @@ def build_services(settings: Settings) -> Services:
     links = Links(sessions)
     similar = SimilarService.from_settings(settings, repo, links.graph)  # the DX team's links rank linked sheets up
     _index_if_new(similar, repo)
+    outbox = Outbox(sessions)
+    worker = IndexWorker(Indexer(outbox, repo, similar.store))  # started and stopped by the app's lifespan
     critic = CritiqueService(llm=llm_from_settings(settings, DatabaseCache(sessions)))  # one answer cache for every worker
-    return Services(settings=settings, repo=repo, critic=critic,
+    return Services(outbox=outbox, index_worker=worker, settings=settings, repo=repo, critic=critic,
                     similar=similar, organisation_id=org_id, organisation_name=settings.org_name,
                     jobs=Jobs(sessions, deadline=3 * settings.llm_timeout + 30),  # the call, its retry, a queue
                     accounts=Accounts(sessions, idle=timedelta(hours=settings.session_idle_hours)),

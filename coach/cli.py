@@ -181,18 +181,24 @@ def _sheet_lines(raw: str) -> list[tuple[str, Sheet]]:
     return rows
 
 
-def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
-    from coach.retrieval.entries import entry_of
-    from coach.retrieval.store import IndexMismatch, StoreUnavailable
+def _indexer(repo, similar):  # type: ignore[no-untyped-def]
+    """The outbox's drainer over this database and index (coach/retrieval/indexer.py)."""
+    from coach.outbox import Outbox
+    from coach.retrieval.indexer import Indexer
 
+    return Indexer(Outbox(repo.sessions), repo, similar.store)
+
+
+def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
     rows = _sheet_lines(_read(args.file))  # everything is validated before anything is written
     repo, org, similar = _retrieval()
     stored = [repo.upsert_external(org, ident, sheet) for ident, sheet in rows]
-    try:
-        similar.store.upsert(entry_of(s) for s in stored)
-    except (IndexMismatch, StoreUnavailable) as exc:
-        print(f"シートはデータベースに保存しましたが、索引を更新できませんでした: {exc} (index not updated; "
-              "run `coach reindex`)", file=sys.stderr)
+    indexer = _indexer(repo, similar)
+    indexer.outbox.queue(s.id for s in stored)  # unchanged sheets too: the index may have missed them
+    if indexer.drain(due_only=False).failed:
+        error = next((r.last_error for r in indexer.outbox.rows() if r.last_error), "")
+        print(f"シートはデータベースに保存しましたが、索引を更新できませんでした: {error} (index not updated; "
+              "it stays queued: run `coach reindex --pending` or start `coach serve`)", file=sys.stderr)
         return 1
     print(f"{len(stored)}件のシートを索引に登録しました (indexed {len(stored)} sheets)", file=sys.stderr)
     return 0
@@ -218,10 +224,14 @@ def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace, out: TextIO) -> int:
+    from coach.db import now
     from coach.retrieval.entries import entry_of
 
     repo, _, similar = _retrieval()
-    total = repo.count()
+    indexer = _indexer(repo, similar)
+    if args.pending:
+        return _drain_pending(indexer)
+    started, total = now(), repo.count()
 
     def progress(done: int, total: int) -> None:
         width = 30
@@ -230,9 +240,20 @@ def cmd_reindex(args: argparse.Namespace, out: TextIO) -> int:
         print(f"\r索引を作り直しています {bar} {done:,}/{total:,}", end="", file=sys.stderr, flush=True)
 
     done = similar.rebuild((entry_of(s) for s in repo.all()), total, progress)
+    indexer.outbox.forget_before(started)  # queued before the rebuild read the sheets: done by it
     print(f"\n{done:,}件のシートで索引を作り直しました (reindexed {done:,} sheets with "
           f"{similar.store.ef.name()})", file=sys.stderr)
     return 0
+
+
+def _drain_pending(indexer) -> int:  # type: ignore[no-untyped-def]
+    """`coach reindex --pending`: apply the queued index updates once, whatever their backoff."""
+    result = indexer.drain(due_only=False)
+    left = indexer.outbox.count()
+    print(f"保留中の索引の更新を{result.done:,}件反映しました（失敗 {result.failed:,}件、残り {left:,}件）"
+          f" (applied {result.done:,} pending index updates; {result.failed:,} failed, {left:,} left)",
+          file=sys.stderr)
+    return 1 if result.failed else 0
 
 
 def cmd_eval_retrieval(args: argparse.Namespace, out: TextIO) -> int:
@@ -332,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_similar)
 
     p = sub.add_parser("reindex", help="データベースから索引を作り直す / rebuild the index from the database")
+    p.add_argument("--pending", action="store_true",
+                   help="作り直さず、保留中の更新だけを反映する / only apply the queued index updates, once")
     p.set_defaults(func=cmd_reindex)
 
     p = sub.add_parser("serve", help="Web サービスを起動する / start the web service")

@@ -75,6 +75,26 @@ class VersionRow(Base):
     sheet: Mapped[SheetRow] = relationship(back_populates="versions")
 
 
+class IndexOutboxRow(Base):
+    """A pending update of the similar-sheet index for one sheet (coach/outbox.py), written in the same
+    transaction as the save. One row per sheet: saving a queued sheet again only bumps `generation`.
+    No foreign key: the row must outlive a deleted sheet, whose vector it then removes."""
+
+    __tablename__ = "index_outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sheet_id: Mapped[int] = mapped_column(unique=True)
+    organisation_id: Mapped[int] = mapped_column(index=True)
+    version: Mapped[int]  # the sheet's version when it was last queued
+    sheet_updated_at: Mapped[datetime]  # and its updated_at then (autosaves fold into one version)
+    generation: Mapped[int] = mapped_column(default=1)  # +1 on every queueing: a drainer removes only what it saw
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    queued_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=now, index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(default=None)  # a drainer's lease
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})

@@ -8,12 +8,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from coach.db import Organisation, Section, SheetRow, VersionRow, now
+from coach.outbox import enqueue
 from coach.sameness import same_content
 from coach.sheet import Sheet
 
@@ -83,6 +84,10 @@ class SheetRepository:
         self._window = autosave_window
 
     @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self._sessions
+
+    @property
     def engine(self) -> Engine:
         return cast(Engine, self._sessions.kw["bind"])
 
@@ -143,6 +148,7 @@ class SheetRepository:
             s.add(VersionRow(sheet_id=row.id, number=1, kind=kind, content=sheet.model_dump_json(),
                              author_id=author_id))
             s.flush()
+            _queue(s, row)
             return self._stored(row, sheet)
 
     def get(self, sheet_id: int, organisation_id: int) -> StoredSheet:
@@ -221,7 +227,17 @@ class SheetRepository:
             row.status = status
             row.updated_at = now()
             s.flush()
+            _queue(s, row)
             return self._stored(row, Sheet.model_validate_json(self._latest(s, row.id).content))
+
+    def delete(self, sheet_id: int, organisation_id: int) -> None:
+        """Remove a sheet and its versions; the outbox row queued with it removes its vector. Only for a
+        sheet nothing else refers to (no review, stage or link: the database refuses, nothing changes)."""
+        with self._sessions.begin() as s:
+            row = self._locked(s, sheet_id, organisation_id)
+            _queue(s, row)
+            s.execute(delete(VersionRow).where(VersionRow.sheet_id == row.id))
+            s.execute(delete(SheetRow).where(SheetRow.id == row.id))
 
     def all(self) -> Iterator[StoredSheet]:
         """Every sheet of every organisation, for rebuilding the index."""
@@ -321,6 +337,7 @@ class SheetRepository:
         row.updated_at = now()
         s.flush()
         s.refresh(row)
+        _queue(s, row)
 
     @staticmethod
     def _stored(row: SheetRow, sheet: Sheet) -> StoredSheet:
@@ -336,6 +353,11 @@ class SheetRepository:
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
+
+
+def _queue(s: Session, row: SheetRow) -> None:
+    """What the index should hold changed: queue its update in this same transaction (coach/outbox.py)."""
+    enqueue(s, row.id, row.organisation_id, row.version, row.updated_at)
 
 
 def load_samples(repo: SheetRepository, organisation_id: int, lines: list[str]) -> int:

@@ -93,6 +93,22 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield c
 
 
+def indexed(app: Any, seconds: float = 60.0) -> None:
+    """Wait (bounded) until the similar-sheet index holds every save so far: saves queue their index
+    update (coach/outbox.py) and the app's worker applies it a moment later. Without a running worker
+    (an app used without its lifespan) the queue is drained here."""
+    import time
+
+    services = app.state.services
+    if not services.index_worker.running:
+        services.index_worker.indexer.drain(due_only=False)
+    services.index_worker.wake()
+    deadline = time.monotonic() + seconds
+    while services.outbox.count() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert services.outbox.count() == 0, "the index worker did not catch up"
+
+
 def ensure_account(app: Any, login: str, role: str = "staff", section: str | None = "住民窓口係",
                    name: str | None = None) -> Any:
     services = app.state.services

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from coach.sheet import Sheet
 from tests.conftest import sheet_data
 
 COACH = shutil.which("coach") or str(Path(sys.executable).with_name("coach"))
@@ -102,3 +103,27 @@ def test_index_with_a_bad_line_writes_nothing(tmp_path: Path) -> None:
     assert done.returncode == 2 and "id" in done.stderr and "2行目" in done.stderr
     out = run_env(env, "similar", "-", stdin=json.dumps(sheet_data()))
     assert out.returncode == 0 and json.loads(out.stdout) == []
+
+
+def test_reindex_pending_applies_the_queued_updates_once(tmp_path: Path) -> None:
+    from coach.db import init_db, make_engine
+    from coach.repository import SheetRepository
+
+    env = _env(tmp_path)
+    (tmp_path / "cli-data").mkdir()
+    sessions = init_db(make_engine(f"sqlite:///{tmp_path / 'cli-data' / 'coach.db'}"))
+    repo = SheetRepository(sessions)
+    org = repo.ensure_organisation("サンプル町")
+    phone = repo.create(org, Sheet.model_validate(sheet_data(section="税務係", title="申告期の電話",
+                                                             asis="問い合わせの電話がひっきりなしにかかる。")))
+    repo.create(org, Sheet.model_validate(sheet_data(section="土木係", title="道路")))
+    sessions.kw["bind"].dispose()
+    down = run_env({**env, "COACH_CHROMA_URL": "http://127.0.0.1:9"}, "reindex", "--pending")
+    assert down.returncode == 1 and "失敗 2件" in down.stderr and "2 left" in down.stderr
+    done = run_env(env, "reindex", "--pending")
+    assert done.returncode == 0 and "2件反映" in done.stderr and "0 left" in done.stderr, done.stderr
+    query = json.dumps(sheet_data(asis="問い合わせの電話が多い。"), ensure_ascii=False)
+    out = json.loads(run_env(env, "similar", "--k", "1", "-", stdin=query).stdout)
+    assert [x["id"] for x in out] == [phone.id]
+    again = run_env(env, "reindex", "--pending")
+    assert again.returncode == 0 and "0件反映" in again.stderr

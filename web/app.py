@@ -6,10 +6,13 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -37,6 +40,17 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The index worker drains the outbox while the server runs; at shutdown it finishes its batch."""
+    worker = app.state.services.index_worker
+    worker.start()
+    try:
+        yield
+    finally:
+        await run_in_threadpool(worker.stop)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     check_production(settings)  # raises UnsafeSettings: no launcher starts around it
@@ -47,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         # in production the docs need a login or a token: web/routes/docs.py serves them then
         docs_url=None if production else "/docs", redoc_url=None if production else "/redoc",
-        openapi_url=None if production else "/openapi.json",
+        openapi_url=None if production else "/openapi.json", lifespan=_lifespan,
     )
     app.state.services = build_services(settings)
     # innermost, right around the routes: nothing between it and a route's read wraps its BodyTooLarge

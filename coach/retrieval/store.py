@@ -214,6 +214,19 @@ class SimilarStore:
             raise StoreUnavailable(str(exc)) from exc
         return len(batch)
 
+    def delete(self, organisation_id: int, db_ids: Iterable[int]) -> None:
+        """Remove the vectors of sheets that are gone from the database."""
+        ids = sorted(set(db_ids))
+        if not ids:
+            return
+        try:
+            self.collection().delete(where=cast(Any, {"$and": [{"org": organisation_id}, {"db_id": {"$in": ids}}]}))
+        except (IndexMismatch, StoreUnavailable):
+            raise
+        except Exception as exc:
+            self._forget()
+            raise StoreUnavailable(str(exc)) from exc
+
     def rebuild(self, entries: Iterable[Entry], total: int, progress: Callable[[int, int], None] | None = None,
                 batch_size: int = 256) -> int:
         """Drop every collection of this product and index `entries` afresh."""

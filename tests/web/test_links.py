@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from coach.settings import Settings
 from coach.workspace.accounts import Account
-from tests.conftest import LOOPBACK, PASSWORD, logged_in, make_sheet, section_staff, sheet_data
+from tests.conftest import LOOPBACK, PASSWORD, indexed, logged_in, make_sheet, section_staff, sheet_data
 from tests.web.test_review import submit
 
 LABEL = "同じ質問への繰り返しの回答"  # not one of the search's recurring problems: only the link counts it
@@ -57,6 +57,7 @@ def town(app: Any) -> dict[str, Any]:
     ids = {"a": submit(people["madoguchi"], A), "b": submit(people["zeimu"], B),
            "roads": submit(people["doboku"], ROADS),
            "draft": int(people["doboku"].post("/api/v1/sheets", json=DRAFT).json()["id"])}
+    indexed(app)
     return {**people, **ids}
 
 

@@ -33,7 +33,8 @@ def test_health_and_version_answer_without_a_login(anonymous: TestClient) -> Non
 def test_readiness_checks_database_migrations_and_the_vector_store(anonymous: TestClient) -> None:
     r = anonymous.get("/readyz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ready", "checks": {"database": "ok", "migrations": "ok", "vector_store": "ok"}}
+    assert r.json() == {"status": "ready", "checks": {"database": "ok", "migrations": "ok", "vector_store": "ok"},
+                        "index_backlog": 0}
 
 
 def test_a_schema_behind_makes_the_replica_not_ready_without_saying_more(anonymous: TestClient) -> None:
@@ -54,6 +55,7 @@ def test_an_unreachable_vector_store_degrades_but_keeps_the_replica_in_service(d
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "degraded" and body["checks"]["vector_store"] == "unavailable"
+    assert body["index_backlog"] == 0
     assert "127.0.0.1" not in r.text and "Error" not in r.text  # no details for anonymous callers
 
 

@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
 from coach.settings import Settings
-from tests.conftest import LOOPBACK, logged_in, section_staff, sheet_data
+from tests.conftest import LOOPBACK, indexed, logged_in, section_staff, sheet_data
 
 CLEAN = sheet_data()
 ERRORS = sheet_data(title="郵送請求", asis="住民票の写しの郵送請求は月80件。申請書を確認し、住民票を紙で印刷して郵送している。",
@@ -27,6 +27,7 @@ def submit(person: TestClient, data: dict, hearing: bool = False) -> int:
     sid = person.post("/api/v1/sheets", json=data).json()["id"]
     form = {**data, "op": "submit", **({"hearing": "1"} if hearing else {})}
     assert person.post(f"/sheets/{sid}", data=form, follow_redirects=False).status_code == 303
+    indexed(person.app)  # the similar-sheet index follows a moment later (the outbox)
     return int(sid)
 
 

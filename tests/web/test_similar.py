@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
 from coach.settings import Settings
-from tests.conftest import LOOPBACK, section_staff, sheet_data
+from tests.conftest import LOOPBACK, indexed, section_staff, sheet_data
 
 PHONE = sheet_data(section="環境衛生係", title="ごみの問い合わせ",
                    asis="ごみの分別の問い合わせ電話が1日15件あり、電話対応で係の手が止まる。")
@@ -21,6 +21,7 @@ def create(client: TestClient, data: dict, submit: bool = True) -> int:
     sid = client.post("/api/v1/sheets", json=data).json()["id"]
     if submit:
         section_staff(client.app, data["section"]).post(f"/sheets/{sid}", data={**data, "op": "submit"})
+    indexed(client.app)  # the similar-sheet index follows a moment later (the outbox)
     return int(sid)
 
 
@@ -55,6 +56,7 @@ def test_editing_updates_the_index(client: TestClient) -> None:
     b = create(client, sheet_data(section="土木係", title="道路", asis="道路の穴の場所を紙の地図に書いている。"))
     before = client.get(f"/api/v1/sheets/{a}/similar?k=1").json()[0]["score"]
     client.put(f"/api/v1/sheets/{b}", json={**PHONE2, "section": "土木係", "title": "道路"})
+    indexed(client.app)
     after = client.get(f"/api/v1/sheets/{a}/similar?k=1").json()[0]
     assert after["id"] == b and after["score"] > before
 

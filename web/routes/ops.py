@@ -3,7 +3,9 @@
 /readyz answers 503 when the database is unreachable or its schema is behind (this replica must not
 take traffic). An unreachable vector store makes it "degraded" but still 200: every replica shares
 that store, and the product works without it (the similar-sheet panel says so), so taking all
-replicas out of the load balancer for it would turn a missing panel into an outage.
+replicas out of the load balancer for it would turn a missing panel into an outage. It also says how
+many index updates are still queued (coach/outbox.py): a number that keeps growing means the index
+lags behind the sheets.
 """
 
 from __future__ import annotations
@@ -54,4 +56,13 @@ def readyz(services: ServicesDep) -> JSONResponse:
     if checks["database"] != "ok" or checks["migrations"] != "ok":
         return JSONResponse({"status": "unavailable", "checks": checks}, status_code=503)
     status = "ready" if checks["vector_store"] == "ok" else "degraded"
-    return JSONResponse({"status": status, "checks": checks})
+    return JSONResponse({"status": status, "checks": checks, "index_backlog": _backlog(services)})
+
+
+def _backlog(services: ServicesDep) -> int | None:
+    """How many sheets wait for their index update (a count only, never which)."""
+    try:
+        return services.outbox.count()
+    except Exception:
+        log.warning("readiness: index outbox unreadable", exc_info=True)
+        return None

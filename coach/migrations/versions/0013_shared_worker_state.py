@@ -1,7 +1,7 @@
 """Issue #10 item 4: state several workers share — the AI coach's jobs and the LLM's answer cache
 
 Revision ID: 0013
-Revises: 0002
+Revises: 0012
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0002'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,135 @@
+"""The index outbox: updates of the similar-sheet index that are still to be made.
+
+A save writes its sheet and a row here in one transaction (`enqueue`), so typing never waits for the
+embedding or the vector store, and a store that is down loses nothing: the row stays until a drainer
+(coach/retrieval/indexer.py) has brought the index in step. One row per sheet, so a hundred autosaves
+make one index update. Drainers claim rows atomically — `FOR UPDATE SKIP LOCKED` on PostgreSQL, one
+conditional UPDATE under SQLite's write lock — with a lease, so several server processes can drain
+together and a drainer that dies leaves its rows to the others once the lease ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Table, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from coach.db import IndexOutboxRow, SheetRow, now
+
+T = cast(Table, IndexOutboxRow.__table__)
+MAX_ERROR = 500  # characters of the last error kept for operators
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A claimed row: the drainer reads the sheet as the database has it now, whatever version was queued."""
+
+    id: int
+    sheet_id: int
+    organisation_id: int
+    generation: int
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Seconds before retrying after the n-th failed attempt: first, 2×first, 4×first … at most cap."""
+
+    first: float = 1.0
+    cap: float = 60.0
+
+    def delay(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.cap, self.first * 2 ** max(attempts - 1, 0)))
+
+
+def enqueue(s: Session, sheet_id: int, organisation_id: int, version: int, updated_at: datetime) -> None:
+    """Queue an index update for a sheet, inside the caller's transaction (coalesced: one row per sheet).
+
+    A row already queued keeps its place, its attempts and its backoff; only what it was queued for and
+    its generation change, so a drainer holding it knows to look again."""
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    at = now()
+    stmt = insert(T).values(sheet_id=sheet_id, organisation_id=organisation_id, version=version,
+                            sheet_updated_at=updated_at, generation=1, attempts=0, queued_at=at, updated_at=at,
+                            next_attempt_at=at)
+    s.execute(stmt.on_conflict_do_update(
+        index_elements=[T.c.sheet_id],
+        set_={"version": stmt.excluded.version, "sheet_updated_at": stmt.excluded.sheet_updated_at,
+              "organisation_id": stmt.excluded.organisation_id, "generation": T.c.generation + 1,
+              "updated_at": stmt.excluded.updated_at},
+    ))
+
+
+class Outbox:
+    def __init__(self, sessions: sessionmaker[Session], lease: timedelta = timedelta(seconds=120),
+                 backoff: Backoff = Backoff()) -> None:
+        self._sessions = sessions
+        self.lease = lease
+        self.backoff = backoff
+
+    def queue(self, sheet_ids: Iterable[int]) -> int:
+        """Queue sheets that exist (a program asked for them to be indexed, e.g. `coach index`)."""
+        n = 0
+        with self._sessions.begin() as s:
+            for sheet_id in sorted(set(sheet_ids)):
+                row = s.get(SheetRow, sheet_id)
+                if row is not None:
+                    enqueue(s, row.id, row.organisation_id, row.version, row.updated_at)
+                    n += 1
+        return n
+
+    def claim(self, limit: int = 50, due_only: bool = True) -> list[Pending]:
+        """Take up to `limit` rows nobody holds (and, with `due_only`, whose backoff has passed)."""
+        at = now()
+        free = or_(T.c.claimed_until.is_(None), T.c.claimed_until < at)
+        ready = select(T.c.id).where(free)
+        if due_only:
+            ready = ready.where(T.c.next_attempt_at <= at)
+        ready = ready.order_by(T.c.next_attempt_at, T.c.id).limit(limit).with_for_update(skip_locked=True)
+        stmt = (update(T).where(T.c.id.in_(ready.scalar_subquery()), free)
+                .values(claimed_until=at + self.lease, attempts=T.c.attempts + 1)
+                .returning(T.c.id, T.c.sheet_id, T.c.organisation_id, T.c.generation, T.c.attempts))
+        with self._sessions.begin() as s:
+            return [Pending(*row) for row in s.execute(stmt).all()]
+
+    def done(self, item: Pending) -> None:
+        """The index holds the sheet as it was when claimed. A save since then (a newer generation) keeps
+        the row, released at once, so the newer text is indexed too."""
+        with self._sessions.begin() as s:
+            gone = _rows(s.execute(delete(T).where(T.c.id == item.id, T.c.generation == item.generation)))
+            if not gone:
+                s.execute(update(T).where(T.c.id == item.id)
+                          .values(claimed_until=None, attempts=0, last_error=None, next_attempt_at=now()))
+
+    def failed(self, item: Pending, error: str) -> None:
+        """Keep the row, say why, and wait longer after each failure in a row."""
+        with self._sessions.begin() as s:
+            s.execute(update(T).where(T.c.id == item.id).values(
+                claimed_until=None, last_error=error[:MAX_ERROR],
+                next_attempt_at=now() + self.backoff.delay(item.attempts)))
+
+    def forget_before(self, started: datetime) -> int:
+        """After a full rebuild that began at `started`: rows queued before it are satisfied."""
+        with self._sessions.begin() as s:
+            free = or_(T.c.claimed_until.is_(None), T.c.claimed_until < now())
+            return _rows(s.execute(delete(T).where(T.c.updated_at <= started, free)))
+
+    def count(self) -> int:
+        with self._sessions() as s:
+            return int(s.scalar(select(func.count()).select_from(T)) or 0)
+
+    def rows(self) -> list[IndexOutboxRow]:
+        """Every pending row, oldest first (for tests and operators)."""
+        with self._sessions() as s:
+            return list(s.scalars(select(IndexOutboxRow).order_by(IndexOutboxRow.queued_at, IndexOutboxRow.id)))
+
+
+def _rows(result: object) -> int:
+    """How many rows a DELETE or UPDATE touched."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)

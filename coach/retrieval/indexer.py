@@ -1,0 +1,127 @@
+"""Draining the index outbox (coach/outbox.py) into the vector store, in the background or once.
+
+`Indexer.drain` claims pending rows, reads each sheet as the database has it now, embeds and upserts
+them in one batch (or removes the vectors of sheets that are gone), then removes the rows. A failure
+is recorded on the rows, which are retried with backoff; it is never raised to a request.
+`IndexWorker` runs the drain in a thread of the server process: woken after a save, and every
+`poll` seconds anyway, so rows queued by another process or left while the store was down are
+caught up without any request.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from coach.outbox import Outbox, Pending
+from coach.repository import SheetNotFound, SheetRepository, StoredSheet
+from coach.retrieval.entries import entry_of
+from coach.retrieval.store import IndexMismatch, SimilarStore, StoreUnavailable
+
+log = logging.getLogger("coach.retrieval")
+WORKER_NAME = "coach-index-worker"
+
+
+@dataclass
+class Drained:
+    done: int = 0
+    failed: int = 0
+
+    def __iadd__(self, other: Drained) -> Drained:
+        self.done += other.done
+        self.failed += other.failed
+        return self
+
+
+class Indexer:
+    def __init__(self, outbox: Outbox, repo: SheetRepository, store: SimilarStore, batch: int = 50) -> None:
+        self.outbox = outbox
+        self.repo = repo
+        self.store = store
+        self.batch = batch
+
+    def drain(self, due_only: bool = True, max_rounds: int = 1000, stop: threading.Event | None = None) -> Drained:
+        """Claim and process batches until none is left (bounded by `max_rounds`). A batch that fails
+        stays pending with its error, and this drain ends: the store is not hammered while down."""
+        total = Drained()
+        for _ in range(max_rounds):
+            if stop is not None and stop.is_set():
+                break
+            claimed = self.outbox.claim(self.batch, due_only=due_only)
+            if not claimed:
+                break
+            result = self._process(claimed)
+            total += result
+            if result.failed:
+                break
+        return total
+
+    def _process(self, claimed: list[Pending]) -> Drained:
+        present: list[tuple[Pending, StoredSheet]] = []
+        gone: list[Pending] = []
+        for item in claimed:
+            try:
+                present.append((item, self.repo.get(item.sheet_id, item.organisation_id)))
+            except SheetNotFound:
+                gone.append(item)
+        try:
+            self.store.upsert(entry_of(stored) for _, stored in present)
+            for org in {item.organisation_id for item in gone}:
+                self.store.delete(org, (item.sheet_id for item in gone if item.organisation_id == org))
+        except (StoreUnavailable, IndexMismatch) as exc:
+            log.warning("similar-sheet index not updated (%d pending, retried later): %s", len(claimed), exc)
+            for item in claimed:
+                self.outbox.failed(item, f"{type(exc).__name__}: {exc}")
+            return Drained(failed=len(claimed))
+        for item in claimed:
+            self.outbox.done(item)
+        return Drained(done=len(claimed))
+
+
+class IndexWorker:
+    """The drain in a thread of the server process. `settle` lets a burst of autosaves coalesce first."""
+
+    def __init__(self, indexer: Indexer, poll: float = 2.0, settle: float = 0.5) -> None:
+        self.indexer = indexer
+        self.poll = poll
+        self.settle = settle
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=WORKER_NAME, daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the batch in hand, then end (rows not reached stay queued for the next start)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("index worker did not stop within %.0f s", timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if self._wake.wait(self.poll) and self.settle:
+                self._stop.wait(self.settle)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                self.indexer.drain(stop=self._stop)
+            except Exception:  # the database itself is unreachable: try again at the next poll
+                log.exception("index worker: draining the outbox failed")

@@ -1,0 +1,165 @@
+"""The index outbox on real SQLite and PostgreSQL: written with the save, coalesced, claimed once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from coach.db import init_db, make_engine
+from coach.outbox import Backoff, Outbox, Pending
+from coach.repository import SheetNotFound, SheetRepository, VersionConflict
+from tests.conftest import make_sheet
+
+
+@pytest.fixture
+def repo(database_url: str) -> Iterator[SheetRepository]:
+    sessions = init_db(make_engine(database_url))
+    yield SheetRepository(sessions)
+    sessions.kw["bind"].dispose()
+
+
+def outbox(repo: SheetRepository, **kw: object) -> Outbox:
+    return Outbox(repo.sessions, **kw)  # type: ignore[arg-type]
+
+
+def queued(repo: SheetRepository) -> dict[int, tuple[int, int]]:
+    """sheet id → (version queued for, generation)"""
+    return {r.sheet_id: (r.version, r.generation) for r in outbox(repo).rows()}
+
+
+def test_every_change_queues_its_sheet(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("町")
+    a = repo.create(org, make_sheet())
+    assert queued(repo) == {a.id: (1, 1)}
+    repo.save(a.id, org, make_sheet(title="二版"))
+    repo.autosave(a.id, org, make_sheet(title="三版"))
+    repo.set_status(a.id, org, "submitted")
+    repo.restore(a.id, org, 1)
+    b = repo.upsert_external(org, "ext-1", make_sheet(title="外から"))
+    assert queued(repo) == {a.id: (4, 5), b.id: (1, 1)}  # one row per sheet, however many saves
+    assert outbox(repo).count() == 2
+
+
+def test_an_unchanged_autosave_queues_nothing(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("町")
+    a = repo.create(org, make_sheet())
+    repo.autosave(a.id, org, make_sheet())
+    assert queued(repo) == {a.id: (1, 1)}
+
+
+def test_a_hundred_autosaves_make_one_row(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("町")
+    a = repo.create(org, make_sheet())
+    for n in range(100):
+        repo.autosave(a.id, org, make_sheet(asis=f"窓口で{n}分待っている。"), author_id=7)
+    assert queued(repo) == {a.id: (2, 101)}  # the autosaves folded into version 2, the row into one
+
+
+def test_a_failing_save_leaves_no_row_and_a_failing_queue_no_save(repo: SheetRepository,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    org = repo.ensure_organisation("町")
+    a = repo.create(org, make_sheet())
+    outbox(repo).done(outbox(repo).claim()[0])
+    assert queued(repo) == {}
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("the save fails after its row was queued")
+
+    monkeypatch.setattr(SheetRepository, "_stored", staticmethod(broken))
+    with pytest.raises(RuntimeError):
+        repo.save(a.id, org, make_sheet(title="失敗する保存"))
+    monkeypatch.undo()
+    assert queued(repo) == {} and repo.get(a.id, org).version == 1  # nothing of the save, nor its row
+
+    monkeypatch.setattr("coach.repository.enqueue", broken)
+    with pytest.raises(RuntimeError):
+        repo.autosave(a.id, org, make_sheet(title="行を書けない自動保存"))
+    monkeypatch.undo()
+    assert repo.get(a.id, org).sheet.title == make_sheet().title  # no row, no save
+
+    repo.save(a.id, org, make_sheet(title="別の人の二版"), author_id=2)
+    outbox(repo).done(outbox(repo).claim()[0])
+    with pytest.raises(VersionConflict):  # a refused save is not queued either
+        repo.save(a.id, org, make_sheet(title="古い版から"), base_version=1, author_id=1)
+    assert queued(repo) == {}
+
+
+def test_delete_queues_the_removal(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("町")
+    a = repo.create(org, make_sheet())
+    repo.delete(a.id, org)
+    with pytest.raises(SheetNotFound):
+        repo.get(a.id, org)
+    assert queued(repo) == {a.id: (1, 2)}
+
+
+def test_a_claim_is_taken_once_until_its_lease_ends(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("町")
+    ids = {repo.create(org, make_sheet(title=f"題{n}")).id for n in range(3)}
+    live = outbox(repo, lease=timedelta(seconds=60))
+    assert {p.sheet_id for p in live.claim(limit=2)} | {p.sheet_id for p in live.claim()} == ids
+    assert live.claim() == [] and live.claim(due_only=False) == []  # all held
+    repo.create(org, make_sheet(title="もう一枚"))
+    dead = outbox(repo, lease=timedelta(seconds=-1))  # a drainer whose lease ends at once (it died)
+    (orphan,) = dead.claim()
+    assert orphan.attempts == 1
+    (retaken,) = live.claim()  # its lease is over: another drainer takes the row, as another attempt
+    assert retaken.sheet_id == orphan.sheet_id and retaken.attempts == 2
+    assert dead.claim() == []
+
+
+def test_concurrent_claims_never_share_a_row(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("町")
+    ids = {repo.create(org, make_sheet(title=f"題{n}")).id for n in range(40)}
+    got: list[list[Pending]] = [[] for _ in range(4)]
+    start = threading.Barrier(4)
+
+    def drainer(n: int) -> None:
+        box = outbox(repo)
+        start.wait(timeout=30)
+        for _ in range(40):  # bounded
+            claimed = box.claim(limit=3)
+            if not claimed:
+                return
+            got[n].extend(claimed)
+
+    threads = [threading.Thread(target=drainer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    claimed = [p.sheet_id for part in got for p in part]
+    assert sorted(claimed) == sorted(ids)  # every row once, none twice
+
+
+def test_a_save_while_claimed_keeps_the_row(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("町")
+    a = repo.create(org, make_sheet())
+    box = outbox(repo)
+    (held,) = box.claim()
+    repo.save(a.id, org, make_sheet(title="処理中に保存"))
+    assert box.claim() == []  # still held by the first drainer
+    box.done(held)  # it indexed the older text: the row stays, released at once
+    (again,) = box.claim()
+    assert again.generation == held.generation + 1
+    box.done(again)
+    assert box.count() == 0
+
+
+def test_a_failure_is_recorded_and_retried_after_a_backoff(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("町")
+    repo.create(org, make_sheet())
+    box = outbox(repo, backoff=Backoff(first=60, cap=600))
+    (item,) = box.claim()
+    box.failed(item, "StoreUnavailable: connection refused")
+    (row,) = box.rows()
+    assert row.last_error == "StoreUnavailable: connection refused" and row.attempts == 1
+    assert row.claimed_until is None and row.next_attempt_at > row.updated_at + timedelta(seconds=50)
+    assert box.claim() == []  # not due yet
+    assert [p.sheet_id for p in box.claim(due_only=False)] == [row.sheet_id]  # `coach reindex --pending`
+    assert Backoff(1, 60).delay(1) == timedelta(seconds=1) and Backoff(1, 60).delay(3) == timedelta(seconds=4)
+    assert Backoff(1, 60).delay(20) == timedelta(seconds=60)
+
