@@ -15,7 +15,8 @@ from coach.repository import StoredSheet, VersionConflict
 from coach.sheet import Sheet, empty_sheet
 from coach.workspace.accounts import Account
 from coach.workspace.permissions import can_edit, visible
-from web.access import editable, own_section, readable, with_history
+from coach.workspace.submission import check_editable
+from web.access import editable, own_section, readable, with_history, writable
 from web.auth import Forbidden, UserDep, check_csrf
 from web.conflict import conflict_of
 from web.deep import start_deep
@@ -80,6 +81,7 @@ FLASHES = {
     "moved": "解決の手段を欄外メモへ移しました。",
     "submitted": "提出しました。DX推進チームのレビューを待っています。他の係からも「似ているシート」として見えるようになります。",
     "withdrawn": "提出を取り下げました。下書きに戻っています。",
+    "revising": "改訂を始めました。受理された版は履歴に残っています。直したら、もう一度提出してください。",
 }
 
 
@@ -99,6 +101,10 @@ async def submit(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDe
     """The form's real action: save, add/remove a row, move a solution to the margin, submit."""
     stored = editable(repo, who, sheet_id)
     raw = await form_of(request)
+    if str(raw.get("op", "")) == "revise":  # 「改訂する」 on an accepted sheet: the form's text is not read
+        services.revise(who, stored)
+        return _see(f"/sheets/{sheet_id}?revising=1")
+    check_editable(services.submissions.state_of(sheet_id))  # an accepted sheet: 409, nothing saved
     form = read_sheet_form(raw)
     if form.sheet is None:  # keep what was typed, show why next to the field, save nothing
         return render_editor(request, who, stored, services, form=form, status_code=422, partial="_sheet_form.html")
@@ -171,7 +177,7 @@ def _move(request: Request, stored: StoredSheet, sheet: Sheet, arg: str, who: Ac
 async def check(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, critic: CriticDep,
                 services: ServicesDep) -> Response:
     """While typing (htmx): critique what is in the form and autosave it. Returns feedback fragments."""
-    stored = editable(repo, who, sheet_id)
+    stored = writable(repo, services.submissions, who, sheet_id)
     form = read_sheet_form(await form_of(request))
     sheet = own_section(form.sheet, who) if form.sheet is not None else None
     saved_note, conflict, base = "", None, form.base_version
@@ -214,7 +220,7 @@ def version(request: Request, sheet_id: SheetId, number: VersionNumber, who: Use
 
 @router.post("/sheets/{sheet_id}/versions/{number}/restore")
 def restore(sheet_id: SheetId, number: VersionNumber, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
-    editable(repo, who, sheet_id)
+    writable(repo, services.submissions, who, sheet_id)
     services.after_save(repo.restore(sheet_id, who.organisation_id, number))
     return _see(f"/sheets/{sheet_id}?restored={number}")
 

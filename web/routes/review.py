@@ -171,18 +171,8 @@ async def comment(request: Request, sheet_id: SheetId, who: DxDep, services: Ser
 async def decide(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
     stored = _stored(services, who, sheet_id)
     form = await form_of(request)
-    decision = str(form.get("decision", ""))
-    if services.reviews.get(sheet_id) is None and stored.status == "submitted":
-        # submitted before reviews existed (the bundled samples): record the submission first
-        from coach.workspace.review import Submission
-
-        findings = services.critic.critique(stored.sheet).findings
-        services.reviews.submitted(who, sheet_id, stored.version, Submission(findings))
-    services.reviews.decide(who, sheet_id, decision, str(form.get("note", "")))
-    status = "draft" if decision == "return" else "submitted"  # accepting a returned sheet takes it back
-    if stored.status != status:
-        services.after_save(services.repo.set_status(sheet_id, who.organisation_id, status))
-    return _back(sheet_id, decision)
+    services.decide(who, stored, str(form.get("decision", "")), str(form.get("note", "")))
+    return _back(sheet_id, str(form.get("decision", "")))
 
 
 @router.post("/review/{sheet_id}/stage")
