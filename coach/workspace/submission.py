@@ -181,7 +181,8 @@ class Submissions:
     def _move(self, s: Session, who: Account, stored: StoredSheet, action: Action) -> tuple[SheetRow, ReviewRow, State]:
         """Lock the sheet, check the move against the table, write status and review state."""
         row = s.scalar(select(SheetRow).where(SheetRow.id == stored.id,
-                                              SheetRow.organisation_id == stored.organisation_id).with_for_update())
+                                              SheetRow.organisation_id == stored.organisation_id)
+                           .with_for_update(of=SheetRow))
         if row is None:
             raise SheetNotFound(str(stored.id))
         review = s.get(ReviewRow, stored.id)
