@@ -40,6 +40,7 @@ class Action(StrEnum):
     RETURN = "return"
     ACCEPT = "accept"
     REVISE = "revise"
+    IMPORT = "import"  # the DX team's import of a town's Excel: a new sheet arrives submitted
 
 
 class Role(StrEnum):
@@ -51,7 +52,7 @@ class Role(StrEnum):
 STATE_LABELS = {State.DRAFT: "下書き", State.SUBMITTED: "提出済み", State.RETURNED: "差し戻し",
                 State.ACCEPTED: "受理", State.REVISING: "改訂中"}
 ACTION_LABELS = {Action.SUBMIT: "提出する", Action.WITHDRAW: "提出を取り下げる", Action.RETURN: "差し戻す",
-                 Action.ACCEPT: "受理する", Action.REVISE: "改訂する"}
+                 Action.ACCEPT: "受理する", Action.REVISE: "改訂する", Action.IMPORT: "取り込む"}
 
 SECTION, DX = frozenset({Role.SECTION}), frozenset({Role.DX})
 # (state, action) -> (next state, roles allowed). Anything not listed is refused with a 409.
@@ -65,6 +66,7 @@ TRANSITIONS: dict[tuple[State, Action], tuple[State, frozenset[Role]]] = {
     (State.SUBMITTED, Action.ACCEPT): (State.ACCEPTED, DX),
     (State.RETURNED, Action.ACCEPT): (State.ACCEPTED, DX),  # the reviewer changed their mind
     (State.ACCEPTED, Action.REVISE): (State.REVISING, SECTION),
+    (State.DRAFT, Action.IMPORT): (State.SUBMITTED, DX),
 }
 FROZEN = frozenset({State.ACCEPTED})  # no edit of any kind: autosave, save, move, rows, restore, API PUT
 STATUS_OF = {State.DRAFT: "draft", State.SUBMITTED: "submitted", State.RETURNED: "draft",
@@ -102,7 +104,7 @@ def role_of(who: Account, stored: StoredSheet) -> Role:
 def check(state: State, action: Action, role: Role) -> State:
     """The next state, or NotAllowed with the reason in Japanese."""
     if not any(role in roles for (_, a), (_, roles) in TRANSITIONS.items() if a == action):
-        who = "DX推進チーム" if action in (Action.RETURN, Action.ACCEPT) else "そのシートの係の職員"
+        who = "DX推進チーム" if action in (Action.RETURN, Action.ACCEPT, Action.IMPORT) else "そのシートの係の職員"
         raise NotAllowed(f"「{ACTION_LABELS[action]}」ができるのは{who}です。", 403)
     allowed = TRANSITIONS.get((state, action))
     if allowed is None or role not in allowed[1]:
@@ -177,6 +179,13 @@ class Submissions:
         with self._sessions.begin() as s:
             _, review, _ = self._move(s, who, stored, Action.REVISE)
             write_audit(s, who, stored.id, "revise", {"accepted_version": review.accepted_version})
+
+    def imported(self, who: Account, stored: StoredSheet) -> None:
+        """A sheet the DX team just imported (created as a draft) becomes submitted, waiting for review."""
+        with self._sessions.begin() as s:
+            _, review, _ = self._move(s, who, stored, Action.IMPORT)
+            review.submitted_at, review.submitted_version = now(), stored.version
+            write_audit(s, who, stored.id, "import", {"version": stored.version})
 
     def _move(self, s: Session, who: Account, stored: StoredSheet, action: Action) -> tuple[SheetRow, ReviewRow, State]:
         """Lock the sheet, check the move against the table, write status and review state."""

@@ -47,7 +47,8 @@ def post(person: TestClient, action: str, sheet_id: int) -> int:
 
 def test_every_state_action_and_role_on_the_pages(client: TestClient, staff: TestClient, dx: TestClient) -> None:
     people = {"section": staff, "dx": dx, "other": section_staff(client.app, "税務係")}
-    for state, action, role in itertools.product(STATES, ACTIONS, people):
+    page_actions = [a for a in ACTIONS if a != "import"]  # import has its own pages (tests/workspace)
+    for state, action, role in itertools.product(STATES, page_actions, people):
         stored = sheet_in(client, state)
         case = (state, action, role)
         if case in ALLOWED:

@@ -134,12 +134,27 @@ def test_import_previews_writes_nothing_then_confirms(client: TestClient, dx: Te
     assert "2 枚を新しく取り込み、0 枚を更新しました" in dx.get(done.headers["location"]).text
     assert services.repo.find(1, "A-3").section == "税務係"  # type: ignore[union-attr]
     assert services.repo.find(1, "A-3").status == "submitted"  # type: ignore[union-attr]
+    imported = services.reviews.get(services.repo.find(1, "A-3").id)  # type: ignore[union-attr]
+    assert imported is not None and imported.state == "waiting"  # through the state machine: a review row too
     twice = dx.post(f"/import/{token_of(r.text)}")  # a confirmation is used once
     assert twice.status_code == 409 and "すでに取り込み済みです" in twice.text and services.repo.count() == 2
 
     again = dx.post("/import", files={"file": ("まとめ.xlsx", data, "application/octet-stream")})
     assert [tr["class"][0] for tr in BeautifulSoup(again.text, "html.parser").select("tbody tr")] == \
         ["imp-same", "imp-error", "imp-same"]
+
+
+def test_an_import_never_rewrites_an_accepted_sheet(client: TestClient, dx: TestClient) -> None:
+    first = dx.post("/import", files={"file": ("a.xlsx", xlsx(HEADERS, [row(ID="A-1")]), "application/octet-stream")})
+    dx.post(f"/import/{token_of(first.text)}")
+    services = dx.app.state.services
+    stored = services.repo.find(1, "A-1")
+    assert dx.post(f"/review/{stored.id}/decision", data={"decision": "accept"}).status_code == 200
+    changed = xlsx(HEADERS, [row(**{"ID": "A-1", "あるべき姿": "住民が自宅で手続きを終えている。"})])
+    r = dx.post("/import", files={"file": ("a.xlsx", changed, "application/octet-stream")})
+    page = BeautifulSoup(r.text, "html.parser")
+    assert [tr["class"][0] for tr in page.select(".import-preview tbody tr")] == ["imp-error"]
+    assert "受理" in page.select_one(".imp-error .row-errors").text and "改訂する" in r.text
 
 
 def test_a_bad_file_is_explained_on_the_page(dx: TestClient) -> None:

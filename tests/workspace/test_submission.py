@@ -20,7 +20,7 @@ from coach.workspace.submission import NotAllowed, Submissions
 from tests.conftest import make_sheet
 
 STATES = ("draft", "submitted", "returned", "accepted", "revising")
-ACTIONS = ("submit", "unsubmit", "return", "accept", "revise")
+ACTIONS = ("submit", "unsubmit", "return", "accept", "revise", "import")
 ROLES = ("section", "dx", "other")
 # The specification, written out: (state, action, role) -> next state. Everything else is refused.
 ALLOWED = {
@@ -33,6 +33,7 @@ ALLOWED = {
     ("submitted", "accept", "dx"): "accepted",
     ("returned", "accept", "dx"): "accepted",
     ("accepted", "revise", "section"): "revising",
+    ("draft", "import", "dx"): "submitted",
 }
 VISIBLE_STATUS = {"draft": "draft", "submitted": "submitted", "returned": "draft", "accepted": "submitted",
                   "revising": "draft"}
@@ -75,6 +76,7 @@ class Cycle:
             "return": lambda: self.machine.decide(who, stored, "return", "直してください。"),
             "accept": lambda: self.machine.decide(who, stored, "accept"),
             "revise": lambda: self.machine.revise(who, stored),
+            "import": lambda: self.machine.imported(who, stored),
         }
         moves[action]()
 

@@ -21,6 +21,7 @@ from coach.workspace.links import groups
 from coach.workspace.overview import build
 from coach.workspace.permissions import can_import_over, visible
 from coach.workspace.queue import queue
+from coach.workspace.submission import FROZEN
 from coach.workspace.upload import in_pool
 from web.access import readable
 from web.auth import DxDep, UserDep, check_csrf
@@ -157,7 +158,8 @@ def _plan(services: Services, who: Account, filename: str, data: bytes) -> list[
     """Runs in the upload pool (coach/workspace/upload.py): reading a file never blocks the event loop."""
     headers, rows = exchange.read_table(filename, data)
     return exchange.plan(exchange.parse(headers, rows), lambda ref: services.repo.find(who.organisation_id, ref),
-                         lambda target: can_import_over(who, target))
+                         lambda target: can_import_over(who, target)
+                         and services.submissions.state_of(target.id) not in FROZEN)
 
 
 def _context(services: Services, filename: str = "", error: str = "", done: str = "") -> dict[str, Any]:
@@ -216,8 +218,9 @@ def _import(services: Services, who: Account, token: str) -> tuple[int, int]:
             stored = services.repo.save(row.target_id, org, row.sheet, kind="import")
             updated += 1
         else:
-            stored = services.repo.create(org, row.sheet, kind="import", status="submitted",
-                                          external_id=row.external_id or None)
+            stored = services.repo.create(org, row.sheet, kind="import", external_id=row.external_id or None)
+            services.submissions.imported(who, stored)  # submitted in one move: status, review row, audit
+            stored = services.repo.get(stored.id, org)
             created += 1
         services.after_save(stored)
     services.reviews.audit(who, None, "import", {"file": pending.filename, "created": created, "updated": updated})
