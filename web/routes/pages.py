@@ -50,9 +50,16 @@ def _index(request: Request, who: Account, services: Services, critic: CriticDep
     for stored in sorted(sheets, key=lambda s: (s.section, s.title)):
         if stored not in mine:
             by_section.setdefault(stored.section, []).append((stored, critic.critique(stored.sheet)))
-    context = {"mine": [(s, critic.critique(s.sheet)) for s in mine], "by_section": by_section,
+    returned = [(s, _last_return(services, s)) for s in mine if (r := reviews.get(s.id)) and r.state == "returned"]
+    context = {"mine": [(s, critic.critique(s.sheet)) for s in mine], "by_section": by_section, "returned": returned,
                "reviews": reviews, "org_name": services.organisation_name, "values": values, "errors": errors}
     return render(request, "index.html", context, status_code=status_code)
+
+
+def _last_return(services: Services, stored: StoredSheet) -> object:
+    """Who returned the sheet, when, and the note they wrote (the audit event of the move)."""
+    return next((e for e in services.reviews.log(stored.organisation_id, stored.id, limit=50) if e.action == "return"),
+                None)
 
 
 @router.post("/sheets")
