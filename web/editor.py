@@ -41,7 +41,9 @@ def render_editor(request: Request, who: Account, stored: StoredSheet, services:
         "critique": critique,
         "flash": flash,
         "saved_note": "",
-        "rows": {f: list(values[f]) + ([""] * (2 if add == f else 1)) for f in ("problems", "tasks")},
+        # a blank row to type into (two after 「＋追加」); none on a frozen (accepted) sheet
+        "rows": {f: list(values[f]) + ([""] * (0 if cycle in FROZEN else 2 if add == f else 1))
+                 for f in ("problems", "tasks")},
         "org_name": services.organisation_name,
         "similar": similar,
         "deep_state": "off" if critic.llm is None else "idle",
