@@ -13,7 +13,8 @@ from tests.retrieval.conftest import chroma_server  # noqa: F401  (the session's
 @pytest.fixture(scope="module")
 def postgres_url() -> str:
     """Several processes share one database: PostgreSQL, as in a real scaled-out deployment."""
-    from coach.db import all_tables, make_engine
+    from coach.app import all_tables
+    from coach.db import make_engine
 
     if not POSTGRES:
         if os.environ.get("CI"):
