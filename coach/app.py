@@ -30,6 +30,7 @@ from coach.workspace.cycle import Cycle
 from coach.workspace.import_previews import ImportPreviews
 from coach.workspace.links import Links
 from coach.workspace.review import Review, Reviews, Submission
+from coach.workspace.submission import State, Submissions
 from coach.workspace.throttle import LoginThrottle
 from coach.workspace.tokens import ApiTokens
 
@@ -68,6 +69,7 @@ class Services:
     login_throttle: LoginThrottle
     outbox: Outbox
     index_worker: IndexWorker
+    submissions: Submissions
 
     def references(self, who: Account, stored: StoredSheet, sheet: Sheet, k: int = 2) -> list[Sheet]:
         """Context for the LLM: similar submitted sheets of other sections, readable by the writer,
@@ -90,7 +92,8 @@ class Services:
         return out
 
     def submit(self, who: Account, stored: StoredSheet, hearing: bool) -> Review:
-        """Submit for review. The critics run once more; what they say decides whether it is flagged."""
+        """Submit for review. The critics run once more (outside the transaction: the AI coach may take
+        seconds); what they say decides whether it is flagged. Then one transaction moves the sheet."""
         sheet = stored.sheet
         if self.critic.llm is not None:
             result = self.critic.deep(sheet, self.references(who, stored, sheet))
@@ -99,15 +102,27 @@ class Services:
         else:
             critique = self.critic.critique(sheet)
             sub = Submission(critique.findings, engine=critique.engine, hearing=hearing)
-        saved = self.repo.set_status(stored.id, stored.organisation_id, "submitted")
-        self.after_save(saved)
-        return self.reviews.submitted(who, stored.id, saved.version, sub)
+        review = self.submissions.submit(who, stored, stored.version, sub)
+        self._reindex(stored)
+        return review
 
-    def unsubmit(self, who: Account, stored: StoredSheet) -> StoredSheet:
-        saved = self.repo.set_status(stored.id, stored.organisation_id, "draft")
-        self.after_save(saved)
-        self.reviews.withdrawn(who, stored.id)
-        return saved
+    def unsubmit(self, who: Account, stored: StoredSheet) -> State:
+        state = self.submissions.withdraw(who, stored)
+        self._reindex(stored)
+        return state
+
+    def decide(self, who: Account, stored: StoredSheet, decision: str, note: str) -> Review:
+        review = self.submissions.decide(who, stored, decision, note)
+        self._reindex(stored)
+        return review
+
+    def revise(self, who: Account, stored: StoredSheet) -> None:
+        self.submissions.revise(who, stored)
+        self._reindex(stored)
+
+    def _reindex(self, stored: StoredSheet) -> None:
+        """After a move of the cycle: the index learns the new status (after the commit, as for saves)."""
+        self.after_save(self.repo.get(stored.id, stored.organisation_id))
 
     def after_save(self, stored: StoredSheet) -> None:
         """The save queued its index update in its own transaction (coach/outbox.py): wake the worker."""
@@ -150,7 +165,8 @@ def build_services(settings: Settings) -> Services:
                     jobs=Jobs(sessions, deadline=3 * settings.llm_timeout + 30),  # the call, its retry, a queue
                     accounts=Accounts(sessions, idle=timedelta(hours=settings.session_idle_hours)),
                     reviews=Reviews(sessions), cycle=Cycle(sessions), tokens=ApiTokens(sessions),
-                    previews=ImportPreviews(sessions), login_throttle=LoginThrottle(sessions), links=links)
+                    previews=ImportPreviews(sessions), login_throttle=LoginThrottle(sessions), links=links,
+                    submissions=Submissions(sessions))
 
 
 def _index_if_new(similar: SimilarService, repo: SheetRepository) -> None:

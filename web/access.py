@@ -6,6 +6,7 @@ from coach.repository import SheetNotFound, SheetRepository, StoredSheet
 from coach.sheet import Sheet
 from coach.workspace.accounts import Account
 from coach.workspace.permissions import can_edit, can_read, can_see_history
+from coach.workspace.submission import Submissions, check_editable
 from web.auth import Forbidden
 
 
@@ -22,6 +23,13 @@ def editable(repo: SheetRepository, who: Account, sheet_id: int) -> StoredSheet:
         if who.is_dx:
             raise Forbidden("DX推進チームはシートを書き換えません。レビュー画面からコメントで伝えてください。")
         raise Forbidden(f"このシートは{stored.section}のものです。編集できるのは{stored.section}の職員です。")
+    return stored
+
+
+def writable(repo: SheetRepository, submissions: Submissions, who: Account, sheet_id: int) -> StoredSheet:
+    """Editable, and not frozen by the review cycle (an accepted sheet answers 409 with the reason)."""
+    stored = editable(repo, who, sheet_id)
+    check_editable(submissions.state_of(sheet_id))
     return stored
 
 

@@ -25,6 +25,7 @@ from coach.production import check as check_production
 from coach.repository import SheetNotFound, VersionConflict
 from coach.settings import Settings, get_settings
 from coach.sheet import LABELS
+from coach.workspace.submission import NotAllowed
 from coach.workspace.tokens import TokenRejected
 from web.auth import CsrfFailed, Forbidden, NeedLogin
 from web.htmx import is_htmx, templates
@@ -156,6 +157,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({**body, "latest_version": exc.latest}, status_code=409,
                                 headers={"ETag": f'"{exc.latest}"'})
         return _error(request, 409, exc.reason, "base_version")
+
+    @app.exception_handler(NotAllowed)
+    async def _not_allowed(request: Request, exc: NotAllowed) -> Response:
+        """A move the review cycle does not allow (coach/workspace/submission.py): 409, or 403 for a role."""
+        return _error(request, exc.status, exc.reason, "status")
 
     @app.exception_handler(SheetNotFound)
     async def _not_found(request: Request, exc: SheetNotFound) -> Response:

@@ -16,6 +16,7 @@ from coach.retrieval.entries import entry_of
 from coach.retrieval.panel import Panel, build_panel
 from coach.sheet import LIST_FIELDS, Sheet
 from coach.workspace.accounts import Account
+from coach.workspace.submission import FROZEN, state_of
 from web.auth import session_of
 from web.conflict import Conflict
 from web.forms import SheetForm, values_of
@@ -36,6 +37,7 @@ def render_editor(request: Request, who: Account, stored: StoredSheet, services:
     similar = similar_for(services, who, stored, sheet or stored.sheet)
     add = request.query_params.get("add", "")
     review = services.reviews.get(stored.id)
+    cycle = state_of(stored.status, review)
     context: dict[str, Any] = {
         "stored": stored,
         "values": values,
@@ -44,7 +46,9 @@ def render_editor(request: Request, who: Account, stored: StoredSheet, services:
         "flash": flash,
         "undo": undo,
         "saved_note": "",
-        "rows": {f: list(values[f]) + ([""] * (2 if add == f else 1)) for f in LIST_FIELDS},
+        # a blank row to type into (two after 「＋追加」); none on a frozen (accepted) sheet
+        "rows": {f: list(values[f]) + ([""] * (0 if cycle in FROZEN else 2 if add == f else 1))
+                 for f in LIST_FIELDS},
         "org_name": services.organisation_name,
         "similar": similar,
         "deep_state": "off" if critic.llm is None else "idle",
@@ -53,6 +57,9 @@ def render_editor(request: Request, who: Account, stored: StoredSheet, services:
         "rules_findings": [],
         "review": review,
         "comments": _comments_for_author(services, stored.id, review),
+        "dx_added": _added_for_author(services, stored.id, review),
+        "cycle": cycle.value,
+        "frozen": cycle in FROZEN,
         # the version the typed text started from: a conflict keeps the form's own, so nothing is saved
         # over the other person's version until the writer chooses to
         "base_version": form.base_version if form and form.base_version is not None else stored.version,
@@ -80,6 +87,17 @@ def _comments_for_author(services: Services, sheet_id: int, review: Any) -> dict
     for c in services.reviews.comments(sheet_id):
         if c.version == review.submitted_version:
             out.setdefault(c.field, []).append(c)
+    return out
+
+
+def _added_for_author(services: Services, sheet_id: int, review: Any) -> dict[str, list[Any]]:
+    """Findings the DX team added in the last round (「見落としを追加」), by field, shown as theirs."""
+    if review is None:
+        return {}
+    out: dict[str, list[Any]] = {}
+    for _, label in services.reviews.labels(sheet_id):
+        if label.verdict == "added" and label.version >= review.submitted_version:
+            out.setdefault(label.field, []).append(label)
     return out
 
 

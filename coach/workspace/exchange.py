@@ -253,8 +253,9 @@ def plan(rows: list[ImportRow], find: Callable[[str], StoredSheet | None],
             row.action = "update" if row.changes else "same"
             if row.action == "update" and not may_update(target):
                 row.action, row.sheet = "error", None
-                row.errors.append(f"ID「{row.external_id}」のシートは係が書いている途中（下書き）のため、"
-                                  "取り込みでは書き換えられません。提出されたシートだけを更新できます。")
+                row.errors.append(f"ID「{row.external_id}」のシートは係が書いている途中（下書き）か、受理されて"
+                                  "変更できない状態のため、取り込みでは書き換えられません。レビュー待ちか差し戻し前の"
+                                  "提出済みのシートだけを更新できます（受理されたシートは係が「改訂する」を押してから）。")
         else:
             row.action = "new"
     return rows

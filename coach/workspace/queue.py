@@ -30,11 +30,22 @@ class QueueItem:
 
     @property
     def state(self) -> str:
-        return self.review.state if self.review else "waiting"
+        """The queue's tab. A revision in progress stays under 受理済み: its accepted version holds."""
+        if self.review is None:
+            return "waiting"
+        return "accepted" if self.review.state == "revising" else self.review.state
 
     @property
     def flagged(self) -> bool:
         return is_flagged(self.flags, self.state)
+
+    @property
+    def revision(self) -> str:
+        """'' for a first round; 'revising' while the section rewrites an accepted sheet;
+        'revised' for a revision back in review (the accepted version stays readable)."""
+        if self.review is None or self.review.accepted_version is None:
+            return ""
+        return "revising" if self.review.state == "revising" else "revised"
 
     @property
     def age_days(self) -> int:
@@ -50,7 +61,7 @@ def queue(services: Services, who: Account, sheets: list[StoredSheet] | None = N
     items = []
     for stored in visible(who, services.repo.list(organisation_id) if sheets is None else sheets):
         review = reviews.get(stored.id)
-        if stored.status != "submitted" and (review is None or review.state != "returned"):
+        if stored.status != "submitted" and (review is None or review.state not in ("returned", "revising")):
             continue
         now_counts = counts(services.critic.critique(stored.sheet).findings)
         errors = now_counts["error"]

@@ -25,7 +25,7 @@ FLAGS = {
     "llm_unavailable": "AIコーチが使えなかった",
     "hearing": "ヒアリング希望",
 }
-STATES = {"waiting": "レビュー待ち", "returned": "差し戻し", "accepted": "受理"}
+STATES = {"waiting": "レビュー待ち", "returned": "差し戻し", "accepted": "受理", "revising": "改訂中"}
 VERDICTS = {"confirmed": "指摘どおり", "dismissed": "指摘は不要", "added": "見落とし（レビューで追加）"}
 COMMENT_FIELDS = ("general", "title", *FIELDS)
 ACTIONS = {
@@ -37,6 +37,7 @@ ACTIONS = {
     "missed": "見落としを追加",
     "return": "差し戻し",
     "accept": "受理",
+    "revise": "改訂を開始",
     "stage": "段階の変更",
     "themes": "テーマの変更",
     "outcome": "成果の記録",
@@ -63,6 +64,8 @@ class ReviewRow(Base):
     findings: Mapped[str] = mapped_column(Text, default="[]")  # what the critics said at submit time
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
     decided_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    # the version last accepted: set by 受理する, kept through a revision (coach/workspace/submission.py)
+    accepted_version: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class CommentRow(Base):
@@ -120,6 +123,7 @@ class Review:
     decided_at: datetime | None
     decided_by: str | None
     findings: list[Finding] = field(default_factory=list)
+    accepted_version: int | None = None
 
     @property
     def flagged(self) -> bool:
@@ -190,27 +194,6 @@ class Reviews:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    def submitted(self, who: Account, sheet_id: int, version: int, sub: Submission) -> Review:
-        with self._sessions.begin() as s:
-            row = s.get(ReviewRow, sheet_id) or ReviewRow(sheet_id=sheet_id)
-            row.state, row.submitted_at, row.submitted_version = "waiting", now(), version
-            row.hearing, row.flags, row.engine = sub.hearing, ",".join(sub.flags), sub.engine
-            counted = counts(sub.findings)
-            row.errors, row.warnings = counted["error"], counted["warning"]
-            row.findings = json.dumps([f.model_dump() for f in sub.findings], ensure_ascii=False)
-            row.decided_at = row.decided_by = None
-            s.add(row)
-            write_audit(s, who, sheet_id, "submit", {"version": version, "flags": sub.flags})
-            s.flush()
-            return _review(row)
-
-    def withdrawn(self, who: Account, sheet_id: int) -> None:
-        with self._sessions.begin() as s:
-            row = s.get(ReviewRow, sheet_id)
-            if row is not None:
-                s.delete(row)
-            write_audit(s, who, sheet_id, "unsubmit", {})
-
     def get(self, sheet_id: int) -> Review | None:
         with self._sessions() as s:
             row = s.get(ReviewRow, sheet_id)
@@ -221,24 +204,6 @@ class Reviews:
             rows = s.scalars(select(ReviewRow).join(SheetRow, SheetRow.id == ReviewRow.sheet_id)
                              .where(SheetRow.organisation_id == organisation_id))
             return {r.sheet_id: _review(r) for r in rows}
-
-    def decide(self, who: Account, sheet_id: int, decision: str, note: str = "") -> Review:
-        if decision not in ("return", "accept"):
-            raise BadInput([FieldError("decision", None, "「差し戻す」か「受理する」を選んでください。")])
-        with self._sessions.begin() as s:
-            row = s.get(ReviewRow, sheet_id)
-            if row is None:
-                raise BadInput([FieldError("decision", None, "提出されていないシートは判断できません。")])
-            if decision == "return" and not note.strip() and not self._comments_since(s, sheet_id, row.submitted_at):
-                raise BadInput([FieldError("note", None, "差し戻すときは、直してほしい点をコメントに書いてください。")])
-            row.state = "returned" if decision == "return" else "accepted"
-            row.decided_at, row.decided_by = now(), who.name
-            if note.strip():
-                s.add(CommentRow(sheet_id=sheet_id, author=who.name, field="general", body=note.strip(),
-                                 version=row.submitted_version))
-            write_audit(s, who, sheet_id, decision, {"version": row.submitted_version, "note": note.strip()})
-            s.flush()
-            return _review(row)
 
     # -- comments and verdicts -----------------------------------------------------------------
 
@@ -333,11 +298,6 @@ class Reviews:
             return [AuditEntry(r.sheet_id, r.user_login, r.user_name, r.action, json.loads(r.detail), r.at)
                     for r in rows]
 
-    @staticmethod
-    def _comments_since(s: Session, sheet_id: int, since: datetime) -> bool:
-        return s.scalar(select(CommentRow.id).where(CommentRow.sheet_id == sheet_id,
-                                                    CommentRow.created_at >= since).limit(1)) is not None
-
 
 def write_audit(s: Session, who: Account, sheet_id: int | None, action: str, detail: dict[str, Any]) -> None:
     """One audit entry, in the caller's transaction: the action and its record commit together."""
@@ -349,7 +309,7 @@ def _review(r: ReviewRow) -> Review:
     findings = [Finding.model_validate(f) for f in json.loads(r.findings or "[]")]
     return Review(r.sheet_id, r.state, r.submitted_at, r.submitted_version, r.hearing,
                   [f for f in r.flags.split(",") if f], r.errors, r.warnings, r.engine, r.decided_at, r.decided_by,
-                  findings)
+                  findings, r.accepted_version)
 
 
 def _comment(r: CommentRow) -> Comment:

@@ -142,6 +142,20 @@ def test_import_previews_writes_nothing_then_confirms(client: TestClient, dx: Te
         ["imp-same", "imp-error", "imp-same"]
 
 
+def test_an_import_never_rewrites_an_accepted_sheet(client: TestClient, dx: TestClient) -> None:
+    first = dx.post("/import", files={"file": ("a.xlsx", xlsx(HEADERS, [row(ID="A-1")]), "application/octet-stream")})
+    dx.post(f"/import/{token_of(first.text)}", data={"status": "submitted"})  # imported as submitted
+    assert dx.app.state.services.reviews.get(dx.app.state.services.repo.find(1, "A-1").id).state == "waiting"
+    services = dx.app.state.services
+    stored = services.repo.find(1, "A-1")
+    assert dx.post(f"/review/{stored.id}/decision", data={"decision": "accept"}).status_code == 200
+    changed = xlsx(HEADERS, [row(**{"ID": "A-1", "あるべき姿": "住民が自宅で手続きを終えている。"})])
+    r = dx.post("/import", files={"file": ("a.xlsx", changed, "application/octet-stream")})
+    page = BeautifulSoup(r.text, "html.parser")
+    assert [tr["class"][0] for tr in page.select(".import-preview tbody tr")] == ["imp-error"]
+    assert "受理" in page.select_one(".imp-error .row-errors").text and "改訂する" in r.text
+
+
 def test_a_bad_file_is_explained_on_the_page(dx: TestClient) -> None:
     r = dx.post("/import", files={"file": ("台帳.xlsx", b"not excel at all", "application/octet-stream")})
     assert r.status_code == 422 and "台帳.xlsx：Excel ファイル（.xlsx）として読み取れません" in r.text

@@ -12,7 +12,7 @@ from coach.findings import Critique
 from coach.retrieval.entries import entry_of
 from coach.sheet import MAX_VERSION, Sheet, SheetWrite
 from coach.workspace.permissions import can_create_in
-from web.access import editable, readable, with_history
+from web.access import readable, with_history, writable
 from web.auth import ApiCallerDep, Forbidden
 from web.deps import CriticDep, RepoDep, ServicesDep
 from web.params import SheetId
@@ -50,7 +50,7 @@ def update_sheet(sheet_id: SheetId, body: SheetWrite, who: ApiCallerDep, repo: R
                  ) -> dict[str, object]:
     if body.id is not None and str(body.id) != str(sheet_id):
         raise BadInput([FieldError("id", None, f"URL のシート（{sheet_id}）と本文の id（{body.id}）が違います。")])
-    editable(repo, who, sheet_id)
+    writable(repo, services.submissions, who, sheet_id)  # an accepted sheet: 409 (改訂する first)
     if not can_create_in(who, body.section):
         raise Forbidden("シートを別の係へ移すことはできません。")
     base = body.base_version if body.base_version is not None else version_of(if_match)

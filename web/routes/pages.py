@@ -15,8 +15,9 @@ from coach.sameness import is_blank
 from coach.sheet import LIST_FIELDS, Sheet, empty_sheet
 from coach.workspace.accounts import Account
 from coach.workspace.permissions import can_edit, visible
+from coach.workspace.submission import check_editable
 from web import moves
-from web.access import editable, own_section, readable, with_history
+from web.access import editable, own_section, readable, with_history, writable
 from web.auth import Forbidden, UserDep, check_csrf
 from web.conflict import conflict_of
 from web.deep import start_deep
@@ -50,9 +51,16 @@ def _index(request: Request, who: Account, services: Services, critic: CriticDep
     for stored in sorted(sheets, key=lambda s: (s.section, s.title)):
         if stored not in mine:
             by_section.setdefault(stored.section, []).append((stored, critic.critique(stored.sheet)))
-    context = {"mine": [(s, critic.critique(s.sheet)) for s in mine], "by_section": by_section,
+    returned = [(s, _last_return(services, s)) for s in mine if (r := reviews.get(s.id)) and r.state == "returned"]
+    context = {"mine": [(s, critic.critique(s.sheet)) for s in mine], "by_section": by_section, "returned": returned,
                "reviews": reviews, "org_name": services.organisation_name, "values": values, "errors": errors}
     return render(request, "index.html", context, status_code=status_code)
+
+
+def _last_return(services: Services, stored: StoredSheet) -> object:
+    """Who returned the sheet, when, and the note they wrote (the audit event of the move)."""
+    return next((e for e in services.reviews.log(stored.organisation_id, stored.id, limit=50) if e.action == "return"),
+                None)
 
 
 @router.post("/sheets")
@@ -83,6 +91,7 @@ FLASHES = {
     "unchanged": "変更はありません（第{}版のまま）。",
     "submitted": "提出しました。DX推進チームのレビューを待っています。他の係からも「似ているシート」として見えるようになります。",
     "withdrawn": "提出を取り下げました。下書きに戻っています。",
+    "revising": "改訂を始めました。受理された版は履歴に残っています。直したら、もう一度提出してください。",
 }
 
 
@@ -105,6 +114,10 @@ async def submit(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDe
     """The form's real action: save, add/remove a row, move a solution to the margin, submit."""
     stored = editable(repo, who, sheet_id)
     raw = await form_of(request)
+    if str(raw.get("op", "")) == "revise":  # 「改訂する」 on an accepted sheet: the form's text is not read
+        services.revise(who, stored)
+        return _see(f"/sheets/{sheet_id}?revising=1")
+    check_editable(services.submissions.state_of(sheet_id))  # an accepted sheet: 409, nothing saved
     form = read_sheet_form(raw)
     if form.sheet is None:  # keep what was typed, show why next to the field, save nothing
         return render_editor(request, who, stored, services, form=form, status_code=422, partial="_sheet_form.html")
@@ -161,7 +174,7 @@ def _remove_row(sheet: Sheet, field: str, index: str) -> Sheet:
 async def check(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, critic: CriticDep,
                 services: ServicesDep) -> Response:
     """While typing (htmx): critique what is in the form and autosave it. Returns feedback fragments."""
-    stored = editable(repo, who, sheet_id)
+    stored = writable(repo, services.submissions, who, sheet_id)
     form = read_sheet_form(await form_of(request))
     sheet = own_section(form.sheet, who) if form.sheet is not None else None
     saved_note, conflict, base = "", None, form.base_version
@@ -207,7 +220,7 @@ def version(request: Request, sheet_id: SheetId, number: VersionNumber, who: Use
 
 @router.post("/sheets/{sheet_id}/versions/{number}/restore")
 def restore(sheet_id: SheetId, number: VersionNumber, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
-    editable(repo, who, sheet_id)
+    writable(repo, services.submissions, who, sheet_id)
     restored = repo.restore(sheet_id, who.organisation_id, number)
     if not restored.changed:
         return _see(f"/sheets/{sheet_id}?unchanged={restored.version}")

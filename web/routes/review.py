@@ -10,13 +10,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.app import Services
 from coach.errors import BadInput, FieldError
-from coach.findings import FIELDS_OF, Finding
+from coach.findings import CODE_LABELS, FIELDS_OF, Finding
 from coach.repository import StoredSheet
-from coach.sheet import LIST_FIELDS, MAX_ITEMS
+from coach.sheet import LABELS, LIST_FIELDS, MAX_ITEMS, Sheet
+from coach.workspace.accounts import Account
 from coach.workspace.diff import diff
 from coach.workspace.permissions import visible
 from coach.workspace.queue import STATE_ORDER, queue
 from coach.workspace.review import COMMENT_FIELDS, Review
+from coach.workspace.submission import state_of
 from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
 from web.forms import form_of
@@ -66,6 +68,12 @@ def shown_findings(services: Services, stored: StoredSheet, review: Review | Non
 def review_page(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep,
                 from_: Annotated[int | None, Query(alias="from", ge=1, le=MAX_ID, description="比べる版")] = None,
                 to: Annotated[int | None, Query(ge=1, le=MAX_ID, description="比べる版")] = None) -> Response:
+    return _page(request, who, services, sheet_id, from_, to)
+
+
+def _page(request: Request, who: Account, services: Services, sheet_id: int, from_: int | None = None,
+          to: int | None = None, refused: tuple[str, BadInput, dict[str, str]] | None = None) -> Response:
+    """The review page; `refused` = (form, error, what was typed): shown again beside the form, 422."""
     stored = _stored(services, who, sheet_id)
     q = request.query_params
     versions = services.repo.versions(sheet_id, who.organisation_id)
@@ -79,22 +87,49 @@ def review_page(request: Request, sheet_id: SheetId, who: DxDep, services: Servi
     findings, engine = shown_findings(services, stored, review)
     rules = {f.key() for f in services.critic.critique(stored.sheet).findings}
     org = who.organisation_id
+    log = services.reviews.log(org, sheet_id)
     context: dict[str, Any] = {
         "org_name": services.organisation_name, "stored": stored, "sheet": stored.sheet, "review": review,
         "findings": findings, "engine": engine, "ai_keys": {f.key() for f in findings} - rules, "labels": labels,
         "comments": services.reviews.comments(sheet_id), "versions": versions, "old_v": old_v, "new_v": new_v,
         "changes": changes, "similar": services.similar.similar(who, stored.sheet, k=5, exclude_ref=_ref(stored),
                                                                sheet_id=sheet_id),
-        "log": services.reviews.log(org, sheet_id), "comment_fields": COMMENT_FIELDS,
+        "log": log, "comment_fields": COMMENT_FIELDS,
         "missed": [lb for lb in current if lb.verdict == "added"],
-        "fields_of": FIELDS_OF,
+        "missed_targets": missed_targets(stored.sheet),
+        "cycle": state_of(stored.status, review).value,
+        "decision": next((e for e in log if e.action in ("return", "accept")), None),
         "stages": services.cycle.stages(sheet_id), "themes": services.cycle.themes(org),
         "sheet_themes": services.cycle.sheet_themes(org).get(sheet_id, []),
         "outcomes": services.cycle.outcomes(sheet_id), "today": date.today().isoformat(),
-        "flash": q.get("done", ""),
+        "flash": q.get("done", "") if refused is None else "",
+        "refused": _refused(refused),
         **review_context(services, who, stored),
     }
-    return render(request, "review.html", context)
+    return render(request, "review.html", context, status_code=422 if refused else 200)
+
+
+def _refused(refused: tuple[str, BadInput, dict[str, str]] | None) -> dict[str, Any]:
+    if refused is None:
+        return {"form": "", "errors": {}, "typed": {}}
+    form, exc, values = refused
+    errors = {e.field: e.reason for e in exc.errors} or {"": exc.message}
+    return {"form": form, "errors": errors, "typed": values}
+
+
+def missed_targets(sheet: Sheet) -> list[tuple[str, str]]:
+    """Every (value, label) the missed-finding form may offer: a code, a field it may point at
+    (the guard's one table) and, for a list, a row that exists. Nothing impossible is offered."""
+    out = []
+    for code, fields in FIELDS_OF.items():
+        for field in fields:
+            rows = getattr(sheet, field)
+            if isinstance(rows, list) and code != "FIELD_EMPTY":
+                out += [(f"{code}|{field}|{n}", f"{CODE_LABELS[code]} — {LABELS[field]} {n + 1}行目「{text[:20]}」")
+                        for n, text in enumerate(rows)]
+            else:
+                out.append((f"{code}|{field}|", f"{CODE_LABELS[code]} — {LABELS[field]}"))
+    return out
 
 
 def _last_different(services: Services, stored: StoredSheet, numbers: list[int], look_back: int = 30) -> int:
@@ -147,10 +182,19 @@ def _finding(findings: list[Finding], key: tuple[str, str, str]) -> Finding:
 async def missed(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
     stored = _stored(services, who, sheet_id)
     form = await form_of(request)
-    item = _row_index(str(form.get("item", "")))
-    services.reviews.add_missed(who, sheet_id, stored.version, stored.sheet, str(form.get("code", "")),
-                                str(form.get("field", "")), item)
+    code, field, row = str(form.get("code", "")), str(form.get("field", "")), str(form.get("item", ""))
+    if form.get("target"):  # the page's one select: code|field|row index (0-based)
+        code, field, index = (str(form.get("target", "")).split("|") + ["", ""])[:3]
+        row = str(int(index) + 1) if index.isdigit() else ""
+    try:
+        services.reviews.add_missed(who, sheet_id, stored.version, stored.sheet, code, field, _row_index(row))
+    except BadInput as exc:
+        return _page(request, who, services, sheet_id, refused=("missed", exc, _typed(form)))
     return _back(sheet_id, "missed", "#findings")
+
+
+def _typed(form: Any) -> dict[str, str]:
+    return {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
 
 
 @router.post("/review/{sheet_id}/comments")
@@ -170,18 +214,11 @@ async def comment(request: Request, sheet_id: SheetId, who: DxDep, services: Ser
 async def decide(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
     stored = _stored(services, who, sheet_id)
     form = await form_of(request)
-    decision = str(form.get("decision", ""))
-    if services.reviews.get(sheet_id) is None and stored.status == "submitted":
-        # submitted before reviews existed (the bundled samples): record the submission first
-        from coach.workspace.review import Submission
-
-        findings = services.critic.critique(stored.sheet).findings
-        services.reviews.submitted(who, sheet_id, stored.version, Submission(findings))
-    services.reviews.decide(who, sheet_id, decision, str(form.get("note", "")))
-    status = "draft" if decision == "return" else "submitted"  # accepting a returned sheet takes it back
-    if stored.status != status:
-        services.after_save(services.repo.set_status(sheet_id, who.organisation_id, status))
-    return _back(sheet_id, decision)
+    try:
+        services.decide(who, stored, str(form.get("decision", "")), str(form.get("note", "")))
+    except BadInput as exc:
+        return _page(request, who, services, sheet_id, refused=("decision", exc, _typed(form)))
+    return _back(sheet_id, str(form.get("decision", "")))
 
 
 @router.post("/review/{sheet_id}/stage")
@@ -205,9 +242,12 @@ async def themes(request: Request, sheet_id: SheetId, who: DxDep, services: Serv
 async def outcome(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
     _stored(services, who, sheet_id)
     form = await form_of(request)
-    services.cycle.add_outcome(who, sheet_id, str(form.get("kind", "")), str(form.get("value", "")),
-                               str(form.get("unit", "")), _date(str(form.get("on", ""))),
-                               label=str(form.get("label", "")), note=str(form.get("note", "")))
+    try:
+        services.cycle.add_outcome(who, sheet_id, str(form.get("kind", "")), str(form.get("value", "")),
+                                   str(form.get("unit", "")), _date(str(form.get("on", ""))),
+                                   label=str(form.get("label", "")), note=str(form.get("note", "")))
+    except BadInput as exc:
+        return _page(request, who, services, sheet_id, refused=("outcome", exc, _typed(form)))
     return _back(sheet_id, "outcome", "#cycle")
 
 

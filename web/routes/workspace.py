@@ -22,6 +22,7 @@ from coach.workspace.links import groups
 from coach.workspace.overview import build
 from coach.workspace.permissions import can_import_over, visible
 from coach.workspace.queue import queue
+from coach.workspace.submission import FROZEN
 from coach.workspace.upload import in_pool
 from web.access import readable
 from web.auth import DxDep, UserDep, check_csrf
@@ -157,7 +158,8 @@ def _plan(services: Services, who: Account, filename: str, data: bytes) -> list[
     """Runs in the upload pool (coach/workspace/upload.py): reading a file never blocks the event loop."""
     table = exchange.read_file(filename, data)
     return exchange.plan(exchange.parse(table.headers, table.rows, table.missing), lambda ref: services.repo.find(who.organisation_id, ref),
-                         lambda target: can_import_over(who, target))
+                         lambda target: can_import_over(who, target)
+                         and services.submissions.state_of(target.id) not in FROZEN)
 
 
 STATE_HINTS = {"draft": "係が取り込まれた内容を確かめてから提出します。下書きのあいだは、取り込みで上書きしません。",
@@ -225,8 +227,10 @@ def _import(services: Services, who: Account, token: str, status: str) -> tuple[
             stored = services.repo.save(row.target_id, org, row.sheet, kind="import")
             updated += 1
         else:
-            stored = services.repo.create(org, row.sheet, kind="import", status=status,
-                                          external_id=row.external_id or None)
+            stored = services.repo.create(org, row.sheet, kind="import", external_id=row.external_id or None)
+            if status == "submitted":  # submitted in one move: status, review row, audit
+                services.submissions.imported(who, stored)
+                stored = services.repo.get(stored.id, org)
             created += 1
         services.after_save(stored)
     services.reviews.audit(who, None, "import", {"file": pending.filename, "created": created, "updated": updated,
