@@ -51,12 +51,11 @@ def queue(services: Services, who: Account, sheets: list[StoredSheet] | None = N
         review = reviews.get(stored.id)
         if stored.status != "submitted" and (review is None or review.state != "returned"):
             continue
-        findings = services.critic.critique(stored.sheet).findings
-        errors = sum(f.severity == "error" for f in findings)
+        errors = stored.errors  # the findings stored with the sheet's latest version
         flags = [f for f in (review.flags if review else []) if f != "errors"]
         if errors or (review and review.errors):
             flags.insert(0, "errors")
-        items.append(QueueItem(stored, review, errors, sum(f.severity == "warning" for f in findings), flags,
+        items.append(QueueItem(stored, review, errors, stored.warnings, flags,
                                review.submitted_at if review else stored.updated_at,
                                stage_of(stages.get(stored.id, []))))
     return items

@@ -48,10 +48,15 @@ def _index(request: Request, who: Account, services: Services, critic: CriticDep
     by_section: dict[str, list[tuple[StoredSheet, Critique]]] = {}
     for stored in sorted(sheets, key=lambda s: (s.section, s.title)):
         if stored not in mine:
-            by_section.setdefault(stored.section, []).append((stored, critic.critique(stored.sheet)))
-    context = {"mine": [(s, critic.critique(s.sheet)) for s in mine], "by_section": by_section,
+            by_section.setdefault(stored.section, []).append((stored, _stored_critique(stored, critic.engine)))
+    context = {"mine": [(s, _stored_critique(s, critic.engine)) for s in mine], "by_section": by_section,
                "reviews": reviews, "org_name": services.organisation_name, "values": values, "errors": errors}
     return render(request, "index.html", context, status_code=status_code)
+
+
+def _stored_critique(stored: StoredSheet, engine: str) -> Critique:
+    """The rule findings stored with the sheet's latest version (the list never re-runs the critic)."""
+    return Critique(findings=list(stored.findings), engine=engine)
 
 
 @router.post("/sheets")
