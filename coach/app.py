@@ -85,7 +85,7 @@ class Services:
                 other = self.repo.get(match.hit.db_id, stored.organisation_id)
             except SheetNotFound:
                 continue
-            if other.status == "submitted" and not self.critic.critique(other.sheet).errors():
+            if other.status == "submitted" and not any(f.code is not None for f in other.findings):
                 out.append(other.sheet)
             if len(out) >= k:
                 break

@@ -70,6 +70,10 @@ class VersionRow(Base):
     # The account that wrote it (None: a program on this machine, or a version older than this column).
     # Only that person's own autosaves fold into it.
     author_id: Mapped[int | None] = mapped_column(default=None)
+    # The rule findings of this content (JSON, coach/stored_findings.py) and the RULES_VERSION they were
+    # computed with; None (a version older than these columns) or another version: recomputed when read.
+    findings: Mapped[str | None] = mapped_column(Text, default=None)
+    rules_version: Mapped[str | None] = mapped_column(String(40), default=None)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)
     sheet: Mapped[SheetRow] = relationship(back_populates="versions")

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from coach import stored_findings
 from coach.db import Organisation, Section, SheetRow, VersionRow, now
+from coach.findings import Finding
 from coach.outbox import enqueue
 from coach.sameness import same_content
 from coach.sheet import Sheet
@@ -32,6 +34,16 @@ class StoredSheet:
     created_at: datetime
     updated_at: datetime
     changed: bool = True  # False: the save changed nothing visible, so no version was written
+    # The rule findings of this version, as stored with it (coach/stored_findings.py).
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def errors(self) -> int:
+        return stored_findings.count(self.findings, "error")
+
+    @property
+    def warnings(self) -> int:
+        return stored_findings.count(self.findings, "warning")
 
     def as_api(self) -> dict[str, object]:
         return {
@@ -56,6 +68,9 @@ def _clean(sheet: Sheet) -> Sheet:
     return sheet.model_copy(
         update={"problems": [p for p in sheet.problems if p.strip()], "tasks": [t for t in sheet.tasks if t.strip()]}
     )
+
+
+_Stale = list[dict[str, object]]  # recomputed findings waiting to be stored: version id, its stamp, the JSON
 
 
 class SheetNotFound(LookupError):
@@ -145,17 +160,22 @@ class SheetRepository:
                            status=status, external_id=external_id)
             s.add(row)
             s.flush()
-            s.add(VersionRow(sheet_id=row.id, number=1, kind=kind, content=sheet.model_dump_json(),
-                             author_id=author_id))
+            version = VersionRow(sheet_id=row.id, number=1, kind=kind, content=sheet.model_dump_json(),
+                                 author_id=author_id)
+            findings = _set_findings(version, sheet)
+            s.add(version)
             s.flush()
             _queue(s, row)
-            return self._stored(row, sheet)
+            return self._stored(row, sheet, findings)
 
     def get(self, sheet_id: int, organisation_id: int) -> StoredSheet:
         with self._sessions() as s:
             row = self._row(s, sheet_id, organisation_id)
             latest = self._latest(s, row.id)
-            return self._stored(row, Sheet.model_validate_json(latest.content))
+            stale: _Stale = []
+            stored = self._read(row, latest, stale)
+        self._store_stale(stale)
+        return stored
 
     def save(self, sheet_id: int, organisation_id: int, sheet: Sheet, kind: str = "save",
              base_version: int | None = None, author_id: int | None = None) -> StoredSheet:
@@ -167,9 +187,10 @@ class SheetRepository:
         sheet = _clean(sheet)
         with self._sessions.begin() as s:
             row = self._locked(s, sheet_id, organisation_id)
-            latest = Sheet.model_validate_json(self._latest(s, row.id).content)
+            latest_row = self._latest(s, row.id)
+            latest = Sheet.model_validate_json(latest_row.content)
             if same_content(latest, sheet):  # nothing to lose, so no conflict either
-                return replace(self._stored(row, latest), changed=False)
+                return replace(self._stored(row, latest, _current_findings(latest_row, latest)), changed=False)
             self._check_base(s, row, base_version, author_id)
             return self._append(s, row, sheet, kind, author_id)
 
@@ -186,14 +207,15 @@ class SheetRepository:
             latest = self._latest(s, row.id)
             stored_sheet = Sheet.model_validate_json(latest.content)
             if same_content(stored_sheet, sheet):
-                return replace(self._stored(row, stored_sheet), changed=False)
+                return replace(self._stored(row, stored_sheet, _current_findings(latest, stored_sheet)), changed=False)
             self._check_base(s, row, base_version, author_id, own_newer_ok=last_word)
             if (latest.kind == "autosave" and latest.author_id == author_id and base_version in (None, row.version)
                     and now() - latest.created_at <= self._window):
                 latest.content = sheet.model_dump_json()
                 latest.updated_at = now()
+                findings = _set_findings(latest, sheet)
                 self._touch(s, row, sheet)
-                return self._stored(row, sheet)
+                return self._stored(row, sheet, findings)
             return self._append(s, row, sheet, "autosave", author_id)
 
     def upsert_external(self, organisation_id: int, external_id: str, sheet: Sheet) -> StoredSheet:
@@ -228,7 +250,9 @@ class SheetRepository:
             row.updated_at = now()
             s.flush()
             _queue(s, row)
-            return self._stored(row, Sheet.model_validate_json(self._latest(s, row.id).content))
+            latest = self._latest(s, row.id)
+            sheet = Sheet.model_validate_json(latest.content)
+            return self._stored(row, sheet, _current_findings(latest, sheet))
 
     def delete(self, sheet_id: int, organisation_id: int) -> None:
         """Remove a sheet and its versions; the outbox row queued with it removes its vector. Only for a
@@ -241,9 +265,11 @@ class SheetRepository:
 
     def all(self) -> Iterator[StoredSheet]:
         """Every sheet of every organisation, for rebuilding the index."""
+        stale: _Stale = []
         with self._sessions() as s:
-            for row in s.scalars(select(SheetRow).order_by(SheetRow.id)):
-                yield self._stored(row, Sheet.model_validate_json(self._latest(s, row.id).content))
+            for row, latest in s.execute(self._with_latest().order_by(SheetRow.id)):
+                yield self._read(row, latest, stale)
+        self._store_stale(stale)
 
     def versions(self, sheet_id: int, organisation_id: int) -> list[VersionInfo]:
         with self._sessions() as s:
@@ -266,14 +292,14 @@ class SheetRepository:
         return self.save(sheet_id, organisation_id, old, kind="restore")
 
     def list(self, organisation_id: int) -> list[StoredSheet]:
+        """The organisation's sheets with their latest versions and stored findings: one query."""
+        stale: _Stale = []
         with self._sessions() as s:
-            rows = s.scalars(
-                select(SheetRow).where(SheetRow.organisation_id == organisation_id).order_by(SheetRow.updated_at.desc())
-            ).all()
-            out = []
-            for row in rows:
-                out.append(self._stored(row, Sheet.model_validate_json(self._latest(s, row.id).content)))
-            return out
+            rows = s.execute(self._with_latest().where(SheetRow.organisation_id == organisation_id)
+                             .order_by(SheetRow.updated_at.desc())).all()
+            out = [self._read(row, latest, stale) for row, latest in rows]
+        self._store_stale(stale)
+        return out
 
     def count(self) -> int:
         with self._sessions() as s:
@@ -326,10 +352,39 @@ class SheetRepository:
 
     def _append(self, s: Session, row: SheetRow, sheet: Sheet, kind: str, author_id: int | None = None) -> StoredSheet:
         row.version += 1
-        s.add(VersionRow(sheet_id=row.id, number=row.version, kind=kind, content=sheet.model_dump_json(),
-                         author_id=author_id))
+        version = VersionRow(sheet_id=row.id, number=row.version, kind=kind, content=sheet.model_dump_json(),
+                             author_id=author_id)
+        findings = _set_findings(version, sheet)
+        s.add(version)
         self._touch(s, row, sheet)
-        return self._stored(row, sheet)
+        return self._stored(row, sheet, findings)
+
+    @staticmethod
+    def _with_latest():  # type: ignore[no-untyped-def]
+        """Sheets joined to their latest version (a sheet's `version` is its latest version's number)."""
+        return select(SheetRow, VersionRow).join(
+            VersionRow, (VersionRow.sheet_id == SheetRow.id) & (VersionRow.number == SheetRow.version))
+
+    def _read(self, row: SheetRow, latest: VersionRow, stale: _Stale) -> StoredSheet:
+        """A stored sheet from a read-only session; findings of another rules' version are recomputed
+        and queued in `stale` to be stored by `_store_stale` once the read session is closed."""
+        sheet = Sheet.model_validate_json(latest.content)
+        if latest.rules_version == stored_findings.RULES_VERSION and latest.findings is not None:
+            return self._stored(row, sheet, stored_findings.decode(latest.findings))
+        found = stored_findings.rule_findings(sheet)
+        stale.append({"vid": latest.id, "stamp": latest.updated_at, "found": stored_findings.encode(found)})
+        return self._stored(row, sheet, tuple(found))
+
+    def _store_stale(self, stale: _Stale) -> None:
+        """Store recomputed findings, unless the version changed since it was read (an autosave folded
+        into it: that save stored its own findings)."""
+        if not stale:
+            return
+        table = cast(Table, VersionRow.__table__)
+        stmt = (update(table).where(table.c.id == bindparam("vid"), table.c.updated_at == bindparam("stamp"))
+                .values(findings=bindparam("found"), rules_version=stored_findings.RULES_VERSION))
+        with self._sessions.begin() as s:
+            s.connection().execute(stmt, stale)
 
     def _touch(self, s: Session, row: SheetRow, sheet: Sheet) -> None:
         row.title = sheet.title
@@ -340,7 +395,7 @@ class SheetRepository:
         _queue(s, row)
 
     @staticmethod
-    def _stored(row: SheetRow, sheet: Sheet) -> StoredSheet:
+    def _stored(row: SheetRow, sheet: Sheet, findings: Iterable[Finding] = ()) -> StoredSheet:
         return StoredSheet(
             id=row.id,
             organisation_id=row.organisation_id,
@@ -352,12 +407,28 @@ class SheetRepository:
             sheet=sheet,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            findings=tuple(findings),
         )
 
 
 def _queue(s: Session, row: SheetRow) -> None:
     """What the index should hold changed: queue its update in this same transaction (coach/outbox.py)."""
     enqueue(s, row.id, row.organisation_id, row.version, row.updated_at)
+
+
+def _set_findings(version: VersionRow, sheet: Sheet) -> tuple[Finding, ...]:
+    """Inside a write transaction: the version's rule findings, computed and stored with it."""
+    found = stored_findings.rule_findings(sheet)
+    version.findings = stored_findings.encode(found)
+    version.rules_version = stored_findings.RULES_VERSION
+    return tuple(found)
+
+
+def _current_findings(version: VersionRow, sheet: Sheet) -> tuple[Finding, ...]:
+    """Inside a write transaction: the stored findings, recomputed (and stored) if the rules changed."""
+    if version.rules_version == stored_findings.RULES_VERSION and version.findings is not None:
+        return stored_findings.decode(version.findings)
+    return _set_findings(version, sheet)
 
 
 def load_samples(repo: SheetRepository, organisation_id: int, lines: list[str]) -> int:

@@ -205,6 +205,18 @@ class Cycle:
                              .order_by(OutcomeRow.measured_on, OutcomeRow.id))
             return [Outcome(r.id, r.kind, r.label, r.value, r.unit, r.measured_on, r.note) for r in rows]
 
+    def outcomes_of_organisation(self, organisation_id: int) -> dict[int, list[Outcome]]:
+        """Every sheet's outcomes in one query (the export's summary)."""
+        with self._sessions() as s:
+            rows = s.scalars(select(OutcomeRow).join(SheetRow, SheetRow.id == OutcomeRow.sheet_id)
+                             .where(SheetRow.organisation_id == organisation_id)
+                             .order_by(OutcomeRow.measured_on, OutcomeRow.id))
+            out: dict[int, list[Outcome]] = {}
+            for r in rows:
+                out.setdefault(r.sheet_id, []).append(Outcome(r.id, r.kind, r.label, r.value, r.unit,
+                                                              r.measured_on, r.note))
+            return out
+
 
 def stage_of(changes: list[StageChange]) -> str:
     return changes[-1].stage if changes else STAGES[0]

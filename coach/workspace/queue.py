@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from coach.db import now
-from coach.findings import counts
 from coach.repository import StoredSheet
 from coach.workspace.accounts import Account
 from coach.workspace.cycle import stage_of
@@ -63,12 +62,11 @@ def queue(services: Services, who: Account, sheets: list[StoredSheet] | None = N
         review = reviews.get(stored.id)
         if stored.status != "submitted" and (review is None or review.state not in ("returned", "revising")):
             continue
-        now_counts = counts(services.critic.critique(stored.sheet).findings)
-        errors = now_counts["error"]
+        errors = stored.errors  # the findings stored with the sheet's latest version
         flags = [f for f in (review.flags if review else []) if f != "errors"]
         if errors or (review and review.errors):
             flags.insert(0, "errors")
-        items.append(QueueItem(stored, review, errors, now_counts["warning"], flags,
+        items.append(QueueItem(stored, review, errors, stored.warnings, flags,
                                review.submitted_at if review else stored.updated_at,
                                stage_of(stages.get(stored.id, []))))
     return items

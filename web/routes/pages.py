@@ -50,9 +50,10 @@ def _index(request: Request, who: Account, services: Services, critic: CriticDep
     by_section: dict[str, list[tuple[StoredSheet, Critique]]] = {}
     for stored in sorted(sheets, key=lambda s: (s.section, s.title)):
         if stored not in mine:
-            by_section.setdefault(stored.section, []).append((stored, critic.critique(stored.sheet)))
+            by_section.setdefault(stored.section, []).append((stored, _stored_critique(stored, critic.engine)))
     returned = [(s, _last_return(services, s)) for s in mine if (r := reviews.get(s.id)) and r.state == "returned"]
-    context = {"mine": [(s, critic.critique(s.sheet)) for s in mine], "by_section": by_section, "returned": returned,
+    context = {"mine": [(s, _stored_critique(s, critic.engine)) for s in mine], "by_section": by_section,
+               "returned": returned,
                "reviews": reviews, "org_name": services.organisation_name, "values": values, "errors": errors}
     return render(request, "index.html", context, status_code=status_code)
 
@@ -61,6 +62,11 @@ def _last_return(services: Services, stored: StoredSheet) -> object:
     """Who returned the sheet, when, and the note they wrote (the audit event of the move)."""
     return next((e for e in services.reviews.log(stored.organisation_id, stored.id, limit=50) if e.action == "return"),
                 None)
+
+
+def _stored_critique(stored: StoredSheet, engine: str) -> Critique:
+    """The rule findings stored with the sheet's latest version (the list never re-runs the critic)."""
+    return Critique(findings=list(stored.findings), engine=engine)
 
 
 @router.post("/sheets")

@@ -60,8 +60,7 @@ def shown_findings(services: Services, stored: StoredSheet, review: Review | Non
     as long as the sheet has not changed since; otherwise what the rules say about it now."""
     if review is not None and review.submitted_version == stored.version and review.findings:
         return review.findings, review.engine
-    critique = services.critic.critique(stored.sheet)
-    return critique.findings, critique.engine
+    return list(stored.findings), services.critic.engine  # the rule findings stored with this version
 
 
 @router.get("/review/{sheet_id}", response_class=HTMLResponse)
@@ -85,7 +84,7 @@ def _page(request: Request, who: Account, services: Services, sheet_id: int, fro
     current = [lb for _, lb in services.reviews.labels(sheet_id) if lb.version == stored.version]
     labels = {(lb.code, lb.field, lb.item): lb.verdict for lb in current}
     findings, engine = shown_findings(services, stored, review)
-    rules = {f.key() for f in services.critic.critique(stored.sheet).findings}
+    rules = {f.key() for f in stored.findings}
     org = who.organisation_id
     log = services.reviews.log(org, sheet_id)
     context: dict[str, Any] = {

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.app import Services
 from coach.errors import BadInput, FieldError
-from coach.findings import counts
 from coach.repository import StoredSheet
 from coach.workspace import exchange
 from coach.workspace.accounts import Account
@@ -46,7 +45,7 @@ def overview(request: Request, who: DxDep, services: ServicesDep) -> Response:
     linked = [(g.label, [by_id[i].section for i in g.sheet_ids if i in by_id])
               for g in groups(services.links.of_organisation(org))]
     view = build(sheets, services.repo.sections(org), services.cycle.current_stages(org),
-                 {s.id: services.critic.critique(s.sheet).findings for s in sheets}, date.today(), linked)
+                 {s.id: list(s.findings) for s in sheets}, date.today(), linked)
     charts = {
         "coverage": ring(view.sections_with_sheet, view.sections_total, "シートがある係"),
         "stages": bars(view.stage_counts, "段階ごとの案件数"),
@@ -100,21 +99,17 @@ def _summary_rows(services: Services, who: Account, sheets: list[StoredSheet]) -
 
     stages = services.cycle.current_stages(who.organisation_id)
     themes = services.cycle.sheet_themes(who.organisation_id)
-    by_id = {i.stored.id: i for i in queue(services, who, sheets)}  # submitted ones, critiqued
+    by_id = {i.stored.id: i for i in queue(services, who, sheets)}  # submitted ones
+    outcomes = services.cycle.outcomes_of_organisation(who.organisation_id)
     rows = []
     for s in sheets:
         changes = stages.get(s.id, [])
         item = by_id.get(s.id)
-        if item is not None:
-            errors, warnings = item.errors, item.warnings
-        else:  # a draft: not in the queue
-            draft = counts(services.critic.critique(s.sheet).findings)
-            errors, warnings = draft["error"], draft["warning"]
-        outcomes = "、".join(f"{o.label} {o.value:g}{o.unit}（{o.measured_on}）" for o in services.cycle.outcomes(s.id))
+        measured = "、".join(f"{o.label} {o.value:g}{o.unit}（{o.measured_on}）" for o in outcomes.get(s.id, []))
         rows.append([s.external_id or str(s.id), s.section, s.title,
                      STATES[item.state] if item else "下書き", stage_of(changes),
                      changes[-1].on.isoformat() if changes else "", "、".join(themes.get(s.id, [])),
-                     errors, warnings, item.since.date().isoformat() if item else "", outcomes])
+                     s.errors, s.warnings, item.since.date().isoformat() if item else "", measured])
     return rows
 
 
