@@ -2,6 +2,8 @@
 
     .venv/bin/python -m evals.compare_retrieval                     # every row
     .venv/bin/python -m evals.compare_retrieval --rows shipped multi-vector
+    .venv/bin/python -m evals.compare_retrieval --rows endpoint --embedding-url http://127.0.0.1:8097/v1 \
+        --sets holdout2 --cache /tmp/coach-endpoint-vectors.json   # an OpenAI-compatible /embeddings endpoint
 
 Splits: main and holdout (pool: both files), dev2 (its own pool; tuning data written for issue 14)
 and holdout2 (its own pool; an independent author's set, never tuned on: only reported).
@@ -12,7 +14,10 @@ this small); the multi-vector row goes through a real Chroma collection, one rec
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +25,12 @@ import numpy as np
 
 from coach.retrieval import evaluation as rev
 from coach.retrieval.concepts import weighted_concept_vector
-from coach.retrieval.embeddings import UNIFORM, CharNgramEmbedding, ProblemNgramEmbedding
+from coach.retrieval.embeddings import (
+    UNIFORM,
+    CharNgramEmbedding,
+    OpenAICompatibleEmbedding,
+    ProblemNgramEmbedding,
+)
 from coach.retrieval.store import connector
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +55,39 @@ def single_vector_rows() -> dict[str, Embed]:
             ProblemNgramEmbedding(char_fields=PROBLEM_ONLY, concept_fields=PROBLEM_ONLY)(t)),
         "char + concepts v2, fields weighted (shipped)": lambda t: np.array(ProblemNgramEmbedding()(t)),
     }
+
+
+class EndpointVectors:
+    """The product's OpenAICompatibleEmbedding, one sheet a request (so each request is one panel query's
+    embedding), each distinct text embedded once and optionally kept in a JSON file between runs.
+    `latencies` holds the seconds of every request actually made (cached texts are not timed)."""
+
+    def __init__(self, base_url: str, model: str, cache: Path | None = None) -> None:
+        self.ef = OpenAICompatibleEmbedding(model=model, base_url=base_url, timeout=600.0)
+        self.cache = cache
+        self.vectors: dict[str, list[float]] = json.loads(cache.read_text()) if cache and cache.exists() else {}
+        self.latencies: list[float] = []
+
+    def key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.ef.model}\n{self.ef.base_url}\n{text}".encode()).hexdigest()
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        for text in texts:
+            if self.key(text) not in self.vectors:
+                start = time.perf_counter()
+                vector = self.ef([text])[0]
+                self.latencies.append(time.perf_counter() - start)
+                if vector.ndim != 1:
+                    raise RuntimeError(f"the endpoint returned a {vector.shape} array, not one vector a text "
+                                       "(per-token embeddings: the server does no pooling)")
+                self.vectors[self.key(text)] = [float(x) for x in vector]
+                if self.cache:
+                    self.cache.write_text(json.dumps(self.vectors))
+        matrix = np.array([self.vectors[self.key(t)] for t in texts], dtype=np.float32)
+        return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+ENDPOINT_ROW = "embeddings endpoint (OpenAI-compatible, --embedding-url)"
 
 
 def multi_vector(pool: list[rev.Tagged], queries: list[rev.Tagged]) -> dict[str, float]:
@@ -86,10 +129,14 @@ def splits() -> rev.Splits:
     return {"main": out["main"], "holdout": out["holdout"], "dev2": (dev2, dev2), "holdout2": out["holdout2"]}
 
 
-ROWS = [*single_vector_rows(), "multi-vector (rows, best match, Chroma)", "shipped through Chroma"]
+ROWS = [*single_vector_rows(), "multi-vector (rows, best match, Chroma)", "shipped through Chroma", ENDPOINT_ROW]
 
 
-def row(name: str, sets: rev.Splits) -> dict[str, dict[str, float]]:
+def row(name: str, sets: rev.Splits, endpoint: EndpointVectors | None = None) -> dict[str, dict[str, float]]:
+    if name == ENDPOINT_ROW:
+        if endpoint is None:
+            raise SystemExit("the endpoint row needs --embedding-url")
+        return {s: rev.in_numpy(pool, queries, endpoint) for s, (pool, queries) in sets.items()}
     single = single_vector_rows()
     if name in single:
         return {s: rev.in_numpy(pool, queries, single[name]) for s, (pool, queries) in sets.items()}
@@ -103,6 +150,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", nargs="*", help="words that select rows by name (default: every row)")
     parser.add_argument("--calibrate", action="store_true", help="the panel's score floor, from evals/retrieval.jsonl")
+    parser.add_argument("--sets", nargs="*", help="splits to score (default: main holdout dev2 holdout2)")
+    parser.add_argument("--embedding-url", help="base URL of an OpenAI-compatible /embeddings endpoint (endpoint row)")
+    parser.add_argument("--embedding-model", default="qwen2.5-coder-1.5b-q4", help="model name sent to the endpoint")
+    parser.add_argument("--cache", type=Path, help="JSON file keeping the endpoint's vectors between runs")
     args = parser.parse_args()
     if args.calibrate:
         floor, table = rev.calibrate(rev.load(ROOT / "evals/retrieval.jsonl"), ProblemNgramEmbedding())
@@ -112,13 +163,20 @@ def main() -> None:
         print(f"\nfloor: {floor:.2f} (coach/retrieval/panel.py MIN_SCORE)")
         return
     names = [r for r in ROWS if not args.rows or any(w.lower() in r.lower() for w in args.rows)]
-    sets = splits()
+    if not args.embedding_url:
+        names = [r for r in names if r != ENDPOINT_ROW]
+    endpoint = EndpointVectors(args.embedding_url, args.embedding_model, args.cache) if args.embedding_url else None
+    sets = {s: v for s, v in splits().items() if not args.sets or s in args.sets}
     print("| method | " + " | ".join(f"{s} s@3 / r@3 / MRR" for s in sets) + " |")
     print("|---|" + "---|" * len(sets))
     for name in names:
-        figures = row(name, sets)
+        figures = row(name, sets, endpoint)
         cells = [f"{f['success@3']:.3f} / {f['recall@3']:.3f} / {f['mrr']:.3f}" for f in figures.values()]
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+    if endpoint and endpoint.latencies:
+        ms = np.array(endpoint.latencies) * 1000
+        print(f"\nendpoint requests: {len(ms)} (one sheet each), p50 {np.percentile(ms, 50):.0f} ms, "
+              f"p95 {np.percentile(ms, 95):.0f} ms, max {ms.max():.0f} ms")
 
 
 if __name__ == "__main__":

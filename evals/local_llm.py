@@ -7,6 +7,11 @@ The server is llama-cpp-python's, started on 127.0.0.1.
 
     python -m evals.local_llm fetch          # prints the model path (cached under ~/.cache/curry-coach)
     python -m evals.local_llm serve --port 8090
+    python -m evals.local_llm serve --port 8097 --embedding --threads 1   # /v1/embeddings, mean-pooled
+
+With `--embedding` the server answers /v1/embeddings. This GGUF declares no pooling, and llama.cpp then
+returns one vector per token (a list of lists), which no OpenAI-compatible client expects; the
+metadata override `qwen2.pooling_type=int:1` makes it the mean of the token vectors, one per text.
 """
 
 from __future__ import annotations
@@ -73,13 +78,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(model: Path, port: int, log: Path | None = None) -> subprocess.Popen[bytes]:
-    """llama-cpp-python's OpenAI-compatible server; returns once it answers, or raises."""
+def start_server(model: Path, port: int, log: Path | None = None, embedding: bool = False,
+                 threads: int | None = None) -> subprocess.Popen[bytes]:
+    """llama-cpp-python's OpenAI-compatible server; returns once it answers, or raises.
+
+    `embedding`: serve mean-pooled /v1/embeddings (texts past n_batch = 1024 tokens are cut by the server)."""
     out = log.open("wb") if log else subprocess.DEVNULL
+    threads = threads or os.cpu_count() or 2
+    mode = (["--embedding", "true", "--kv_overrides", "qwen2.pooling_type=int:1", "--n_batch", "1024",
+             "--n_ubatch", "1024", "--n_threads_batch", str(threads)] if embedding
+            else ["--chat_format", "chatml-function-calling"])
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", MODEL_NAME,
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192", "--n_threads", str(os.cpu_count() or 2),
-         "--chat_format", "chatml-function-calling"],
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024" if embedding else "8192",
+         "--n_threads", str(threads), *mode],
         stdout=out, stderr=subprocess.STDOUT)
     for _ in range(600):
         if proc.poll() is not None:
@@ -99,12 +111,14 @@ def main() -> None:
     sub.add_parser("fetch")
     s = sub.add_parser("serve")
     s.add_argument("--port", type=int, default=8090)
+    s.add_argument("--embedding", action="store_true", help="serve mean-pooled /v1/embeddings instead of chat")
+    s.add_argument("--threads", type=int, help="CPU threads (default: all; 1 is faster on a busy machine)")
     args = parser.parse_args()
     path = fetch()
     if args.cmd == "fetch":
         print(path)
         return
-    proc = start_server(path, args.port)
+    proc = start_server(path, args.port, embedding=args.embedding, threads=args.threads)
     print(f"serving {MODEL_NAME} on http://127.0.0.1:{args.port}/v1 (Ctrl+C to stop)", file=sys.stderr)
     try:
         proc.wait()
