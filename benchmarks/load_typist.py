@@ -149,7 +149,8 @@ class Typist:
                 return False
             self.base, self.acked, self.unsure = int(base.group(1)), sent, []
         elif kind == SAVE and r is not None and r.status_code == 303:
-            saved = re.search(r"saved=(\d+)", r.headers.get("location", ""))
+            # a save with nothing visible changed writes no version and says which one stays (?unchanged=N)
+            saved = re.search(r"(?:saved|unchanged)=(\d+)", r.headers.get("location", ""))
             if saved is None:
                 return False
             self.base, self.acked, self.unsure = int(saved.group(1)), sent, []
