@@ -58,18 +58,25 @@ POSTGRES = os.environ.get("COACH_TEST_POSTGRES_URL", "")
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, data_dir: Path) -> str:
     """Every storage test runs on a real SQLite file and on a real PostgreSQL server."""
-    from coach.app import all_tables
-    from coach.db import make_engine
 
     if request.param == "sqlite":
         data_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{data_dir / 'coach.db'}"
+    return empty_postgres()
+
+
+def empty_postgres() -> str:
+    """The test PostgreSQL server's URL, its tables dropped (each test starts empty); skipped without
+    one on a developer machine, a failure in CI (.ci/run starts PostgreSQL)."""
+    from coach.app import all_tables
+    from coach.db import make_engine
+
     if not POSTGRES:
         if os.environ.get("CI"):
             pytest.fail("COACH_TEST_POSTGRES_URL is not set; .ci/run starts PostgreSQL")
         pytest.skip("no PostgreSQL (set COACH_TEST_POSTGRES_URL, e.g. postgresql+psycopg://coach:coach@127.0.0.1/coach_test)")
     engine = make_engine(POSTGRES)
-    all_tables().drop_all(engine)  # each test starts from empty tables
+    all_tables().drop_all(engine)
     engine.dispose()
     return POSTGRES
 
