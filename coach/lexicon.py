@@ -70,6 +70,9 @@ ACTORS = frozenset(
         "自分", "皆", "みんな", "誰も", "誰もが", "若者", "女性", "障がい者", "移住者", "観光客", "通報者",
     }
 )
+# Students (〜生): not a suffix of its own (発生, 衛生 are no people).
+ACTORS = ACTORS | {"学生", "大学生", "高校生", "中学生", "小学生", "受験生", "新入生", "卒業生", "留学生", "研修生",
+                   "実習生", "奨学生"}
 ACTOR_SUFFIXES = ("者", "員", "民", "師", "士", "様", "さん")
 
 # Markers of negation / reduction: the tell of a ToBe that just turns the AsIs around.
