@@ -37,6 +37,10 @@ KNOWN_SHORTFALLS: dict[str, dict[str, float]] = {}
 # rule changes, never looked at while tuning, and scored once after it (README, "Measured figures").
 DEFAULT_SETS = ("evals/devset.jsonl", "evals/holdout.jsonl", "evals/adversarial.jsonl",
                 "evals/realistic_dev.jsonl", "evals/realistic_holdout.jsonl", "evals/realistic_holdout2.jsonl")
+# Held-out parts committed before a rule change and not scored yet: nothing reads them while the rules
+# change (not the default sets, not the tests that walk evals/*.jsonl), so no failing test can print
+# their sheets. The coordinator scores such a part once with --dataset, then removes it from here.
+UNSCORED_HELD_OUT = frozenset({"realistic_holdout3.jsonl"})
 # How far the rules may fall below the committed baseline before CI fails.
 TOLERANCE = 0.02
 
