@@ -105,8 +105,11 @@ def _tail_form(toks: list[Token], finite: bool) -> Form:  # noqa: C901 - one dec
         return _verb_form(last, prev, has_object, finite)
     if last.pos in ("名詞", "接尾辞"):
         form = _noun_form(last, prev)
-        # 「各課が書庫で箱を一つずつ確認」: a noun-ending action with its doer is a practice reported.
-        return Form.EVENT if form is Form.ACTION and _doer_in_last_clause(toks) else form
+        # 「各課が書庫で箱を一つずつ確認」「有無は現地確認」: a noun-ending action with its doer or
+        # its own arguments is a clause whose する was left out — a practice reported.
+        if form is Form.ACTION and (_doer_in_last_clause(toks) or _used_as_predicate(toks)):
+            return Form.EVENT
+        return form
     return Form.UNKNOWN
 
 
@@ -137,6 +140,36 @@ def _doer_in_last_clause(toks: list[Token]) -> bool:
         and nxt.pos == "助詞" and nxt.surface in ("が", "は")
         for t, nxt in zip(clause, clause[1:], strict=False)
     )
+
+
+# Case particles that attach an argument to a predicate (not to a noun: への/での/との are followed by の).
+_PREDICATE_CASES = frozenset({"が", "は", "で", "へ", "に", "から", "より", "も"})
+# Words of habit: 毎回/毎朝/毎月…, その都度, 常に, いつも.
+_HABITUAL = re.compile(r"^(毎.+|都度|その都度|常に|いつも|随時)$")
+
+
+def _used_as_predicate(toks: list[Token]) -> bool:
+    """Is the final verbal noun a predicate with arguments of its own (「団体へ電話確認」「有無は
+    現地確認」「毎回手作業で入力」), not the head of a noun phrase (「督促状の送付」「受付横への掲示」
+    「統一に向けた検討」)? Read back from the noun to its phrase's start: a comma, a conjunction or the
+    end of a modifying clause (a verb, an adjective, an auxiliary) closes it."""
+    for i in range(len(toks) - 2, -1, -1):
+        t = toks[i]
+        nxt = toks[i + 1]
+        if t.surface in ("、", ",", "，") or (t.pos == "助詞" and t.pos2 == "接続助詞"):
+            return False
+        if nxt.surface == "の":
+            continue
+        # An adverb or an adverbial 〜に (「個別に」「丁寧に」) modifies a predicate, not a noun.
+        if t.pos == "副詞" or (t.pos == "助動詞" and t.surface == "に"):
+            return True
+        if t.pos in ("動詞", "形容詞", "助動詞"):
+            return False
+        if t.pos == "助詞" and t.surface in _PREDICATE_CASES:
+            return True
+        if t.pos == "名詞" and _HABITUAL.match(t.surface):
+            return True
+    return False
 
 
 def _is_doer(word: str) -> bool:

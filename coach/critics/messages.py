@@ -76,6 +76,8 @@ def task_not_actionable(evidence: str, form: Form = Form.STATE) -> tuple[str, st
 def purpose_missing(kind: str, evidence: str) -> tuple[str, str]:
     if kind == "empty":
         message = "目的（あるべき姿が実現すると、なぜ良いのか）がまだ書かれていません。"
+    elif kind == "request":
+        message = f"目的「{_q(evidence)}」は質問やお願いの形になっていて、あるべき姿が実現するとなぜ良いのかが書かれていません。"
     elif kind == "restates":
         message = f"目的「{_q(evidence)}」が、あるべき姿の言い換えになっています。"
     else:

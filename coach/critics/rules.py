@@ -27,6 +27,7 @@ from coach.critics.analysis import (
 )
 from coach.critics.clauses import clause_at, clause_bounds
 from coach.critics.means import item_names_means
+from coach.critics.purposes import is_request, is_value_phrase
 from coach.findings import Code, Finding, severity_of
 from coach.sheet import Sheet
 from coach.text import Span, is_placeholder, normalize, sentences
@@ -225,10 +226,12 @@ _RESTATED = 0.8
 def purpose_defect(purpose: str, tobe: str) -> str | None:
     norm, _ = normalize(purpose)
     without_slogans = SLOGAN_RE.sub("", norm)
+    if is_request(norm):
+        return "request"
     rest = [w for w in content_words(without_slogans) if w not in lx.ACTORS]
     if not rest:
         return "slogan"
-    if not has_actor(norm) and len(norm) < _PURPOSE_SHORT:
+    if len(norm) < _PURPOSE_SHORT and (not has_actor(norm) or is_value_phrase(norm)):
         return "slogan"
     words = content_words(norm)
     tobe_norm, _ = normalize(tobe)

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coach.critics.rules import RuleCritic
+from coach.evaluation import UNSCORED_HELD_OUT
 from coach.guard import guard
 from coach.quotes import VARIANTS
 from coach.sheet import MAX_ITEM, MAX_TEXT, Sheet
@@ -22,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def _eval_sheets() -> list[tuple[str, Sheet]]:
     out = []
     for path in sorted((ROOT / "evals").glob("*.jsonl")):
+        if path.name in UNSCORED_HELD_OUT:
+            continue
         for line in path.read_text("utf-8").splitlines():
             if line.strip():
                 raw = json.loads(line)
