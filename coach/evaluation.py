@@ -35,12 +35,15 @@ KNOWN_SHORTFALLS: dict[str, dict[str, float]] = {}
 # held-out part is added at merge) is skipped, and picked up as soon as it exists.
 # realistic_holdout2 (commit 4ade25c) was written by an independent author before the second round of
 # rule changes, never looked at while tuning, and scored once after it (README, "Measured figures").
+# realistic_holdout3 (commit e9c0ccd) was written the same way before the third round and scored on
+# the code before and after it, once each.
 DEFAULT_SETS = ("evals/devset.jsonl", "evals/holdout.jsonl", "evals/adversarial.jsonl",
-                "evals/realistic_dev.jsonl", "evals/realistic_holdout.jsonl", "evals/realistic_holdout2.jsonl")
+                "evals/realistic_dev.jsonl", "evals/realistic_holdout.jsonl", "evals/realistic_holdout2.jsonl",
+                "evals/realistic_holdout3.jsonl")
 # Held-out parts committed before a rule change and not scored yet: nothing reads them while the rules
 # change (not the default sets, not the tests that walk evals/*.jsonl), so no failing test can print
 # their sheets. The coordinator scores such a part once with --dataset, then removes it from here.
-UNSCORED_HELD_OUT = frozenset({"realistic_holdout3.jsonl"})
+UNSCORED_HELD_OUT: frozenset[str] = frozenset()  # none now: part 3 (e9c0ccd) was scored before and after round 3
 # How far the rules may fall below the committed baseline before CI fails.
 TOLERANCE = 0.02
 
