@@ -167,21 +167,25 @@ class Accounts:
     def session(self, token: str) -> OpenSession | None:
         if not token:
             return None
-        with self._sessions.begin() as s:
-            row = s.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
-            if row is None:
+        with self._sessions.begin() as s:  # one query on every request; a write only now and then
+            found = s.execute(select(LoginSession, User, Section.name)
+                              .outerjoin(User, User.id == LoginSession.user_id)
+                              .outerjoin(Section, Section.id == User.section_id)
+                              .where(LoginSession.token_hash == _digest(token))).one_or_none()
+            if found is None:
                 return None
+            row, user, section = found
             t = now()
             if t - row.last_seen > self._idle or t - row.created_at > self._lifetime:
                 s.delete(row)
                 return None
-            user = s.get(User, row.user_id)
             if user is None or not user.active:
                 s.delete(row)
                 return None
             if t - row.last_seen > timedelta(minutes=1):
                 row.last_seen = t
-            return OpenSession(self._account(s, user), row.csrf)
+            account = Account(user.id, user.organisation_id, user.login, user.name, user.role, section, user.active)
+            return OpenSession(account, row.csrf)
 
     def close_session(self, token: str) -> None:
         with self._sessions.begin() as s:
