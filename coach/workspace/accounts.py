@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, ForeignKey, String, delete, select
+from sqlalchemy import Boolean, ForeignKey, String, bindparam, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from coach.cleaning import normalise_login
@@ -168,10 +168,7 @@ class Accounts:
         if not token:
             return None
         with self._sessions.begin() as s:  # one query on every request; a write only now and then
-            found = s.execute(select(LoginSession, User, Section.name)
-                              .outerjoin(User, User.id == LoginSession.user_id)
-                              .outerjoin(Section, Section.id == User.section_id)
-                              .where(LoginSession.token_hash == _digest(token))).one_or_none()
+            found = s.execute(_SESSION_LOOKUP, {"token_hash": _digest(token)}).one_or_none()
             if found is None:
                 return None
             row, user, section = found
@@ -204,6 +201,13 @@ class Accounts:
     def _account(s: Session, user: User) -> Account:
         section = s.get(Section, user.section_id).name if user.section_id else None  # type: ignore[union-attr]
         return Account(user.id, user.organisation_id, user.login, user.name, user.role, section, user.active)
+
+
+# Built once: every request of a logged-in person runs it.
+_SESSION_LOOKUP = (select(LoginSession, User, Section.name)
+                   .outerjoin(User, User.id == LoginSession.user_id)
+                   .outerjoin(Section, Section.id == User.section_id)
+                   .where(LoginSession.token_hash == bindparam("token_hash")))
 
 
 def _section_id(s: Session, organisation_id: int, name: str) -> int:
