@@ -25,12 +25,14 @@ import os
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from benchmarks.load_typist import KINDS, Budget, Typist, missing_saves
 from benchmarks.server import (
+    chroma_serving,
     create_account,
     empty_postgres,
     ensure_organisation,
@@ -114,7 +116,9 @@ def run_config(name: str, typists: int, seconds: float, max_requests: int, postg
     _seed(sessions, ensure_organisation(sessions, settings.org_name), typists)
     sessions.kw["bind"].dispose()
     sources = eval_sheets()
-    with serving(settings, workers=workers) as server:
+    with ExitStack() as stack:
+        chroma = stack.enter_context(chroma_serving(settings.data_dir / "chroma-server")) if workers > 1 else None
+        server = stack.enter_context(serving(settings, workers=workers, chroma_url=chroma))
         idle = _idle(Typist.start(server, "typist000", sources[0], seed=0), idle_runs)
         crowd = [Typist.start(server, f"typist{i:03d}", sources[(i * 13) % len(sources)], seed=i,
                               save_every=save_every) for i in range(1, typists + 1)]

@@ -146,13 +146,33 @@ class Server:
 
 
 @contextmanager
-def serving(settings: Any, workers: int | None = None, quiet: bool = True) -> Iterator[Server]:
-    """`coach serve` in a subprocess with these settings' database; stopped (and killed if stuck) after."""
+def chroma_serving(path: Path) -> Iterator[str]:
+    """A `chroma run` server on 127.0.0.1 (several workers share the index through it); its URL."""
+    chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    port = free_port()
+    proc = subprocess.Popen([chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{url}/api/v2/heartbeat", tries=600)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@contextmanager
+def serving(settings: Any, workers: int | None = None, quiet: bool = True,
+            chroma_url: str | None = None) -> Iterator[Server]:
+    """`coach serve` in a subprocess with these settings' database; stopped (and killed if stuck) after.
+    With `chroma_url` the index is that Chroma server (required by `--workers` above 1)."""
     port = free_port()
     env = {**os.environ, "COACH_DATA_DIR": str(settings.data_dir), "COACH_LOAD_SAMPLES": "0",
            "COACH_ORG_NAME": settings.org_name}
     if settings.database_url:
         env["COACH_DATABASE_URL"] = settings.database_url
+    if chroma_url:
+        env["COACH_CHROMA_URL"] = chroma_url
     args = [sys.executable, "-m", "coach", "serve", "--port", str(port)]
     if workers is not None and workers > 1:
         args += ["--workers", str(workers)]

@@ -56,6 +56,19 @@ class StoredSheet:
 
 
 @dataclass(frozen=True)
+class SheetHead:
+    """What access checks and the editor's status line need of a sheet, without its text: one light query."""
+
+    id: int
+    organisation_id: int
+    section: str
+    title: str
+    status: str
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class VersionInfo:
     number: int
     kind: str
@@ -154,6 +167,7 @@ class SheetRepository:
     def create(self, organisation_id: int, sheet: Sheet, kind: str = "create", status: str = "draft",
                external_id: str | None = None, author_id: int | None = None) -> StoredSheet:
         sheet = _clean(sheet)
+        found = stored_findings.rule_findings(sheet)  # before the transaction: no lock is held while it runs
         with self._sessions.begin() as s:
             section = self._section(s, organisation_id, sheet.section.strip())
             row = SheetRow(organisation_id=organisation_id, section_id=section.id, title=sheet.title, version=1,
@@ -162,7 +176,7 @@ class SheetRepository:
             s.flush()
             version = VersionRow(sheet_id=row.id, number=1, kind=kind, content=sheet.model_dump_json(),
                                  author_id=author_id)
-            findings = _set_findings(version, sheet)
+            findings = _set_findings(version, sheet, found)
             s.add(version)
             s.flush()
             _queue(s, row)
@@ -177,6 +191,26 @@ class SheetRepository:
         self._store_stale(stale)
         return stored
 
+    def head(self, sheet_id: int, organisation_id: int) -> SheetHead:
+        found = self.heads([sheet_id], organisation_id).get(sheet_id)
+        if found is None:  # another organisation's sheet does not exist
+            raise SheetNotFound(str(sheet_id))
+        return found
+
+    def heads(self, sheet_ids: Iterable[int], organisation_id: int) -> dict[int, SheetHead]:
+        """The organisation's sheets among `sheet_ids`, without their text: one query for any number."""
+        ids = sorted(set(sheet_ids))
+        if not ids:
+            return {}
+        with self._sessions() as s:
+            rows = s.execute(
+                select(SheetRow.id, SheetRow.organisation_id, Section.name, SheetRow.title, SheetRow.status,
+                       SheetRow.version, SheetRow.updated_at)
+                .join(Section, Section.id == SheetRow.section_id)
+                .where(SheetRow.id.in_(ids), SheetRow.organisation_id == organisation_id)
+            ).all()
+        return {r[0]: SheetHead(*r) for r in rows}
+
     def save(self, sheet_id: int, organisation_id: int, sheet: Sheet, kind: str = "save",
              base_version: int | None = None, author_id: int | None = None) -> StoredSheet:
         """A new version (an explicit save is a point the user can come back to), unless nothing visible
@@ -185,6 +219,7 @@ class SheetRepository:
         With `base_version` (the version the writer started from) a save raises VersionConflict when
         someone else saved in between; without it, the save is appended as before (contract §6)."""
         sheet = _clean(sheet)
+        found = stored_findings.rule_findings(sheet)  # before the lock: saves of this sheet wait on it
         with self._sessions.begin() as s:
             row = self._locked(s, sheet_id, organisation_id)
             latest_row = self._latest(s, row.id)
@@ -192,16 +227,22 @@ class SheetRepository:
             if same_content(latest, sheet):  # nothing to lose, so no conflict either
                 return replace(self._stored(row, latest, _current_findings(latest_row, latest)), changed=False)
             self._check_base(s, row, base_version, author_id)
-            return self._append(s, row, sheet, kind, author_id)
+            return self._append(s, row, sheet, kind, author_id, found, previous=latest)
 
     def autosave(self, sheet_id: int, organisation_id: int, sheet: Sheet, base_version: int | None = None,
-                 author_id: int | None = None, last_word: bool = False) -> StoredSheet:
+                 author_id: int | None = None, last_word: bool = False,
+                 findings: Iterable[Finding] | None = None) -> StoredSheet:
         """Keep typing safe without flooding the history: one person's recent autosaves fold into one
         version. Another person's version is never folded over: that would lose what they wrote.
 
         `last_word`: the page is being left and this is the last thing it sends, so it is newer than
-        any of the writer's own versions (an autosave still in flight when the page was closed)."""
-        sheet = _clean(sheet)
+        any of the writer's own versions (an autosave still in flight when the page was closed).
+
+        `findings`: the rule findings of `sheet` exactly as given, when the caller has just computed them
+        (the editor critiques what was typed): used when storing drops nothing (no blank rows)."""
+        cleaned = _clean(sheet)
+        found = list(findings) if findings is not None and cleaned == sheet else stored_findings.rule_findings(cleaned)
+        sheet = cleaned
         with self._sessions.begin() as s:
             row = self._locked(s, sheet_id, organisation_id)
             latest = self._latest(s, row.id)
@@ -213,10 +254,10 @@ class SheetRepository:
                     and now() - latest.created_at <= self._window):
                 latest.content = sheet.model_dump_json()
                 latest.updated_at = now()
-                findings = _set_findings(latest, sheet)
-                self._touch(s, row, sheet)
-                return self._stored(row, sheet, findings)
-            return self._append(s, row, sheet, "autosave", author_id)
+                kept = _set_findings(latest, sheet, found)
+                self._touch(s, row, sheet, previous=stored_sheet)
+                return self._stored(row, sheet, kept)
+            return self._append(s, row, sheet, "autosave", author_id, found, previous=stored_sheet)
 
     def upsert_external(self, organisation_id: int, external_id: str, sheet: Sheet) -> StoredSheet:
         """A sheet from outside (`coach index`): created once, then updated as a new version."""
@@ -350,13 +391,14 @@ class SheetRepository:
         assert v is not None, "a sheet always has a version"
         return v
 
-    def _append(self, s: Session, row: SheetRow, sheet: Sheet, kind: str, author_id: int | None = None) -> StoredSheet:
+    def _append(self, s: Session, row: SheetRow, sheet: Sheet, kind: str, author_id: int | None = None,
+                found: Iterable[Finding] | None = None, previous: Sheet | None = None) -> StoredSheet:
         row.version += 1
         version = VersionRow(sheet_id=row.id, number=row.version, kind=kind, content=sheet.model_dump_json(),
                              author_id=author_id)
-        findings = _set_findings(version, sheet)
+        findings = _set_findings(version, sheet, found)
         s.add(version)
-        self._touch(s, row, sheet)
+        self._touch(s, row, sheet, previous)
         return self._stored(row, sheet, findings)
 
     @staticmethod
@@ -386,12 +428,14 @@ class SheetRepository:
         with self._sessions.begin() as s:
             s.connection().execute(stmt, stale)
 
-    def _touch(self, s: Session, row: SheetRow, sheet: Sheet) -> None:
+    def _touch(self, s: Session, row: SheetRow, sheet: Sheet, previous: Sheet | None = None) -> None:
+        """The sheet row follows its latest version. `previous`: that version's content before this write;
+        its section is the row's section, so the lookup is skipped when the section did not change."""
         row.title = sheet.title
-        row.section_id = self._section(s, row.organisation_id, sheet.section.strip()).id
+        if previous is None or previous.section != sheet.section:
+            row.section = self._section(s, row.organisation_id, sheet.section)
         row.updated_at = now()
         s.flush()
-        s.refresh(row)
         _queue(s, row)
 
     @staticmethod
@@ -416,9 +460,9 @@ def _queue(s: Session, row: SheetRow) -> None:
     enqueue(s, row.id, row.organisation_id, row.version, row.updated_at)
 
 
-def _set_findings(version: VersionRow, sheet: Sheet) -> tuple[Finding, ...]:
-    """Inside a write transaction: the version's rule findings, computed and stored with it."""
-    found = stored_findings.rule_findings(sheet)
+def _set_findings(version: VersionRow, sheet: Sheet, given: Iterable[Finding] | None = None) -> tuple[Finding, ...]:
+    """Inside a write transaction: the version's rule findings (computed before it, else now), stored with it."""
+    found = list(given) if given is not None else stored_findings.rule_findings(sheet)
     version.findings = stored_findings.encode(found)
     version.rules_version = stored_findings.RULES_VERSION
     return tuple(found)

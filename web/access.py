@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from coach.repository import SheetNotFound, SheetRepository, StoredSheet
+from coach.repository import SheetHead, SheetNotFound, SheetRepository, StoredSheet
 from coach.sheet import Sheet
 from coach.workspace.accounts import Account
-from coach.workspace.permissions import can_edit, can_read, can_see_history
+from coach.workspace.permissions import Owned, can_edit, can_read, can_see_history
 from coach.workspace.submission import Submissions, check_editable
 from web.auth import Forbidden
 
@@ -19,18 +19,26 @@ def readable(repo: SheetRepository, who: Account, sheet_id: int) -> StoredSheet:
 
 def editable(repo: SheetRepository, who: Account, sheet_id: int) -> StoredSheet:
     stored = readable(repo, who, sheet_id)
-    if not can_edit(who, stored):
+    _may_edit(who, stored)
+    return stored
+
+
+def writable(repo: SheetRepository, submissions: Submissions, who: Account, sheet_id: int) -> SheetHead:
+    """Editable, and not frozen by the review cycle (an accepted sheet answers 409 with the reason).
+    Reads only the sheet's head (no text): every keystroke pause of the editor passes here."""
+    head = repo.head(sheet_id, who.organisation_id)
+    if not can_read(who, head):
+        raise SheetNotFound(str(sheet_id))
+    _may_edit(who, head)
+    check_editable(submissions.state_of(sheet_id))
+    return head
+
+
+def _may_edit(who: Account, sheet: Owned) -> None:
+    if not can_edit(who, sheet):
         if who.is_dx:
             raise Forbidden("DX推進チームはシートを書き換えません。レビュー画面からコメントで伝えてください。")
-        raise Forbidden(f"このシートは{stored.section}のものです。編集できるのは{stored.section}の職員です。")
-    return stored
-
-
-def writable(repo: SheetRepository, submissions: Submissions, who: Account, sheet_id: int) -> StoredSheet:
-    """Editable, and not frozen by the review cycle (an accepted sheet answers 409 with the reason)."""
-    stored = editable(repo, who, sheet_id)
-    check_editable(submissions.state_of(sheet_id))
-    return stored
+        raise Forbidden(f"このシートは{sheet.section}のものです。編集できるのは{sheet.section}の職員です。")
 
 
 def with_history(repo: SheetRepository, who: Account, sheet_id: int) -> StoredSheet:

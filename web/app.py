@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
-import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,7 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from coach import __version__, logs
+from coach import __version__
 from coach.app import build_services
 from coach.errors import BadInput, FieldError, from_validation_error
 from coach.production import check as check_production
@@ -28,13 +25,12 @@ from coach.sheet import LABELS
 from coach.workspace.submission import NotAllowed
 from coach.workspace.tokens import TokenRejected
 from web.auth import CsrfFailed, Forbidden, NeedLogin
+from web.envelope import Envelope
 from web.htmx import is_htmx, templates
 from web.limits import BodyLimit, BodyTooLarge, HostGuard
 from web.routes import admin, api, auth, deep, docs, links, ops, pages, review, tokens, workspace
 
 log = logging.getLogger("coach.web")
-access = logging.getLogger("coach.access")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # a proxy's id is kept only when it is plainly an id
 
 
 def _wants_json(request: Request) -> bool:
@@ -67,32 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = build_services(settings)
     # innermost, right around the routes: nothing between it and a route's read wraps its BodyTooLarge
     app.add_middleware(BodyLimit)
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        response.headers.setdefault("X-Frame-Options", "DENY")  # no clickjacking of review buttons
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.url.path != "/docs":  # pages never need to be framed; /docs loads Swagger from a CDN
-            response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-        return response
-
-    @app.middleware("http")
-    async def _request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
-        # Each request runs in its own task, so the id set here never leaks into another request,
-        # and it stays set for the error handler's log line if the route fails.
-        given = request.headers.get("x-request-id", "")
-        rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-        logs.request_id.set(rid)
-        started = time.perf_counter()
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = rid
-        if not request.url.path.startswith(("/static/", "/healthz")):
-            access.info("%s %s %d", request.method, request.url.path, response.status_code,
-                        extra={"method": request.method, "path": request.url.path, "status": response.status_code,
-                               "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
-        return response
-
+    app.add_middleware(Envelope)  # request id, security headers, access log
     app.add_middleware(HostGuard, allowed=settings.allowed_host_list())  # outermost: unknown Host, nothing runs
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(ops.router)

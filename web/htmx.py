@@ -26,6 +26,8 @@ def _who(request: Request) -> dict[str, Any]:
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"), context_processors=[_who])
 templates.env.undefined = StrictUndefined
+# The templates ship with the package and do not change under a running server: no stat() per render.
+templates.env.auto_reload = False
 view.register(templates.env)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from chromadb.api.types import Documents, EmbeddingFunction
 
-from coach.repository import SheetNotFound, SheetRepository, StoredSheet
+from coach.repository import SheetRepository
 from coach.retrieval.concepts import concepts_in
 from coach.retrieval.embeddings import OpenAICompatibleEmbedding, ProblemNgramEmbedding
 from coach.retrieval.links import LinkGraph, widened, with_links
@@ -138,17 +138,12 @@ class SimilarService:
             n = min(4 * n, MAX_CANDIDATES)
 
     def _readable(self, who: Account, hits: list[Hit]) -> list[Hit]:
-        """The hits `who` may read, with section and title as the database has them now."""
-        found = [s for s in (self._current(h.db_id, who.organisation_id) for h in hits) if s is not None]
-        readable = {s.id: s for s in visible(who, found)}
+        """The hits `who` may read, with section and title as the database has them now (one query;
+        a sheet in the index but gone from the database is left out)."""
+        heads = self.repo.heads((h.db_id for h in hits), who.organisation_id)
+        readable = {s.id: s for s in visible(who, heads.values())}
         return [replace(h, section=readable[h.db_id].section, title=readable[h.db_id].title)
                 for h in hits if h.db_id in readable]
-
-    def _current(self, sheet_id: int, organisation_id: int) -> StoredSheet | None:
-        try:
-            return self.repo.get(sheet_id, organisation_id)
-        except SheetNotFound:  # in the index but gone from the database
-            return None
 
     def rebuild(self, entries: Iterable[Entry], total: int, progress: Callable[[int, int], None] | None = None) -> int:
         return self.store.rebuild(entries, total, progress)

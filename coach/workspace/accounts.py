@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, ForeignKey, String, delete, select
+from sqlalchemy import Boolean, ForeignKey, String, bindparam, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from coach.cleaning import normalise_login
@@ -167,21 +167,22 @@ class Accounts:
     def session(self, token: str) -> OpenSession | None:
         if not token:
             return None
-        with self._sessions.begin() as s:
-            row = s.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
-            if row is None:
+        with self._sessions.begin() as s:  # one query on every request; a write only now and then
+            found = s.execute(_SESSION_LOOKUP, {"token_hash": _digest(token)}).one_or_none()
+            if found is None:
                 return None
+            row, user, section = found
             t = now()
             if t - row.last_seen > self._idle or t - row.created_at > self._lifetime:
                 s.delete(row)
                 return None
-            user = s.get(User, row.user_id)
             if user is None or not user.active:
                 s.delete(row)
                 return None
             if t - row.last_seen > timedelta(minutes=1):
                 row.last_seen = t
-            return OpenSession(self._account(s, user), row.csrf)
+            account = Account(user.id, user.organisation_id, user.login, user.name, user.role, section, user.active)
+            return OpenSession(account, row.csrf)
 
     def close_session(self, token: str) -> None:
         with self._sessions.begin() as s:
@@ -200,6 +201,13 @@ class Accounts:
     def _account(s: Session, user: User) -> Account:
         section = s.get(Section, user.section_id).name if user.section_id else None  # type: ignore[union-attr]
         return Account(user.id, user.organisation_id, user.login, user.name, user.role, section, user.active)
+
+
+# Built once: every request of a logged-in person runs it.
+_SESSION_LOOKUP = (select(LoginSession, User, Section.name)
+                   .outerjoin(User, User.id == LoginSession.user_id)
+                   .outerjoin(Section, Section.id == User.section_id)
+                   .where(LoginSession.token_hash == bindparam("token_hash")))
 
 
 def _section_id(s: Session, organisation_id: int, name: str) -> int:

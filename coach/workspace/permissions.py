@@ -14,9 +14,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol, TypeVar
 
-from coach.repository import StoredSheet
 from coach.workspace.accounts import Account
+
+
+class Owned(Protocol):
+    """What the rules look at of a sheet: a stored sheet with its text, or only its head (SheetHead)."""
+
+    @property
+    def organisation_id(self) -> int: ...
+
+    @property
+    def section(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+S = TypeVar("S", bound=Owned)
 
 
 def _town_token(who: Account) -> bool:
@@ -27,7 +43,7 @@ def _writes(who: Account) -> bool:
     return who.role != "token" or who.scope == "write"
 
 
-def can_read(who: Account, sheet: StoredSheet) -> bool:
+def can_read(who: Account, sheet: Owned) -> bool:
     if who.organisation_id != sheet.organisation_id:
         return False
     if who.role in ("dx", "local") or _town_token(who):
@@ -35,13 +51,13 @@ def can_read(who: Account, sheet: StoredSheet) -> bool:
     return sheet.section == who.section or sheet.status == "submitted"
 
 
-def visible(who: Account, sheets: Iterable[StoredSheet]) -> list[StoredSheet]:
+def visible(who: Account, sheets: Iterable[S]) -> list[S]:
     """The sheets `who` may read, in their order. Every list, search hit, chart and export of sheets
     goes through here, so what a page or the API shows never differs from what `can_read` allows."""
     return [s for s in sheets if can_read(who, s)]
 
 
-def can_edit(who: Account, sheet: StoredSheet) -> bool:
+def can_edit(who: Account, sheet: Owned) -> bool:
     if who.organisation_id != sheet.organisation_id or not _writes(who):
         return False
     if who.role == "local" or _town_token(who):
@@ -49,7 +65,7 @@ def can_edit(who: Account, sheet: StoredSheet) -> bool:
     return who.role in ("staff", "token") and sheet.section == who.section
 
 
-def can_see_history(who: Account, sheet: StoredSheet) -> bool:
+def can_see_history(who: Account, sheet: Owned) -> bool:
     """Earlier versions may hold drafts: they stay with the section that writes them and the DX team."""
     if who.organisation_id != sheet.organisation_id:
         return False
@@ -66,7 +82,7 @@ def can_create_in(who: Account, section: str) -> bool:
     return who.role in ("staff", "token") and section.strip() == who.section
 
 
-def can_import_over(who: Account, sheet: StoredSheet) -> bool:
+def can_import_over(who: Account, sheet: Owned) -> bool:
     """An import (the DX team's) updates a sheet only once its section has submitted it: never a draft."""
     return can_review(who) and who.organisation_id == sheet.organisation_id and sheet.status == "submitted"
 

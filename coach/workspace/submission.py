@@ -88,11 +88,13 @@ class NotAllowed(Exception):
 
 
 def state_of(status: str, review: Review | ReviewRow | None) -> State:
-    if review is None:
-        return State.SUBMITTED if status == "submitted" else State.DRAFT
+    return _state(status, review.state if review is not None else None)
+
+
+def _state(status: str, review_state: str | None) -> State:
     by_review = {"waiting": State.SUBMITTED, "returned": State.RETURNED, "accepted": State.ACCEPTED,
                  "revising": State.REVISING}
-    return by_review.get(review.state, State.SUBMITTED if status == "submitted" else State.DRAFT)
+    return by_review.get(review_state or "", State.SUBMITTED if status == "submitted" else State.DRAFT)
 
 
 def role_of(who: Account, stored: StoredSheet) -> Role:
@@ -127,11 +129,13 @@ class Submissions:
         self._sessions = sessions
 
     def state_of(self, sheet_id: int) -> State:
-        with self._sessions() as s:
-            row = s.get(SheetRow, sheet_id)
-            if row is None:
-                raise SheetNotFound(str(sheet_id))
-            return state_of(row.status, s.get(ReviewRow, sheet_id))
+        with self._sessions() as s:  # one query: every keystroke pause of the editor asks
+            found = s.execute(select(SheetRow.status, ReviewRow.state)
+                              .outerjoin(ReviewRow, ReviewRow.sheet_id == SheetRow.id)
+                              .where(SheetRow.id == sheet_id)).one_or_none()
+        if found is None:
+            raise SheetNotFound(str(sheet_id))
+        return _state(found[0], found[1])
 
     def submit(self, who: Account, stored: StoredSheet, version: int, sub: Submission) -> Review:
         with self._sessions.begin() as s:

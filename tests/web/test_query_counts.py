@@ -97,3 +97,34 @@ def test_pages_do_not_query_or_critique_per_sheet(client: TestClient, monkeypatc
     for page in few:
         assert many[page]["sql"] == few[page]["sql"], (page, few[page], many[page])
         assert many[page]["rules"] == 0, (page, many[page])  # the stored findings are read, not recomputed
+
+
+# The editor's typing pause (POST /check: critique + autosave) is the request every typist sends about
+# once a second. Its statements, counted: session (1), sheet head (1), review state (1), and the
+# autosave's transaction (BEGIN IMMEDIATE on SQLite, lock, latest version, version write, sheet
+# row, outbox row).
+TYPING_PAUSE_SQL = 9
+
+
+def test_a_typing_pause_critiques_once_and_runs_a_fixed_few_statements(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = client.app
+    staff = logged_in(app, "madoguchi", "staff", "住民窓口係")
+    services = app.state.services
+    stored = services.repo.create(services.organisation_id, make_sheet(section="住民窓口係"))
+    services.index_worker.stop()
+    form = {k: v for k, v in make_sheet(section="住民窓口係").model_dump().items() if k not in ("problems", "tasks")}
+    sent = []
+    for i in range(3):  # the first folds into a new autosave version, the next ones into that one
+        data = {**form, "problems": ["窓口で待つ時間が長い"], "tasks": [f"受付の流れを見直す{i}"],
+                "base_version": str(stored.version + (1 if i else 0))}
+        with counting(services.repo.engine, monkeypatch) as counts:
+            r = staff.post(f"/sheets/{stored.id}/check", data=data, headers={"HX-Request": "true"})
+        assert r.status_code == 200 and r.headers["X-Coach-Autosave"] == "saved", r.text[:300]
+        sent.append(dict(counts))
+    for counts in sent:
+        assert counts["rules"] == 1, sent  # what was typed is critiqued once: the stored findings are those
+        assert counts["sql"] <= TYPING_PAUSE_SQL, sent
+    latest = services.repo.get(stored.id, services.organisation_id)
+    assert latest.sheet.tasks == ["受付の流れを見直す2"]
+    assert latest.findings == tuple(services.critic.critique(latest.sheet).findings)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.app import Services
+from coach.critics.rules import RuleCritic
 from coach.findings import Critique
-from coach.repository import StoredSheet, VersionConflict
+from coach.repository import SheetHead, SheetRepository, StoredSheet, VersionConflict
 from coach.sameness import is_blank
+from coach.service import CritiqueService
 from coach.sheet import LIST_FIELDS, Sheet, empty_sheet
 from coach.workspace.accounts import Account
 from coach.workspace.permissions import can_edit, visible
@@ -176,33 +179,57 @@ def _remove_row(sheet: Sheet, field: str, index: str) -> Sheet:
     return sheet.model_copy(update={field: items})
 
 
+@dataclass
+class _Checked:
+    stored: StoredSheet | SheetHead
+    critique: Critique | None
+    base: int | None
+    saved_note: str = ""
+    conflict: object = None
+    stale: bool = False  # an autosave sent before the writer's own later save: nothing to show
+
+
+def _check_and_autosave(repo: SheetRepository, critic: CritiqueService, services: Services, who: Account,
+                        sheet_id: int, form: SheetForm) -> _Checked:
+    """The editor's typing pause, in a worker thread (database and critic never hold the event loop):
+    critique what was typed, then store it with those findings (one critique, computed outside the
+    write lock); indexing for similar sheets follows from the outbox, not here."""
+    stored: StoredSheet | SheetHead = writable(repo, services.submissions, who, sheet_id)
+    sheet = own_section(form.sheet, who) if form.sheet is not None else None
+    if sheet is None:
+        return _Checked(stored, None, form.base_version)
+    critique = critic.critique(sheet)
+    out = _Checked(stored, critique, form.base_version)
+    try:
+        saved = repo.autosave(sheet_id, who.organisation_id, sheet, base_version=form.base_version,
+                              author_id=who.id, last_word=form.leaving,
+                              findings=critique.findings if critic.engine == RuleCritic.name else None)
+        services.after_save(saved)
+        out.stored, out.saved_note, out.base = saved, "saved", saved.version  # the form goes on from it
+    except VersionConflict as exc:  # the page keeps the text; autosave waits until the writer decides
+        if exc.by_self:  # sent before the writer's own later save or move: stale, nothing to show
+            out.stale = True
+        else:
+            out.saved_note, out.conflict = "conflict", conflict_of(repo, who.organisation_id, exc)
+    except Exception:  # the page still holds the text; say so instead of failing
+        log.exception("autosave failed for sheet %s", sheet_id)
+        out.saved_note = "failed"
+    return out
+
+
 @router.post("/sheets/{sheet_id}/check", response_class=HTMLResponse)
 async def check(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, critic: CriticDep,
                 services: ServicesDep) -> Response:
     """While typing (htmx): critique what is in the form and autosave it. Returns feedback fragments."""
-    stored = writable(repo, services.submissions, who, sheet_id)
     form = read_sheet_form(await form_of(request))
-    sheet = own_section(form.sheet, who) if form.sheet is not None else None
-    saved_note, conflict, base = "", None, form.base_version
-    if sheet is not None:
-        try:
-            stored = repo.autosave(sheet_id, who.organisation_id, sheet, base_version=base, author_id=who.id,
-                                   last_word=form.leaving)
-            services.after_save(stored)
-            saved_note, base = "saved", stored.version  # the form goes on from the version just written
-        except VersionConflict as exc:  # the page keeps the text; autosave waits until the writer decides
-            if exc.by_self:  # sent before the writer's own later save or move: stale, nothing to show
-                return Response(status_code=204)
-            saved_note, conflict = "conflict", conflict_of(repo, who.organisation_id, exc)
-        except Exception:  # the page still holds the text; say so instead of failing
-            log.exception("autosave failed for sheet %s", sheet_id)
-            saved_note = "failed"
-    critique = critic.critique(sheet) if sheet is not None else None
-    context = {"stored": stored, "values": form.values, "errors": form.errors, "critique": critique,
-               "saved_note": saved_note, "oob": True, "conflict": conflict, "base_version": base}
+    done = await run_in_threadpool(_check_and_autosave, repo, critic, services, who, sheet_id, form)
+    if done.stale:
+        return Response(status_code=204)
+    context = {"stored": done.stored, "values": form.values, "errors": form.errors, "critique": done.critique,
+               "saved_note": done.saved_note, "oob": True, "conflict": done.conflict, "base_version": done.base}
     response = render(request, "_feedback.html", context, partial="_feedback.html",
-                      status_code=409 if conflict else 200)
-    response.headers["X-Coach-Autosave"] = saved_note or "invalid"  # editor.js: is the typed text stored?
+                      status_code=409 if done.conflict else 200)
+    response.headers["X-Coach-Autosave"] = done.saved_note or "invalid"  # editor.js: is the typed text stored?
     return response
 
 
@@ -255,9 +282,11 @@ def similar_panel(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoD
 async def similar_live(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep,
                        services: ServicesDep) -> Response:
     """While typing (htmx): similar sheets for what is in the form now, saved or not."""
-    stored = editable(repo, who, sheet_id)
     form = read_sheet_form(await form_of(request))
-    sheet = form.sheet or stored.sheet
-    context = {"stored": stored, "similar": similar_for(services, who, stored, sheet),
-               "org_name": services.organisation_name}
-    return render(request, "similar.html", context, partial="_similar.html")
+
+    def search() -> dict[str, object]:  # in a worker thread: the index and the database never hold the loop
+        stored = editable(repo, who, sheet_id)
+        return {"stored": stored, "similar": similar_for(services, who, stored, form.sheet or stored.sheet),
+                "org_name": services.organisation_name}
+
+    return render(request, "similar.html", await run_in_threadpool(search), partial="_similar.html")
