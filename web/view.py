@@ -43,6 +43,14 @@ def number(value: float) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
+def iso_day(text: str) -> str:
+    """「2026-04-03」 as 「2026年4月3日」; anything else as it is."""
+    try:
+        return day(date.fromisoformat(text))
+    except ValueError:
+        return text
+
+
 ENGINE_LABELS = {"rules": "自動チェック", "llm": "AIコーチ"}
 
 
@@ -118,7 +126,7 @@ def audit_summary(detail: dict[str, object]) -> str:
     if "sections_added" in d:
         return f"係を {d['sections_added']} 件追加"
     if "stage" in d:
-        return f"{d['stage']}（{d.get('on', '')}）"
+        return f"{d['stage']}（{iso_day(str(d.get('on', '')))}）"
     if "themes" in d:
         return "テーマ：" + ("・".join(map(str, d["themes"])) or "なし")  # type: ignore[call-overload]
     if "added" in d or "removed" in d:
@@ -127,7 +135,9 @@ def audit_summary(detail: dict[str, object]) -> str:
         flags = [FLAGS.get(str(f), str(f)) for f in d["flags"]]  # type: ignore[attr-defined]
         return f"第{d.get('version')}版" + (f"（{'・'.join(flags)}）" if flags else "")
     if "kind" in d:
-        return f"{OUTCOME_KINDS.get(str(d['kind']), (d['kind'],))[0]} {d.get('value')}"
+        value = d.get("value")
+        shown = number(value) if isinstance(value, int | float) else value
+        return f"{OUTCOME_KINDS.get(str(d['kind']), (d['kind'],))[0]} {shown}"
     return str(d.get("note") or d.get("body") or "")
 
 
