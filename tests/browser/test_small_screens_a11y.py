@@ -78,7 +78,7 @@ def test_at_390_px_the_pages_fit_and_the_header_reads_in_words(server: str, brow
         page.wait_for_function("() => document.documentElement.clientWidth === 390")
         assert _overflow(page) == 0, name
         # a header link is one line: no box taller than two lines of its text
-        tall = page.evaluate("""() => [...document.querySelectorAll('.topbar a, .topbar button')]
+        tall = page.evaluate("""() => [...document.querySelectorAll('.topbar a, .topbar button, .tabs a, .pill')]
             .filter(a => a.getBoundingClientRect().height > 2 * parseFloat(getComputedStyle(a).lineHeight || 20))
             .map(a => a.textContent.trim())""")
         assert tall == [], (name, tall)
