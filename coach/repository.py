@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import cast
@@ -331,6 +331,18 @@ class SheetRepository:
     def restore(self, sheet_id: int, organisation_id: int, number: int) -> StoredSheet:
         old = self.version(sheet_id, organisation_id, number)
         return self.save(sheet_id, organisation_id, old, kind="restore")
+
+    def some(self, organisation_id: int, ids: Sequence[int]) -> list[StoredSheet]:
+        """The sheets with these ids (a page of a search, coach/workspace/search.py), in the order given."""
+        if not ids:
+            return []
+        stale: _Stale = []
+        with self._sessions() as s:
+            rows = s.execute(self._with_latest().where(SheetRow.organisation_id == organisation_id,
+                                                       SheetRow.id.in_(ids))).all()
+            found = {row.id: self._read(row, latest, stale) for row, latest in rows}
+        self._store_stale(stale)
+        return [found[i] for i in ids if i in found]
 
     def list(self, organisation_id: int) -> list[StoredSheet]:
         """The organisation's sheets with their latest versions and stored findings: one query."""

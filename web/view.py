@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from markupsafe import Markup, escape
 
@@ -31,6 +31,33 @@ KIND_LABELS = {"create": "作成", "save": "保存", "autosave": "自動保存",
 
 def jst(value: datetime) -> str:
     return value.replace(tzinfo=UTC).astimezone(JST).strftime("%Y年%-m月%-d日 %H:%M")
+
+
+def day(value: date) -> str:
+    """A calendar day as people write it: 2026年11月26日 (the same form as `jst`, without the time)."""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def number(value: float) -> str:
+    """A measured value without a needless 「.0」: 120 → 「120」, 1234.5 → 「1,234.5」."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def iso_day(text: str) -> str:
+    """「2026-04-03」 as 「2026年4月3日」; anything else as it is."""
+    try:
+        return day(date.fromisoformat(text))
+    except ValueError:
+        return text
+
+
+ENGINE_LABELS = {"rules": "自動チェック", "llm": "AIコーチ"}
+
+
+def engine_label(engine: str) -> str:
+    """Which critics answered, in Japanese: 「rules+llm:model」 → 「自動チェック＋AIコーチ」."""
+    parts = [ENGINE_LABELS.get(part.split(":")[0], part.split(":")[0]) for part in engine.split("+") if part]
+    return "＋".join(dict.fromkeys(parts)) or "自動チェック"
 
 
 def jst_time(value: datetime) -> str:
@@ -99,7 +126,7 @@ def audit_summary(detail: dict[str, object]) -> str:
     if "sections_added" in d:
         return f"係を {d['sections_added']} 件追加"
     if "stage" in d:
-        return f"{d['stage']}（{d.get('on', '')}）"
+        return f"{d['stage']}（{iso_day(str(d.get('on', '')))}）"
     if "themes" in d:
         return "テーマ：" + ("・".join(map(str, d["themes"])) or "なし")  # type: ignore[call-overload]
     if "added" in d or "removed" in d:
@@ -108,7 +135,9 @@ def audit_summary(detail: dict[str, object]) -> str:
         flags = [FLAGS.get(str(f), str(f)) for f in d["flags"]]  # type: ignore[attr-defined]
         return f"第{d.get('version')}版" + (f"（{'・'.join(flags)}）" if flags else "")
     if "kind" in d:
-        return f"{OUTCOME_KINDS.get(str(d['kind']), (d['kind'],))[0]} {d.get('value')}"
+        value = d.get("value")
+        shown = number(value) if isinstance(value, int | float) else value
+        return f"{OUTCOME_KINDS.get(str(d['kind']), (d['kind'],))[0]} {shown}"
     return str(d.get("note") or d.get("body") or "")
 
 
@@ -119,3 +148,6 @@ def register(env) -> None:  # type: ignore[no-untyped-def]
     env.globals.update(STATES=STATES, FLAGS=FLAGS, VERDICTS=VERDICTS, STAGES=STAGES, OUTCOME_KINDS=OUTCOME_KINDS)
     env.filters["jst"] = jst
     env.filters["jst_time"] = jst_time
+    env.filters["day"] = day
+    env.filters["number"] = number
+    env.globals["engine_label"] = engine_label

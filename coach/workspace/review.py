@@ -21,7 +21,7 @@ from coach.sheet import FIELDS, LABELS, Sheet
 from coach.workspace.accounts import Account
 
 FLAGS = {
-    "errors": "エラーの指摘が残っている",
+    "errors": "要見直しの指摘が残っている",  # the editor's word for an error finding
     "llm_unavailable": "AIコーチが使えなかった",
     "hearing": "ヒアリング希望",
 }

@@ -40,7 +40,7 @@ def test_flags_errors_and_hearing_requests_and_lists_them_first(staff: TestClien
     assert order == [errors, hearing, clean]  # flagged first, then oldest first
     flagged = {int(r["data-sheet"]): r.get("class") == ["flagged"] for r in rows}
     assert flagged == {errors: True, hearing: True, clean: False}
-    assert "エラーの指摘が残っている" in rows[0].text and "要見直し 2" in rows[0].text
+    assert "要見直しの指摘が残っている" in rows[0].text and "要見直し 2" in rows[0].text
     assert "ヒアリング希望" in rows[1].text and "住民窓口係" in rows[1].text
     assert "0日" in rows[2].text
 

@@ -101,7 +101,7 @@ def test_audit_entries_read_as_japanese() -> None:
     from web.view import audit_summary
 
     assert audit_summary({"code": "SOLUTION_IN_SHEET", "field": "problems", "item": 0}) == "シート内の解決手段（問題1行目）"
-    assert audit_summary({"version": 2, "flags": ["errors", "hearing"]}) == "第2版（エラーの指摘が残っている・ヒアリング希望）"
+    assert audit_summary({"version": 2, "flags": ["errors", "hearing"]}) == "第2版（要見直しの指摘が残っている・ヒアリング希望）"
     assert audit_summary({"themes": ["AI活用", "楽らく窓口"]}) == "テーマ：AI活用・楽らく窓口"
     assert audit_summary({"file": "a.xlsx", "created": 3, "updated": 1}) == "a.xlsx：新規 3・更新 1"
     assert audit_summary({"file": "a.xlsx", "created": 3, "updated": 1, "status": "draft"}) == "a.xlsx：新規 3（下書き）・更新 1"

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.app import Services
 from coach.critics.rules import RuleCritic
+from coach.errors import BadInput
 from coach.findings import Critique
 from coach.repository import SheetHead, SheetRepository, StoredSheet, VersionConflict
 from coach.sameness import is_blank
@@ -18,10 +20,13 @@ from coach.service import CritiqueService
 from coach.sheet import LIST_FIELDS, Sheet, empty_sheet
 from coach.workspace.accounts import Account
 from coach.workspace.permissions import can_edit, visible
+from coach.workspace.search import SheetPage, search, sheet_query, state_choices
 from coach.workspace.submission import check_editable
+from coach.workspace.version_authors import authors
 from web import moves
 from web.access import editable, own_section, readable, with_history, writable
 from web.auth import Forbidden, UserDep, check_csrf
+from web.compare import compared
 from web.conflict import conflict_of
 from web.deep import start_deep
 from web.deps import CriticDep, RepoDep, ServicesDep
@@ -29,7 +34,7 @@ from web.editor import render_editor, similar_for
 from web.forms import SheetForm, form_of, read_sheet_form, version_number
 from web.htmx import render
 from web.linked import linked_sheets
-from web.params import SheetId, VersionNumber
+from web.params import MAX_ID, SheetId, VersionNumber
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 log = logging.getLogger("coach.web")
@@ -44,21 +49,36 @@ def index(request: Request, who: UserDep, critic: CriticDep, services: ServicesD
     return _index(request, who, services, critic, {"section": who.section or "", "title": ""}, {})
 
 
+def _search(request: Request, who: Account, services: Services) -> tuple[SheetPage | None, BadInput | None]:
+    """The list's search and state filter (GET ?q=…&state=…&page=…), when asked for: one page, in SQL."""
+    try:
+        query = sheet_query(request.query_params)
+    except BadInput as exc:
+        return None, exc
+    return (search(services.repo, who, query) if query.active else None), None
+
+
 def _index(request: Request, who: Account, services: Services, critic: CriticDep,
            values: dict[str, str], errors: dict[str, str], status_code: int = 200) -> Response:
     """Staff see their own section's sheets first, then other sections' submitted sheets."""
-    sheets = visible(who, services.repo.list(who.organisation_id))
+    found, wrong = _search(request, who, services)
     reviews = services.reviews.of_organisation(who.organisation_id)
+    common = {"reviews": reviews, "org_name": services.organisation_name, "values": values, "errors": errors,
+              "found": found, "wrong": wrong, "q": request.query_params, "state_choices": state_choices()}
+    if found is not None:  # a search: its page of results only
+        hits = [(s, _stored_critique(s, critic.engine)) for s in found.sheets]
+        return render(request, "index.html", {**common, "hits": hits, "mine": [], "by_section": {}, "returned": []},
+                      status_code=status_code)
+    sheets = visible(who, services.repo.list(who.organisation_id))
     mine = sorted((s for s in sheets if can_edit(who, s)), key=lambda s: s.updated_at, reverse=True)
     by_section: dict[str, list[tuple[StoredSheet, Critique]]] = {}
     for stored in sorted(sheets, key=lambda s: (s.section, s.title)):
         if stored not in mine:
             by_section.setdefault(stored.section, []).append((stored, _stored_critique(stored, critic.engine)))
     returned = [(s, _last_return(services, s)) for s in mine if (r := reviews.get(s.id)) and r.state == "returned"]
-    context = {"mine": [(s, _stored_critique(s, critic.engine)) for s in mine], "by_section": by_section,
-               "returned": returned,
-               "reviews": reviews, "org_name": services.organisation_name, "values": values, "errors": errors}
-    return render(request, "index.html", context, status_code=status_code)
+    context = {**common, "mine": [(s, _stored_critique(s, critic.engine)) for s in mine], "by_section": by_section,
+               "returned": returned, "hits": []}
+    return render(request, "index.html", context, status_code=422 if wrong else status_code)
 
 
 def _last_return(services: Services, stored: StoredSheet) -> object:
@@ -234,11 +254,15 @@ async def check(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep
 
 
 @router.get("/sheets/{sheet_id}/history", response_class=HTMLResponse)
-def history(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
+def history(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep,
+            from_: Annotated[int | None, Query(alias="from", ge=1, le=MAX_ID, description="比べる版")] = None,
+            to: Annotated[int | None, Query(ge=1, le=MAX_ID, description="比べる版")] = None) -> Response:
     stored = with_history(repo, who, sheet_id)
     context = {"stored": stored, "versions": repo.versions(sheet_id, who.organisation_id),
-               "org_name": services.organisation_name, "can_restore": can_edit(who, stored)}
-    return render(request, "history.html", context)
+               "org_name": services.organisation_name, "can_restore": can_edit(who, stored),
+               "authors": authors(repo.sessions, sheet_id, who.organisation_id),
+               **compared(repo, stored, from_, to)}
+    return render(request, "history.html", context, status_code=422 if context["compare_error"] else 200)
 
 
 @router.get("/sheets/{sheet_id}/versions/{number}", response_class=HTMLResponse)

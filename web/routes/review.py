@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -14,10 +15,18 @@ from coach.findings import CODE_LABELS, FIELDS_OF, Finding
 from coach.repository import StoredSheet
 from coach.sheet import LABELS, LIST_FIELDS, MAX_ITEMS, Sheet
 from coach.workspace.accounts import Account
+from coach.workspace.audit_search import PAGE_SIZE as AUDIT_PAGE
+from coach.workspace.audit_search import AuditQuery, audit_query
+from coach.workspace.audit_search import count as audit_count
+from coach.workspace.audit_search import entries as audit_entries
+from coach.workspace.audit_search import people as audit_people
+from coach.workspace.cycle import STAGES
 from coach.workspace.diff import diff
 from coach.workspace.permissions import visible
 from coach.workspace.queue import STATE_ORDER, queue
-from coach.workspace.review import COMMENT_FIELDS, Review
+from coach.workspace.queue_filter import HEARING, SORTS, QueueQuery, queue_query
+from coach.workspace.queue_filter import apply as apply_filter
+from coach.workspace.review import ACTIONS, COMMENT_FIELDS, Review
 from coach.workspace.submission import state_of
 from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
@@ -31,24 +40,44 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 @router.get("/review", response_class=HTMLResponse)
 def review_queue(request: Request, who: DxDep, services: ServicesDep) -> Response:
-    state = request.query_params.get("state", "waiting")
+    org = who.organisation_id
+    sections, themes = services.repo.sections(org), [t.name for t in services.cycle.themes(org)]
+    try:
+        query, wrong = queue_query(request.query_params, sections, themes), None
+    except BadInput as exc:  # the whole queue, with the reasons above it
+        query, wrong = QueueQuery(), exc
     items = queue(services, who)
-    counts = {s: sum(i.state == s for i in items) for s in STATE_ORDER}
-    shown = [i for i in items if state == "all" or i.state == state]
-    shown.sort(key=lambda i: (STATE_ORDER[i.state], not i.flagged, i.since))  # flagged first, then oldest
-    context = {"org_name": services.organisation_name, "items": shown, "state": state, "counts": counts,
-               "flagged": sum(i.flagged for i in items)}
-    return render(request, "review_queue.html", context)
+    themes_of = services.cycle.sheet_themes(org)
+    narrowed = apply_filter(items, replace(query, state="all"), themes_of)
+    counts = {s: sum(i.state == s for i in narrowed) for s in STATE_ORDER}
+    context = {"org_name": services.organisation_name, "items": apply_filter(items, query, themes_of),
+               "state": query.state, "counts": counts, "flagged": sum(i.flagged for i in items), "query": query,
+               "wrong": wrong, "sections": _pairs(sections), "themes": _pairs(themes), "stages": _pairs(STAGES), "sorts": SORTS,
+               "hearings": HEARING}
+    return render(request, "review_queue.html", context, status_code=422 if wrong else 200)
+
+
+def _pairs(names: list[str]) -> list[tuple[str, str]]:
+    return [(n, n) for n in names]
 
 
 @router.get("/review/log", response_class=HTMLResponse)
 def audit_log(request: Request, who: DxDep, services: ServicesDep) -> Response:
-    """Everything done in the workspace, newest first: reviews, stages, accounts, imports."""
-    org = who.organisation_id
-    titles = {s.id: f"{s.section}：{s.title}" for s in visible(who, services.repo.list(org))}
-    context = {"org_name": services.organisation_name, "log": services.reviews.log(org, limit=500),
-               "titles": titles}
-    return render(request, "audit.html", context)
+    """Everything done in the workspace, newest first, a page at a time: by person, kind and date."""
+    org, sessions = who.organisation_id, services.repo.sessions
+    names = audit_people(sessions, org)
+    try:
+        query, wrong = audit_query(request.query_params, names), None
+    except BadInput as exc:  # the unfiltered log, with the reasons above it
+        query, wrong = AuditQuery(), exc
+    log = audit_entries(sessions, org, query)
+    ids = {e.sheet_id for e in log if e.sheet_id is not None}
+    titles = {s.id: f"{s.section}：{s.title}" for s in visible(who, services.repo.some(org, sorted(ids)))}
+    total = audit_count(sessions, org, query)
+    context = {"org_name": services.organisation_name, "log": log, "titles": titles, "query": query,
+               "wrong": wrong, "people": names, "kinds": ACTIONS, "total": total,
+               "pages": max(1, -(-total // AUDIT_PAGE))}
+    return render(request, "audit.html", context, status_code=422 if wrong else 200)
 
 
 def _stored(services: Services, who: DxDep, sheet_id: int) -> StoredSheet:

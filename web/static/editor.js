@@ -7,13 +7,19 @@
     form.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
+  // ids, values and the screen-reader names follow the row's place: the third row is 「問題 3」
   function renumber(list) {
     const field = list.dataset.field;
+    const label = list.dataset.label || field;
     list.querySelectorAll("li").forEach(function (li, i) {
       const area = li.querySelector("textarea");
       area.id = "f-" + field + "-" + i;
+      area.setAttribute("aria-label", label + " " + (i + 1));
       const remove = li.querySelector("[data-remove-row]");
-      if (remove) remove.value = "remove:" + field + ":" + i;
+      if (remove) {
+        remove.value = "remove:" + field + ":" + i;
+        remove.setAttribute("aria-label", label + " " + (i + 1) + " を削除");
+      }
     });
   }
 
