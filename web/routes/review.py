@@ -13,7 +13,9 @@ from coach.errors import BadInput, FieldError
 from coach.findings import CODE_LABELS, FIELDS_OF, Finding
 from coach.repository import StoredSheet
 from coach.sheet import LABELS, LIST_FIELDS, MAX_ITEMS, Sheet
+from coach.status import ReviewState
 from coach.workspace.accounts import Account
+from coach.workspace.audit_events import Decision
 from coach.workspace.diff import diff
 from coach.workspace.permissions import visible
 from coach.workspace.queue import STATE_ORDER, queue
@@ -31,7 +33,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 @router.get("/review", response_class=HTMLResponse)
 def review_queue(request: Request, who: DxDep, services: ServicesDep) -> Response:
-    state = request.query_params.get("state", "waiting")
+    state = request.query_params.get("state", ReviewState.WAITING)
     items = queue(services, who)
     counts = {s: sum(i.state == s for i in items) for s in STATE_ORDER}
     shown = [i for i in items if state == "all" or i.state == state]
@@ -97,7 +99,7 @@ def _page(request: Request, who: Account, services: Services, sheet_id: int, fro
         "missed": [lb for lb in current if lb.verdict == "added"],
         "missed_targets": missed_targets(stored.sheet),
         "cycle": state_of(stored.status, review).value,
-        "decision": next((e for e in log if e.action in ("return", "accept")), None),
+        "decision": next((e for e in log if isinstance(e.event, Decision)), None),
         "stages": services.cycle.stages(sheet_id), "themes": services.cycle.themes(org),
         "sheet_themes": services.cycle.sheet_themes(org).get(sheet_id, []),
         "outcomes": services.cycle.outcomes(sheet_id), "today": date.today().isoformat(),
