@@ -79,13 +79,14 @@ def _seed(sessions: Any, org: int, typists: int) -> None:
     """Accounts for the typists (+1 for the idle figures) and other sections' submitted sheets."""
     from coach.repository import SheetRepository
     from coach.sheet import Sheet
+    from coach.status import SheetStatus
 
     for i in range(typists + 1):
         create_account(sessions, org, f"typist{i:03d}", "staff", section=f"入力{i:03d}係")
     repo, rows = SheetRepository(sessions), eval_sheets()
     for i in range(OTHER_SECTIONS):
         row = {**rows[(i * 7) % len(rows)], "section": f"既存{i:02d}係"}
-        repo.create(org, Sheet.model_validate(row), status="submitted")
+        repo.create(org, Sheet.model_validate(row), status=SheetStatus.SUBMITTED)
 
 
 def _idle(typist: Typist, runs: int) -> dict[str, list[float]]:

@@ -22,6 +22,7 @@ from coach.retrieval.embeddings import ProblemNgramEmbedding
 from coach.retrieval.panel import DEPTH as PANEL_DEPTH
 from coach.retrieval.store import Entry, SimilarStore, connector, sheet_text
 from coach.sheet import Sheet
+from coach.status import SheetStatus
 
 ROOT = Path(__file__).resolve().parents[1]
 N = int(os.environ.get("BENCH_SHEETS", "10000"))
@@ -66,7 +67,7 @@ def index(store: SimilarStore, sheets: list[Sheet]) -> float:
     start = time.perf_counter()
     for lo in range(0, len(sheets), 500):
         store.upsert(Entry(ref=str(i), source="db", db_id=i, organisation_id=1 + i % 2, section=s.section,
-                           title=s.title, status="submitted", sheet=s)
+                           title=s.title, status=SheetStatus.SUBMITTED, sheet=s)
                      for i, s in enumerate(sheets[lo:lo + 500], lo))
     return time.perf_counter() - start
 

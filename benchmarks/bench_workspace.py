@@ -56,10 +56,11 @@ def main() -> None:
         local.close()
         # drafts → submitted through the database, as `coach index` and the samples do
         from coach.repository import SheetRepository
+        from coach.status import SheetStatus
 
         repo = SheetRepository(sessions)
         for sid in ids:
-            repo.set_status(sid, org, "submitted")
+            repo.set_status(sid, org, SheetStatus.SUBMITTED)
         book = dx.get("/export/sheets.xlsx").content
         pages = {
             "review queue (104 sheets)": lambda: dx.get("/review?state=all"),

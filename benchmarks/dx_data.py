@@ -16,10 +16,11 @@ from sqlalchemy import Table, func, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from benchmarks.server import eval_sheets
+from coach.status import ReviewState, SheetStatus
 
 SECTIONS_PER_ORG = 40
 SUBMITTED_SHARE = 0.85
-STATES = ("waiting",) * 6 + ("returned",) * 2 + ("accepted",) * 2
+STATES = (ReviewState.WAITING.value,) * 6 + (ReviewState.RETURNED.value,) * 2 + (ReviewState.ACCEPTED.value,) * 2
 GENERATOR_VERSION = 1  # bump when what is written changes (the cache key holds it)
 
 
@@ -73,7 +74,7 @@ def generate(engine: Engine, first_org: str, orgs: int, per_org: int, seed: int 
             submitted = rng.random() < SUBMITTED_SHARE
             sheet = {**sources[src], "section": section_rows[section_id - 1]["name"], "title": title}
             sheet_rows.append({"id": sheet_id, "organisation_id": o, "section_id": section_id, "title": title,
-                               "status": "submitted" if submitted else "draft", "version": 1,
+                               "status": (SheetStatus.SUBMITTED if submitted else SheetStatus.DRAFT).value, "version": 1,
                                "created_at": at, "updated_at": at, "external_id": None})
             version_rows.append({"sheet_id": sheet_id, "number": 1, "kind": "create", "created_at": at,
                                  "updated_at": at, "author_id": None,
@@ -127,7 +128,7 @@ def a_submitted_sheet(engine: Engine, organisation: str) -> int:
     t = all_tables().tables
     with engine.connect() as conn:
         found = conn.scalar(select(t["sheets"].c.id).join(t["organisations"])
-                            .where(t["organisations"].c.name == organisation, t["sheets"].c.status == "submitted")
+                            .where(t["organisations"].c.name == organisation, t["sheets"].c.status == SheetStatus.SUBMITTED)
                             .order_by(t["sheets"].c.id).limit(1))
     assert found is not None, "no submitted sheet generated"
     return int(found)

@@ -24,6 +24,7 @@ from coach.llm import cache
 from coach.outbox import Outbox
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet, load_samples
 from coach.settings import Settings
+from coach.status import SheetStatus
 from coach.workspace import accounts, cycle, import_previews, links, review, throttle, tokens
 from coach.workspace.accounts import Account, Accounts
 from coach.workspace.cycle import Cycle
@@ -85,7 +86,7 @@ class Services:
                 other = self.repo.get(match.hit.db_id, stored.organisation_id)
             except SheetNotFound:
                 continue
-            if other.status == "submitted" and not any(f.code is not None for f in other.findings):
+            if other.status == SheetStatus.SUBMITTED and not any(f.code is not None for f in other.findings):
                 out.append(other.sheet)
             if len(out) >= k:
                 break

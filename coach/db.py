@@ -12,6 +12,8 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
+from coach.status import SheetStatus
+
 
 def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
@@ -49,7 +51,7 @@ class SheetRow(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"), index=True)
     title: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(20), default=SheetStatus.DRAFT.value)
     version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)

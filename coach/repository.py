@@ -19,6 +19,7 @@ from coach.findings import Finding
 from coach.outbox import enqueue
 from coach.sameness import same_content
 from coach.sheet import Sheet
+from coach.status import SheetStatus
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ class SheetRepository:
 
     # -- sheets ----------------------------------------------------------------------------------
 
-    def create(self, organisation_id: int, sheet: Sheet, kind: str = "create", status: str = "draft",
+    def create(self, organisation_id: int, sheet: Sheet, kind: str = "create", status: str = SheetStatus.DRAFT,
                external_id: str | None = None, author_id: int | None = None) -> StoredSheet:
         sheet = _clean(sheet)
         found = stored_findings.rule_findings(sheet)  # before the transaction: no lock is held while it runs
@@ -267,7 +268,8 @@ class SheetRepository:
                                           SheetRow.external_id == external_id)
             )
         if found is None:
-            return self.create(organisation_id, sheet, kind="import", status="submitted", external_id=external_id)
+            return self.create(organisation_id, sheet, kind="import", status=SheetStatus.SUBMITTED,
+                               external_id=external_id)
         return self.save(found, organisation_id, sheet, kind="import")  # nothing changed: nothing written
 
     def find(self, organisation_id: int, ref: str) -> StoredSheet | None:
@@ -495,6 +497,6 @@ def load_samples(repo: SheetRepository, organisation_id: int, lines: list[str]) 
     for line in lines:
         if line.strip():
             data = json.loads(line)
-            repo.create(organisation_id, Sheet.model_validate(data), kind="create", status="submitted")
+            repo.create(organisation_id, Sheet.model_validate(data), kind="create", status=SheetStatus.SUBMITTED)
             n += 1
     return n

@@ -22,6 +22,7 @@ from coach.retrieval.concepts import concept_vector
 from coach.retrieval.embeddings import CharNgramEmbedding, ProblemNgramEmbedding
 from coach.retrieval.store import Entry, SimilarStore, connector, sheet_text
 from coach.sheet import Sheet
+from coach.status import SheetStatus
 
 # Bars for `coach eval-retrieval --check`, by split, set from the measurements in the README (a little below them).
 THRESHOLDS: dict[str, dict[str, float]] = {
@@ -68,7 +69,7 @@ def through_chroma(pool: list[Tagged], queries: list[Tagged], ef: EmbeddingFunct
     with tempfile.TemporaryDirectory(prefix="coach-reval-") as tmp:
         store = SimilarStore(connector(Path(tmp)), ef)
         store.upsert(Entry(ref=p.id, source="import", db_id=n, organisation_id=1, section=p.sheet.section,
-                           title=p.sheet.title, status="submitted", sheet=p.sheet) for n, p in enumerate(pool, 1))
+                           title=p.sheet.title, status=SheetStatus.SUBMITTED, sheet=p.sheet) for n, p in enumerate(pool, 1))
         return score(pool, queries, lambda q: [h.ref for h in store.query(1, q.sheet, k=DEPTH + 1)])
 
 

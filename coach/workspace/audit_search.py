@@ -6,7 +6,6 @@ The rows are coach/workspace/review.py's; entries are built from them exactly as
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
@@ -16,7 +15,8 @@ from sqlalchemy import ColumnElement, distinct, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from coach.errors import BadInput, FieldError
-from coach.workspace.review import ACTIONS, AuditEntry, AuditRow
+from coach.workspace.audit import AuditEntry, AuditRow, entry_of
+from coach.workspace.audit_events import ACTIONS
 from coach.workspace.search import page_number
 
 PAGE_SIZE = 50
@@ -113,5 +113,4 @@ def entries(sessions: sessionmaker[Session], organisation_id: int, query: AuditQ
     with sessions() as s:
         rows = s.scalars(select(AuditRow).where(AuditRow.organisation_id == organisation_id, *query.conditions())
                          .order_by(AuditRow.id.desc()).limit(PAGE_SIZE).offset((query.page - 1) * PAGE_SIZE))
-        return [AuditEntry(r.sheet_id, r.user_login, r.user_name, r.action, json.loads(r.detail), r.at)
-                for r in rows]
+        return [entry_of(r) for r in rows]

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from coach.db import Base, SheetRow, now
 from coach.errors import BadInput, FieldError
 from coach.workspace.accounts import Account
-from coach.workspace.review import AuditRow, write_audit
+from coach.workspace.audit import AuditRow, write_audit
+from coach.workspace.audit_events import OutcomeRecorded, SheetThemesSet, StageMoved, ThemeAdded, ThemeRemoved
 
 STAGES = ["現状フロー", "壁打ち", "シート整理", "目指すフロー", "仕組み構築", "テスト", "共有・承認", "本番運用", "保留"]
 DEFAULT_THEMES = ["オンライン手続", "GIS活用", "オープンデータ", "文書保存のデジタル化", "AI活用", "地域ポイント活用",
@@ -104,7 +105,7 @@ class Cycle:
             raise BadInput([FieldError("on", None, "未来の日付は記録できません。")])
         with self._sessions.begin() as s:
             s.add(StageRow(sheet_id=sheet_id, stage=stage, on=on, by=who.name))
-            write_audit(s, who, sheet_id, "stage", {"stage": stage, "on": on.isoformat()})
+            write_audit(s, who, sheet_id, StageMoved(stage, on.isoformat()))
 
     def stages(self, sheet_id: int) -> list[StageChange]:
         """Oldest first; a case with no recorded change is at the first stage since it was created."""
@@ -129,7 +130,7 @@ class Cycle:
             rows = list(s.scalars(select(ThemeRow).where(ThemeRow.organisation_id == organisation_id)
                                   .order_by(ThemeRow.id)))
             if not rows and not s.scalar(select(AuditRow.id).where(AuditRow.organisation_id == organisation_id,
-                                                                    AuditRow.action == "themes").limit(1)):
+                                                                    AuditRow.action == ThemeAdded.action).limit(1)):
                 for name in DEFAULT_THEMES:  # the town's eight, until the DX team edits the list
                     s.add(ThemeRow(organisation_id=organisation_id, name=name))
                 s.flush()
@@ -146,7 +147,7 @@ class Cycle:
             raise BadInput([FieldError("name", None, "同じ名前のテーマがすでにあります。")])
         with self._sessions.begin() as s:
             s.add(ThemeRow(organisation_id=who.organisation_id, name=name))
-            write_audit(s, who, None, "themes", {"added": name})
+            write_audit(s, who, None, ThemeAdded(name))
 
     def remove_theme(self, who: Account, theme_id: int) -> None:
         with self._sessions.begin() as s:
@@ -154,7 +155,7 @@ class Cycle:
             if row is None or row.organisation_id != who.organisation_id:
                 raise BadInput([FieldError("theme", None, "そのテーマは見つかりません。")])
             s.execute(delete(SheetThemeRow).where(SheetThemeRow.theme_id == theme_id))
-            write_audit(s, who, None, "themes", {"removed": row.name})
+            write_audit(s, who, None, ThemeRemoved(row.name))
             s.delete(row)
 
     def set_sheet_themes(self, who: Account, sheet_id: int, theme_ids: list[int]) -> None:
@@ -164,7 +165,7 @@ class Cycle:
             s.execute(delete(SheetThemeRow).where(SheetThemeRow.sheet_id == sheet_id))
             for tid in chosen:
                 s.add(SheetThemeRow(sheet_id=sheet_id, theme_id=tid))
-            write_audit(s, who, sheet_id, "themes", {"themes": [names[t] for t in chosen]})
+            write_audit(s, who, sheet_id, SheetThemesSet(tuple(names[t] for t in chosen)))
 
     def sheet_themes(self, organisation_id: int) -> dict[int, list[str]]:
         with self._sessions() as s:
@@ -197,7 +198,7 @@ class Cycle:
         with self._sessions.begin() as s:
             s.add(OutcomeRow(sheet_id=sheet_id, kind=kind, label=label, value=number, unit=unit,
                              measured_on=measured_on, note=note.strip()[:500]))
-            write_audit(s, who, sheet_id, "outcome", {"kind": kind, "value": number})
+            write_audit(s, who, sheet_id, OutcomeRecorded(kind, number))
 
     def outcomes(self, sheet_id: int) -> list[Outcome]:
         with self._sessions() as s:

@@ -29,6 +29,7 @@ from coach.list_markers import items_of
 from coach.repository import StoredSheet
 from coach.sheet import FIELDS, HEADER_FIELDS, LABELS, LIST_FIELDS, TEXT_FIELDS, Sheet, SheetWrite
 from coach.sheet_changes import changed_fields, labels
+from coach.status import SheetStatus
 from coach.workspace import upload
 from coach.workspace.worksheet import Cell, Table
 
@@ -45,7 +46,7 @@ ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # C0 controls but tab and
 SHEETS_TITLE, SUMMARY_TITLE = "シート", "まとめ"
 # The state the DX team gives the sheets an import creates (updated sheets keep theirs): a draft by
 # default, so the section reads what the import made of its Excel before it goes to review.
-IMPORT_STATES = {"draft": "下書き", "submitted": "提出済み"}
+IMPORT_STATES = {s.value: s.label for s in (SheetStatus.DRAFT, SheetStatus.SUBMITTED)}
 
 
 # -- out ------------------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from coach.errors import BadInput, FieldError
 from coach.repository import SheetNotFound
 from coach.retrieval.links import LinkGraph
 from coach.workspace.accounts import Account
-from coach.workspace.review import write_audit
+from coach.workspace.audit import write_audit
+from coach.workspace.audit_events import Linked, LinkRejected, Unlinked
 
 LINKED, REJECTED = "linked", "rejected"
 LABEL_MAX = 50
@@ -116,7 +117,7 @@ class Links:
         with self._sessions.begin() as s:
             row, other = self._pair(s, who, sheet_id, other_id)
             row.state, row.label = LINKED, label
-            write_audit(s, who, sheet_id, "link", {"linked_to": other_id, "other": other, "label": label})
+            write_audit(s, who, sheet_id, Linked(other_id, other, label))
             s.flush()
             return _link(row)
 
@@ -124,7 +125,7 @@ class Links:
         with self._sessions.begin() as s:
             row, other = self._pair(s, who, sheet_id, other_id)
             row.state, row.label = REJECTED, ""
-            write_audit(s, who, sheet_id, "reject_link", {"rejected": other_id, "other": other})
+            write_audit(s, who, sheet_id, LinkRejected(other_id, other))
             s.flush()
             return _link(row)
 
@@ -136,8 +137,7 @@ class Links:
                 raise BadInput([FieldError("link", None, "そのつながりは見つかりません。ページを読み込み直してください。")])
             gone = _link(row)
             b = s.get(SheetRow, row.sheet_b)
-            write_audit(s, who, row.sheet_a, "unlink", {"unlinked": row.sheet_b, "other": _name(b), "label": row.label,
-                                                         "was": row.state})
+            write_audit(s, who, row.sheet_a, Unlinked(row.sheet_b, _name(b), row.label, row.state))
             s.delete(row)
             return gone
 

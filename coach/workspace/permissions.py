@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
+from coach.status import SheetStatus
 from coach.workspace.accounts import Account
 
 
@@ -48,7 +49,7 @@ def can_read(who: Account, sheet: Owned) -> bool:
         return False
     if who.role in ("dx", "local") or _town_token(who):
         return True
-    return sheet.section == who.section or sheet.status == "submitted"
+    return sheet.section == who.section or sheet.status == SheetStatus.SUBMITTED
 
 
 def visible(who: Account, sheets: Iterable[S]) -> list[S]:
@@ -84,7 +85,7 @@ def can_create_in(who: Account, section: str) -> bool:
 
 def can_import_over(who: Account, sheet: Owned) -> bool:
     """An import (the DX team's) updates a sheet only once its section has submitted it: never a draft."""
-    return can_review(who) and who.organisation_id == sheet.organisation_id and sheet.status == "submitted"
+    return can_review(who) and who.organisation_id == sheet.organisation_id and sheet.status == SheetStatus.SUBMITTED
 
 
 def can_review(who: Account) -> bool:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from coach.db import now
 from coach.repository import StoredSheet
+from coach.status import ReviewState, SheetStatus
 from coach.workspace.accounts import Account
 from coach.workspace.cycle import stage_of
 from coach.workspace.permissions import visible
@@ -31,8 +32,8 @@ class QueueItem:
     def state(self) -> str:
         """The queue's tab. A revision in progress stays under 受理済み: its accepted version holds."""
         if self.review is None:
-            return "waiting"
-        return "accepted" if self.review.state == "revising" else self.review.state
+            return ReviewState.WAITING
+        return ReviewState.ACCEPTED if self.review.state == ReviewState.REVISING else self.review.state
 
     @property
     def flagged(self) -> bool:
@@ -44,7 +45,7 @@ class QueueItem:
         'revised' for a revision back in review (the accepted version stays readable)."""
         if self.review is None or self.review.accepted_version is None:
             return ""
-        return "revising" if self.review.state == "revising" else "revised"
+        return ReviewState.REVISING if self.review.state == ReviewState.REVISING else "revised"
 
     @property
     def age_days(self) -> int:
@@ -60,7 +61,8 @@ def queue(services: Services, who: Account, sheets: list[StoredSheet] | None = N
     items = []
     for stored in visible(who, services.repo.list(organisation_id) if sheets is None else sheets):
         review = reviews.get(stored.id)
-        if stored.status != "submitted" and (review is None or review.state not in ("returned", "revising")):
+        if stored.status != SheetStatus.SUBMITTED and (
+                review is None or review.state not in (ReviewState.RETURNED, ReviewState.REVISING)):
             continue
         errors = stored.errors  # the findings stored with the sheet's latest version
         flags = [f for f in (review.flags if review else []) if f != "errors"]
@@ -72,4 +74,4 @@ def queue(services: Services, who: Account, sheets: list[StoredSheet] | None = N
     return items
 
 
-STATE_ORDER = {"waiting": 0, "returned": 1, "accepted": 2}
+STATE_ORDER: dict[str, int] = {ReviewState.WAITING: 0, ReviewState.RETURNED: 1, ReviewState.ACCEPTED: 2}

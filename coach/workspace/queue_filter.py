@@ -12,11 +12,12 @@ from dataclasses import dataclass, fields
 from urllib.parse import urlencode
 
 from coach.errors import BadInput, FieldError
+from coach.status import ReviewState
 from coach.workspace.cycle import STAGES
 from coach.workspace.queue import STATE_ORDER, QueueItem
 from coach.workspace.review import FLAGS
 
-TABS = ("waiting", "returned", "accepted", "all")
+TABS = (ReviewState.WAITING, ReviewState.RETURNED, ReviewState.ACCEPTED, "all")
 SORTS = {
     "priority": "要確認を先に・提出の古い順",
     "oldest": "提出の古い順",
@@ -30,7 +31,7 @@ MAX_VALUE = 100
 
 @dataclass(frozen=True)
 class QueueQuery:
-    state: str = "waiting"
+    state: str = ReviewState.WAITING
     section: str = ""
     stage: str = ""
     theme: str = ""
@@ -60,7 +61,7 @@ def queue_query(params: Mapping[str, str], sections: list[str], themes: list[str
         return value
 
     query = QueueQuery(
-        state=pick("state", TABS, "状態は「レビュー待ち・差し戻し中・受理済み・すべて」から選んでください。", "waiting"),
+        state=pick("state", TABS, "状態は「レビュー待ち・差し戻し中・受理済み・すべて」から選んでください。", ReviewState.WAITING),
         section=pick("section", sections, "その係はありません。一覧から選んでください。"),
         stage=pick("stage", STAGES, "段階を一覧から選んでください。"),
         theme=pick("theme", themes, "そのテーマはありません。一覧から選んでください。"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
@@ -18,42 +17,27 @@ from coach.db import Base, SheetRow, now
 from coach.errors import BadInput, FieldError
 from coach.findings import FIELDS_OF, Finding, counts, severity_of
 from coach.sheet import FIELDS, LABELS, Sheet
+from coach.status import REVIEW_STATE_LABELS, ReviewState
 from coach.workspace.accounts import Account
+from coach.workspace.audit import AuditEntry, AuditRow, read_entries, write_audit
+from coach.workspace.audit_events import AuditEvent, Commented, Confirmed, Dismissed, Missed
+
+__all__ = ["AuditEntry", "AuditRow", "write_audit"]  # their home is coach/workspace/audit.py
 
 FLAGS = {
     "errors": "要見直しの指摘が残っている",  # the editor's word for an error finding
     "llm_unavailable": "AIコーチが使えなかった",
     "hearing": "ヒアリング希望",
 }
-STATES = {"waiting": "レビュー待ち", "returned": "差し戻し", "accepted": "受理", "revising": "改訂中"}
+STATES = REVIEW_STATE_LABELS  # reviews.state -> its label (coach/status.py)
 VERDICTS = {"confirmed": "指摘どおり", "dismissed": "指摘は不要", "added": "見落とし（レビューで追加）"}
 COMMENT_FIELDS = ("general", "title", *FIELDS)
-ACTIONS = {
-    "submit": "提出",
-    "unsubmit": "提出を取り下げ",
-    "comment": "コメント",
-    "confirm": "指摘を確認",
-    "dismiss": "指摘を却下",
-    "missed": "見落としを追加",
-    "return": "差し戻し",
-    "accept": "受理",
-    "revise": "改訂を開始",
-    "stage": "段階の変更",
-    "themes": "テーマの変更",
-    "outcome": "成果の記録",
-    "import": "取り込み",
-    "account": "アカウント",
-    "token": "APIトークン",  # created, revoked, and used (coach/workspace/tokens.py)
-    "link": "同じ問題としてつなぐ",
-    "reject_link": "違う問題とする",
-    "unlink": "つながりを外す",
-}
 
 
 class ReviewRow(Base):
     __tablename__ = "reviews"
     sheet_id: Mapped[int] = mapped_column(ForeignKey("sheets.id"), primary_key=True)
-    state: Mapped[str] = mapped_column(String(20), default="waiting")
+    state: Mapped[str] = mapped_column(String(20), default=ReviewState.WAITING.value)
     submitted_at: Mapped[datetime] = mapped_column(default=now)
     submitted_version: Mapped[int] = mapped_column(Integer, default=1)
     hearing: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -94,18 +78,6 @@ class LabelRow(Base):
     evidence: Mapped[str] = mapped_column(Text, default="")
     verdict: Mapped[str] = mapped_column(String(20))
     reviewer: Mapped[str] = mapped_column(String(100))
-    at: Mapped[datetime] = mapped_column(default=now)
-
-
-class AuditRow(Base):
-    __tablename__ = "audit_log"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    sheet_id: Mapped[int | None] = mapped_column(ForeignKey("sheets.id"), index=True, default=None)
-    user_login: Mapped[str] = mapped_column(String(50))
-    user_name: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(20))
-    detail: Mapped[str] = mapped_column(Text, default="{}")
     at: Mapped[datetime] = mapped_column(default=now)
 
 
@@ -152,23 +124,9 @@ class Label:
     reviewer: str
 
 
-@dataclass(frozen=True)
-class AuditEntry:
-    sheet_id: int | None
-    user_login: str
-    user_name: str
-    action: str
-    detail: dict[str, Any]
-    at: datetime
-
-    @property
-    def label(self) -> str:
-        return ACTIONS.get(self.action, self.action)
-
-
 def is_flagged(flags: list[str], state: str) -> bool:
     """A sheet waiting for review with any flag raised: the one rule for "flagged" (queue, review page)."""
-    return bool(flags) and state == "waiting"
+    return bool(flags) and state == ReviewState.WAITING
 
 
 @dataclass
@@ -218,7 +176,7 @@ class Reviews:
             row = CommentRow(sheet_id=sheet_id, author=who.name, field=field_name, item=item, body=body,
                              version=version)
             s.add(row)
-            write_audit(s, who, sheet_id, "comment", {"field": field_name, "item": item, "body": body})
+            write_audit(s, who, sheet_id, Commented(field_name, item, body))
             s.flush()
             return _comment(row)
 
@@ -238,9 +196,8 @@ class Reviews:
                                item=finding.item, evidence=finding.evidence, verdict=verdict, reviewer=who.name)
                 s.add(row)
             row.verdict, row.reviewer, row.at = verdict, who.name, now()
-            action = "confirm" if verdict == "confirmed" else "dismiss"
-            write_audit(s, who, sheet_id, action, {"version": version, "code": finding.code,
-                                                   "field": finding.field, "item": finding.item})
+            kind = Confirmed if verdict == "confirmed" else Dismissed
+            write_audit(s, who, sheet_id, kind(version, finding.code, finding.field, finding.item))
 
     def add_missed(self, who: Account, sheet_id: int, version: int, sheet: Sheet, code: str, field_name: str,
                    item: int | None) -> None:
@@ -265,8 +222,7 @@ class Reviews:
                                evidence=finding.evidence, verdict="added", reviewer=who.name))
             else:
                 row.verdict, row.reviewer, row.at = "added", who.name, now()
-            write_audit(s, who, sheet_id, "missed", {"version": version, "code": code, "field": field_name,
-                                                     "item": item})
+            write_audit(s, who, sheet_id, Missed(version, code, field_name, item))
 
     @staticmethod
     def _label(s: Session, sheet_id: int, version: int, finding: Finding) -> LabelRow | None:
@@ -285,24 +241,13 @@ class Reviews:
 
     # -- audit log ------------------------------------------------------------------------------
 
-    def audit(self, who: Account, sheet_id: int | None, action: str, detail: dict[str, Any]) -> None:
+    def audit(self, who: Account, sheet_id: int | None, event: AuditEvent) -> None:
         with self._sessions.begin() as s:
-            write_audit(s, who, sheet_id, action, detail)
+            write_audit(s, who, sheet_id, event)
 
     def log(self, organisation_id: int, sheet_id: int | None = None, limit: int = 200) -> list[AuditEntry]:
         with self._sessions() as s:
-            q = select(AuditRow).where(AuditRow.organisation_id == organisation_id)
-            if sheet_id is not None:
-                q = q.where(AuditRow.sheet_id == sheet_id)
-            rows = s.scalars(q.order_by(AuditRow.id.desc()).limit(limit))
-            return [AuditEntry(r.sheet_id, r.user_login, r.user_name, r.action, json.loads(r.detail), r.at)
-                    for r in rows]
-
-
-def write_audit(s: Session, who: Account, sheet_id: int | None, action: str, detail: dict[str, Any]) -> None:
-    """One audit entry, in the caller's transaction: the action and its record commit together."""
-    s.add(AuditRow(organisation_id=who.organisation_id, sheet_id=sheet_id, user_login=who.login,
-                   user_name=who.name, action=action, detail=json.dumps(detail, ensure_ascii=False)))
+            return read_entries(s, organisation_id, sheet_id, limit)
 
 
 def _review(r: ReviewRow) -> Review:

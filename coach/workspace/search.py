@@ -17,9 +17,9 @@ from coach.db import Section as SectionRow
 from coach.db import SheetRow, VersionRow
 from coach.errors import BadInput, FieldError
 from coach.repository import SheetRepository, StoredSheet
+from coach.status import STATE_LABELS, ReviewState, SheetStatus, State
 from coach.workspace.accounts import Account
 from coach.workspace.review import ReviewRow
-from coach.workspace.submission import STATE_LABELS, State
 
 PAGE_SIZE = 50
 MAX_PAGE = 1000
@@ -92,9 +92,9 @@ def sheet_query(params: Mapping[str, str]) -> SheetQuery:
 def _state_is(state: str) -> ColumnElement[bool]:
     """The cycle's state (coach/workspace/submission.py `state_of`) as a SQL condition."""
     if state == State.DRAFT:
-        return and_(ReviewRow.sheet_id.is_(None), SheetRow.status != "submitted")
+        return and_(ReviewRow.sheet_id.is_(None), SheetRow.status != SheetStatus.SUBMITTED)
     if state == State.SUBMITTED:
-        return or_(ReviewRow.state == "waiting", and_(ReviewRow.sheet_id.is_(None), SheetRow.status == "submitted"))
+        return or_(ReviewRow.state == ReviewState.WAITING, and_(ReviewRow.sheet_id.is_(None), SheetRow.status == SheetStatus.SUBMITTED))
     return ReviewRow.state == state
 
 
@@ -103,8 +103,8 @@ def _readable(who: Account) -> ColumnElement[bool]:
     if who.role in ("dx", "local") or (who.role == "token" and who.section is None):
         return true()
     if who.section is None:
-        return SheetRow.status == "submitted"
-    return or_(SectionRow.name == who.section, SheetRow.status == "submitted")
+        return SheetRow.status == SheetStatus.SUBMITTED
+    return or_(SectionRow.name == who.section, SheetRow.status == SheetStatus.SUBMITTED)
 
 
 def _matches(term: str) -> ColumnElement[bool]:

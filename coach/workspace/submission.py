@@ -23,17 +23,12 @@ from coach.db import SheetRow, now
 from coach.findings import counts
 from coach.outbox import enqueue
 from coach.repository import SheetNotFound, StoredSheet
+from coach.status import REVIEW_STATE_OF, STATE_OF_REVIEW, STATUS_OF, ReviewState, SheetStatus, State
 from coach.workspace.accounts import Account
+from coach.workspace.audit import write_audit
+from coach.workspace.audit_events import Accepted, Returned, Revised, SheetImported, Submitted, Withdrawn
 from coach.workspace.permissions import can_edit, can_review
-from coach.workspace.review import CommentRow, Review, ReviewRow, Submission, _review, write_audit
-
-
-class State(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    RETURNED = "returned"
-    ACCEPTED = "accepted"
-    REVISING = "revising"
+from coach.workspace.review import CommentRow, Review, ReviewRow, Submission, _review
 
 
 class Action(StrEnum):
@@ -51,8 +46,6 @@ class Role(StrEnum):
     OTHER = "other"
 
 
-STATE_LABELS = {State.DRAFT: "下書き", State.SUBMITTED: "提出済み", State.RETURNED: "差し戻し",
-                State.ACCEPTED: "受理", State.REVISING: "改訂中"}
 ACTION_LABELS = {Action.SUBMIT: "提出する", Action.WITHDRAW: "提出を取り下げる", Action.RETURN: "差し戻す",
                  Action.ACCEPT: "受理する", Action.REVISE: "改訂する", Action.IMPORT: "取り込む"}
 
@@ -71,10 +64,6 @@ TRANSITIONS: dict[tuple[State, Action], tuple[State, frozenset[Role]]] = {
     (State.DRAFT, Action.IMPORT): (State.SUBMITTED, DX),
 }
 FROZEN = frozenset({State.ACCEPTED})  # no edit of any kind: autosave, save, move, rows, restore, API PUT
-STATUS_OF = {State.DRAFT: "draft", State.SUBMITTED: "submitted", State.RETURNED: "draft",
-             State.ACCEPTED: "submitted", State.REVISING: "draft"}
-REVIEW_STATE_OF = {State.SUBMITTED: "waiting", State.RETURNED: "returned", State.ACCEPTED: "accepted",
-                   State.REVISING: "revising"}
 FROZEN_REASON = ("このシートは受理されているため変更できません。内容を変えるときは「改訂する」を押してください"
                  "（受理された版はそのまま残り、改訂版はもう一度レビューを受けます）。")
 
@@ -92,9 +81,10 @@ def state_of(status: str, review: Review | ReviewRow | None) -> State:
 
 
 def _state(status: str, review_state: str | None) -> State:
-    by_review = {"waiting": State.SUBMITTED, "returned": State.RETURNED, "accepted": State.ACCEPTED,
-                 "revising": State.REVISING}
-    return by_review.get(review_state or "", State.SUBMITTED if status == "submitted" else State.DRAFT)
+    by_status = State.SUBMITTED if status == SheetStatus.SUBMITTED else State.DRAFT
+    if review_state is None:
+        return by_status
+    return STATE_OF_REVIEW.get(review_state, by_status)
 
 
 def role_of(who: Account, stored: StoredSheet) -> Role:
@@ -114,7 +104,7 @@ def check(state: State, action: Action, role: Role) -> State:
     if allowed is None or role not in allowed[1]:
         if state in FROZEN:
             raise NotAllowed(FROZEN_REASON)
-        raise NotAllowed(f"このシートは「{STATE_LABELS[state]}」の状態のため、「{ACTION_LABELS[action]}」はできません。"
+        raise NotAllowed(f"このシートは「{state.label}」の状態のため、「{ACTION_LABELS[action]}」はできません。"
                          "ページを読み込み直して、今の状態を確かめてください。")
     return allowed[0]
 
@@ -140,13 +130,13 @@ class Submissions:
     def submit(self, who: Account, stored: StoredSheet, version: int, sub: Submission) -> Review:
         with self._sessions.begin() as s:
             row, review, _ = self._move(s, who, stored, Action.SUBMIT)
-            review.state, review.submitted_at, review.submitted_version = "waiting", now(), version
+            review.state, review.submitted_at, review.submitted_version = ReviewState.WAITING, now(), version
             review.hearing, review.flags, review.engine = sub.hearing, ",".join(sub.flags), sub.engine
             counted = counts(sub.findings)  # the one count (coach/findings.py)
             review.errors, review.warnings = counted["error"], counted["warning"]
             review.findings = json.dumps([f.model_dump() for f in sub.findings], ensure_ascii=False)
             review.decided_at = review.decided_by = None
-            write_audit(s, who, stored.id, "submit", {"version": version, "flags": sub.flags})
+            write_audit(s, who, stored.id, Submitted(version, tuple(sub.flags)))
             s.flush()
             return _review(review)
 
@@ -158,7 +148,7 @@ class Submissions:
                 review.state, row.status = REVIEW_STATE_OF[target], STATUS_OF[target]
             else:
                 s.delete(review)
-            write_audit(s, who, stored.id, "unsubmit", {})
+            write_audit(s, who, stored.id, Withdrawn())
             return target
 
     def decide(self, who: Account, stored: StoredSheet, decision: str, note: str = "") -> Review:
@@ -177,21 +167,22 @@ class Submissions:
             if note:
                 s.add(CommentRow(sheet_id=stored.id, author=who.name, field="general", body=note,
                                  version=review.submitted_version))
-            write_audit(s, who, stored.id, decision, {"version": review.submitted_version, "note": note})
+            decided = Returned if target == State.RETURNED else Accepted
+            write_audit(s, who, stored.id, decided(review.submitted_version, note))
             s.flush()
             return _review(review)
 
     def revise(self, who: Account, stored: StoredSheet) -> None:
         with self._sessions.begin() as s:
             _, review, _ = self._move(s, who, stored, Action.REVISE)
-            write_audit(s, who, stored.id, "revise", {"accepted_version": review.accepted_version})
+            write_audit(s, who, stored.id, Revised(review.accepted_version))
 
     def imported(self, who: Account, stored: StoredSheet) -> None:
         """A sheet the DX team just imported (created as a draft) becomes submitted, waiting for review."""
         with self._sessions.begin() as s:
             _, review, _ = self._move(s, who, stored, Action.IMPORT)
             review.submitted_at, review.submitted_version = now(), stored.version
-            write_audit(s, who, stored.id, "import", {"version": stored.version})
+            write_audit(s, who, stored.id, SheetImported(stored.version))
 
     def _move(self, s: Session, who: Account, stored: StoredSheet, action: Action) -> tuple[SheetRow, ReviewRow, State]:
         """Lock the sheet, check the move against the table, write status and review state."""
@@ -203,7 +194,7 @@ class Submissions:
         review = s.get(ReviewRow, stored.id)
         target = check(state_of(row.status, review), action, role_of(who, stored))
         if review is None:  # first move, or submitted before reviews existed: the row is written now
-            review = ReviewRow(sheet_id=stored.id, state="waiting", submitted_at=row.updated_at,
+            review = ReviewRow(sheet_id=stored.id, state=ReviewState.WAITING, submitted_at=row.updated_at,
                                submitted_version=stored.version, hearing=False, flags="", errors=0, warnings=0,
                                engine="rules", findings="[]")
             s.add(review)

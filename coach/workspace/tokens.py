@@ -23,7 +23,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from coach.db import Base, Section, SheetRow, now
 from coach.errors import BadInput, FieldError
 from coach.workspace.accounts import Account
-from coach.workspace.review import write_audit
+from coach.workspace.audit import write_audit
+from coach.workspace.audit_events import TokenCreated, TokenRevoked, TokenUsed
 
 SCOPES = {"read": "読み取りだけ", "write": "読み取りと書き込み"}
 PREFIX = "cct_"  # "curry-coach token": lets secret scanners and people recognise one
@@ -127,8 +128,7 @@ class ApiTokens:
                               expires_on=expires_on, created_by=who.name)
             s.add(row)
             s.flush()
-            write_audit(s, who, None, "token", {"token_created": name, "scope": scope,
-                                                "reach": section or "town", "expires_on": _iso(expires_on)})
+            write_audit(s, who, None, TokenCreated(name, scope, section or "town", _iso(expires_on)))
             return secret, _token(s, row)
 
     def revoke(self, who: Account, token_id: int) -> ApiToken:
@@ -136,7 +136,7 @@ class ApiTokens:
             row = self._row(s, who.organisation_id, token_id)
             if row.revoked_at is None:
                 row.revoked_at, row.revoked_by = now(), who.name
-                write_audit(s, who, None, "token", {"token_revoked": row.name})
+                write_audit(s, who, None, TokenRevoked(row.name))
             return _token(s, row)
 
     def get(self, organisation_id: int, token_id: int) -> ApiToken:
@@ -167,8 +167,7 @@ class ApiTokens:
             sheet_id = sheet.id if sheet is not None and sheet.organisation_id == row.organisation_id else None
             if method != "GET" or self._claim_audit(s, row.id, t):
                 calls = s.scalar(select(ApiTokenRow.calls).where(ApiTokenRow.id == row.id))
-                write_audit(s, token.principal(), sheet_id, "token",
-                            {"token": row.name, "method": method, "path": path, "calls": calls})
+                write_audit(s, token.principal(), sheet_id, TokenUsed(method, path, row.name, calls))
             return token
 
     @staticmethod

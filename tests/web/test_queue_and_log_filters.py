@@ -10,6 +10,7 @@ from typing import Any
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
+from coach.workspace.audit_events import AccountCreated, FileImported
 from coach.workspace.audit_search import PAGE_SIZE
 from tests.conftest import logged_in, section_staff, sheet_data
 from tests.web.test_review import CLEAN, ERRORS, submit
@@ -81,8 +82,8 @@ def test_the_log_filters_by_person_kind_and_day_and_is_paged(db_app: Any) -> Non
     other = logged_in(db_app, "dx-two", "dx", None)
     bob = services.accounts.by_login("dx-two")
     for n in range(PAGE_SIZE + 5):
-        services.reviews.audit(ann, None, "account", {"n": n})
-    services.reviews.audit(bob, None, "import", {"file": "a.xlsx", "created": 1, "updated": 0, "status": "draft"})
+        services.reviews.audit(ann, None, AccountCreated(created=f"user{n}", role="staff"))
+    services.reviews.audit(bob, None, FileImported(file="a.xlsx", created=1, updated=0, status="draft"))
     first = dx.get("/review/log")
     assert len(_log_rows(first)) == PAGE_SIZE
     nxt = soup(first).select_one(".pager a[rel=next]")

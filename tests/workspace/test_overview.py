@@ -98,16 +98,19 @@ def test_overview_page_shows_the_figures(client: TestClient, dx: TestClient) -> 
 
 
 def test_audit_entries_read_as_japanese() -> None:
-    from web.view import audit_summary
+    from coach.workspace.audit_events import decode
 
-    assert audit_summary({"code": "SOLUTION_IN_SHEET", "field": "problems", "item": 0}) == "シート内の解決手段（問題1行目）"
-    assert audit_summary({"version": 2, "flags": ["errors", "hearing"]}) == "第2版（要見直しの指摘が残っている・ヒアリング希望）"
-    assert audit_summary({"themes": ["AI活用", "楽らく窓口"]}) == "テーマ：AI活用・楽らく窓口"
-    assert audit_summary({"file": "a.xlsx", "created": 3, "updated": 1}) == "a.xlsx：新規 3・更新 1"
-    assert audit_summary({"file": "a.xlsx", "created": 3, "updated": 1, "status": "draft"}) == "a.xlsx：新規 3（下書き）・更新 1"
-    assert audit_summary({"active": False, "login": "zeimu"}) == "zeimu を停止"
-    assert audit_summary({"kind": "hours", "value": 120.0}) == "年間の削減時間 120.0"
-    assert audit_summary({"note": "もう一度"}) == "もう一度"
+    assert decode("missed", {"version": 1, "code": "SOLUTION_IN_SHEET", "field": "problems", "item": 0}).summary() \
+        == "シート内の解決手段（問題1行目）"
+    assert decode("submit", {"version": 2, "flags": ["errors", "hearing"]}).summary() \
+        == "第2版（要見直しの指摘が残っている・ヒアリング希望）"
+    assert decode("themes", {"themes": ["AI活用", "楽らく窓口"]}).summary() == "テーマ：AI活用・楽らく窓口"
+    assert decode("import", {"file": "a.xlsx", "created": 3, "updated": 1}).summary() == "a.xlsx：新規 3・更新 1"
+    assert decode("import", {"file": "a.xlsx", "created": 3, "updated": 1, "status": "draft"}).summary() \
+        == "a.xlsx：新規 3（下書き）・更新 1"
+    assert decode("account", {"active": False, "login": "zeimu"}).summary() == "zeimu を停止"
+    assert decode("outcome", {"kind": "hours", "value": 120.0}).summary() == "年間の削減時間 120"
+    assert decode("return", {"version": 3, "note": "もう一度"}).summary() == "第3版：もう一度"
 
 
 def test_keyword_map_words_link_to_the_sheets_that_use_them(client: TestClient, dx: TestClient) -> None:

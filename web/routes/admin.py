@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.errors import BadInput, FieldError
 from coach.workspace.accounts import new_password
+from coach.workspace.audit_events import AccountActivated, AccountCreated, PasswordReset, SectionsAdded
 from web.admin_page import admin_page
 from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
@@ -35,7 +36,7 @@ async def create_account(request: Request, who: DxDep, services: ServicesDep) ->
     except BadInput as exc:
         errors = {e.field: e.reason for e in exc.errors}
         return admin_page(request, who, services, values=values, errors=errors, status_code=422)
-    services.reviews.audit(who, None, "account", {"created": account.login, "role": account.role})
+    services.reviews.audit(who, None, AccountCreated(account.login, account.role))
     return admin_page(request, who, services, issued=(account.login, password),
                  flash=f"{account.name}さんのアカウントを作りました。")
 
@@ -45,7 +46,7 @@ def reset_password(request: Request, user_id: UserId, who: DxDep, services: Serv
     account = services.accounts.get(user_id, who.organisation_id)
     password = new_password()
     services.accounts.set_password(user_id, who.organisation_id, password)
-    services.reviews.audit(who, None, "account", {"password_reset": account.login})
+    services.reviews.audit(who, None, PasswordReset(account.login))
     return admin_page(request, who, services, issued=(account.login, password),
                  flash=f"{account.name}さんのパスワードを新しくしました。今のログインは切れます。")
 
@@ -57,7 +58,7 @@ async def set_active(request: Request, user_id: UserId, who: DxDep, services: Se
         raise BadInput([FieldError("active", None, "自分のアカウントは停止できません。")])
     account = services.accounts.get(user_id, who.organisation_id)
     services.accounts.set_active(user_id, who.organisation_id, active)
-    services.reviews.audit(who, None, "account", {"active": active, "login": account.login})
+    services.reviews.audit(who, None, AccountActivated(active, account.login))
     return RedirectResponse("/admin", status_code=303)
 
 
@@ -69,7 +70,7 @@ async def add_sections(request: Request, who: DxDep, services: ServicesDep) -> R
     if any(len(n) > 100 for n in names):
         raise BadInput([FieldError("names", None, "係名は100文字以内で、1行に1つずつ書いてください。")])
     added = services.repo.add_sections(who.organisation_id, names)
-    services.reviews.audit(who, None, "account", {"sections_added": added})
+    services.reviews.audit(who, None, SectionsAdded(added))
     return admin_page(request, who, services, flash=f"{added} 件の係を追加しました。")
 
 

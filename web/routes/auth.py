@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.cleaning import normalise_login
 from coach.workspace.accounts import MIN_PASSWORD
+from coach.workspace.audit_events import PasswordChanged
 from web.auth import (
     COOKIE,
     LOGIN_COOKIE,
@@ -110,7 +111,7 @@ async def change_password(request: Request, who: UserDep, services: ServicesDep)
         context = {"org_name": services.organisation_name, "errors": errors, "flash": ""}
         return render(request, "account.html", context, status_code=422)
     await run_in_threadpool(services.accounts.set_password, who.id, who.organisation_id, new)
-    services.reviews.audit(who, None, "account", {"password_changed": who.login})
+    services.reviews.audit(who, None, PasswordChanged(who.login))
     token, _ = services.accounts.open_session(who)
     response = RedirectResponse("/account?changed=1", status_code=303)
     set_session_cookie(response, token, services.settings.secure_cookies)

@@ -18,7 +18,9 @@ from coach.repository import SheetHead, SheetRepository, StoredSheet, VersionCon
 from coach.sameness import is_blank
 from coach.service import CritiqueService
 from coach.sheet import LIST_FIELDS, Sheet, empty_sheet
+from coach.status import ReviewState, State
 from coach.workspace.accounts import Account
+from coach.workspace.audit_events import Returned
 from coach.workspace.permissions import can_edit, visible
 from coach.workspace.search import SheetPage, search, sheet_query, state_choices
 from coach.workspace.submission import check_editable
@@ -67,7 +69,7 @@ def _index(request: Request, who: Account, services: Services, critic: CriticDep
               "found": found, "wrong": wrong, "q": request.query_params, "state_choices": state_choices()}
     if found is not None:  # a search: its page of results only
         hits = [(s, _stored_critique(s, critic.engine)) for s in found.sheets]
-        return render(request, "index.html", {**common, "hits": hits, "mine": [], "by_section": {}, "returned": []},
+        return render(request, "index.html", {**common, "hits": hits, "mine": [], "by_section": {}, "returned_sheets": []},
                       status_code=status_code)
     sheets = visible(who, services.repo.list(who.organisation_id))
     mine = sorted((s for s in sheets if can_edit(who, s)), key=lambda s: s.updated_at, reverse=True)
@@ -75,16 +77,16 @@ def _index(request: Request, who: Account, services: Services, critic: CriticDep
     for stored in sorted(sheets, key=lambda s: (s.section, s.title)):
         if stored not in mine:
             by_section.setdefault(stored.section, []).append((stored, _stored_critique(stored, critic.engine)))
-    returned = [(s, _last_return(services, s)) for s in mine if (r := reviews.get(s.id)) and r.state == "returned"]
+    returned = [(s, _last_return(services, s)) for s in mine if (r := reviews.get(s.id)) and r.state == ReviewState.RETURNED]
     context = {**common, "mine": [(s, _stored_critique(s, critic.engine)) for s in mine], "by_section": by_section,
-               "returned": returned, "hits": []}
+               "returned_sheets": returned, "hits": []}
     return render(request, "index.html", context, status_code=422 if wrong else status_code)
 
 
 def _last_return(services: Services, stored: StoredSheet) -> object:
     """Who returned the sheet, when, and the note they wrote (the audit event of the move)."""
-    return next((e for e in services.reviews.log(stored.organisation_id, stored.id, limit=50) if e.action == "return"),
-                None)
+    return next((e for e in services.reviews.log(stored.organisation_id, stored.id, limit=50)
+                 if isinstance(e.event, Returned)), None)
 
 
 def _stored_critique(stored: StoredSheet, engine: str) -> Critique:
@@ -118,9 +120,9 @@ FLASHES = {
     "moved": moves.MOVED,
     "undone": moves.UNDONE,
     "unchanged": "変更はありません（第{}版のまま）。",
-    "submitted": "提出しました。DX推進チームのレビューを待っています。他の係からも「似ているシート」として見えるようになります。",
+    State.SUBMITTED: "提出しました。DX推進チームのレビューを待っています。他の係からも「似ているシート」として見えるようになります。",
     "withdrawn": "提出を取り下げました。下書きに戻っています。",
-    "revising": "改訂を始めました。受理された版は履歴に残っています。直したら、もう一度提出してください。",
+    State.REVISING: "改訂を始めました。受理された版は履歴に残っています。直したら、もう一度提出してください。",
 }
 
 
@@ -145,7 +147,7 @@ async def submit(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDe
     raw = await form_of(request)
     if str(raw.get("op", "")) == "revise":  # 「改訂する」 on an accepted sheet: the form's text is not read
         services.revise(who, stored)
-        return _see(f"/sheets/{sheet_id}?revising=1")
+        return _see(f"/sheets/{sheet_id}?{State.REVISING}=1")
     check_editable(services.submissions.state_of(sheet_id))  # an accepted sheet: 409, nothing saved
     form = read_sheet_form(raw)
     if form.sheet is None:  # keep what was typed, show why next to the field, save nothing
@@ -180,7 +182,7 @@ async def _apply(request: Request, stored: StoredSheet, sheet: Sheet, op: str, a
     saved = repo.save(sheet_id, org, sheet, base_version=form.base_version, author_id=who.id)
     if op == "submit":
         await run_in_threadpool(services.submit, who, saved, form.hearing)
-        return _see(f"/sheets/{sheet_id}?submitted=1")
+        return _see(f"/sheets/{sheet_id}?{State.SUBMITTED}=1")
     if op == "unsubmit":
         services.unsubmit(who, saved)
         return _see(f"/sheets/{sheet_id}?withdrawn=1")

@@ -15,6 +15,7 @@ from coach.findings import CODE_LABELS, FIELDS_OF, Finding
 from coach.repository import StoredSheet
 from coach.sheet import LABELS, LIST_FIELDS, MAX_ITEMS, Sheet
 from coach.workspace.accounts import Account
+from coach.workspace.audit_events import ACTIONS, Decision
 from coach.workspace.audit_search import PAGE_SIZE as AUDIT_PAGE
 from coach.workspace.audit_search import AuditQuery, audit_query
 from coach.workspace.audit_search import count as audit_count
@@ -26,7 +27,7 @@ from coach.workspace.permissions import visible
 from coach.workspace.queue import STATE_ORDER, queue
 from coach.workspace.queue_filter import HEARING, SORTS, QueueQuery, queue_query
 from coach.workspace.queue_filter import apply as apply_filter
-from coach.workspace.review import ACTIONS, COMMENT_FIELDS, Review
+from coach.workspace.review import COMMENT_FIELDS, Review
 from coach.workspace.submission import state_of
 from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
@@ -126,7 +127,7 @@ def _page(request: Request, who: Account, services: Services, sheet_id: int, fro
         "missed": [lb for lb in current if lb.verdict == "added"],
         "missed_targets": missed_targets(stored.sheet),
         "cycle": state_of(stored.status, review).value,
-        "decision": next((e for e in log if e.action in ("return", "accept")), None),
+        "decision": next((e for e in log if isinstance(e.event, Decision)), None),
         "stages": services.cycle.stages(sheet_id), "themes": services.cycle.themes(org),
         "sheet_themes": services.cycle.sheet_themes(org).get(sheet_id, []),
         "outcomes": services.cycle.outcomes(sheet_id), "today": date.today().isoformat(),

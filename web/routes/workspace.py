@@ -12,8 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from coach.app import Services
 from coach.errors import BadInput, FieldError
 from coach.repository import StoredSheet
+from coach.status import SheetStatus, status_label
 from coach.workspace import exchange
 from coach.workspace.accounts import Account
+from coach.workspace.audit_events import FileImported
 from coach.workspace.cycle import stage_of
 from coach.workspace.import_previews import AlreadyImported, NotPending
 from coach.workspace.keywords import using
@@ -79,7 +81,7 @@ def _by_theme(services: Services, org: int, sheets: list[StoredSheet]) -> list[t
     for theme in services.cycle.themes(org):
         cases = [s for s in sheets if theme.name in themes.get(s.id, [])]
         out.append((theme.name, sorted(cases, key=lambda s: (s.section, s.title))))
-    untagged = [s for s in sheets if s.status == "submitted" and not themes.get(s.id)]
+    untagged = [s for s in sheets if s.status == SheetStatus.SUBMITTED and not themes.get(s.id)]
     if untagged:
         out.append(("テーマ未設定", sorted(untagged, key=lambda s: (s.section, s.title))))
     return out
@@ -95,8 +97,6 @@ SUMMARY_HEADERS = ["ID", "係名", "業務・案件名", "状態", "段階", "�
 
 
 def _summary_rows(services: Services, who: Account, sheets: list[StoredSheet]) -> list[list[Any]]:
-    from coach.workspace.review import STATES
-
     stages = services.cycle.current_stages(who.organisation_id)
     themes = services.cycle.sheet_themes(who.organisation_id)
     by_id = {i.stored.id: i for i in queue(services, who, sheets)}  # submitted ones
@@ -107,7 +107,7 @@ def _summary_rows(services: Services, who: Account, sheets: list[StoredSheet]) -
         item = by_id.get(s.id)
         measured = "、".join(f"{o.label} {o.value:g}{o.unit}（{o.measured_on}）" for o in outcomes.get(s.id, []))
         rows.append([s.external_id or str(s.id), s.section, s.title,
-                     STATES[item.state] if item else "下書き", stage_of(changes),
+                     status_label(item.state) if item else SheetStatus.DRAFT.label, stage_of(changes),
                      changes[-1].on.isoformat() if changes else "", "、".join(themes.get(s.id, [])),
                      s.errors, s.warnings, item.since.date().isoformat() if item else "", measured])
     return rows
@@ -157,8 +157,8 @@ def _plan(services: Services, who: Account, filename: str, data: bytes) -> list[
                          and services.submissions.state_of(target.id) not in FROZEN)
 
 
-STATE_HINTS = {"draft": "係が取り込まれた内容を確かめてから提出します。下書きのあいだは、取り込みで上書きしません。",
-               "submitted": "すぐにレビュー待ちに入ります。"}
+STATE_HINTS: dict[str, str] = {SheetStatus.DRAFT: "係が取り込まれた内容を確かめてから提出します。下書きのあいだは、取り込みで上書きしません。",
+               SheetStatus.SUBMITTED: "すぐにレビュー待ちに入ります。"}
 
 
 def _context(services: Services, filename: str = "", error: str = "", done: str = "") -> dict[str, Any]:
@@ -193,7 +193,7 @@ async def import_preview(request: Request, file: UploadFile, who: DxDep, service
 
 @router.post("/import/{token}", response_class=HTMLResponse)
 async def import_confirm(request: Request, token: str, who: DxDep, services: ServicesDep,
-                         status: Annotated[str, Form()] = "draft") -> Response:
+                         status: Annotated[str, Form()] = SheetStatus.DRAFT) -> Response:
     try:
         created, updated = await in_pool(_import, services, who, token, exchange.import_state(status))
     except NotPending:
@@ -223,13 +223,12 @@ def _import(services: Services, who: Account, token: str, status: str) -> tuple[
             updated += 1
         else:
             stored = services.repo.create(org, row.sheet, kind="import", external_id=row.external_id or None)
-            if status == "submitted":  # submitted in one move: status, review row, audit
+            if status == SheetStatus.SUBMITTED:  # submitted in one move: status, review row, audit
                 services.submissions.imported(who, stored)
                 stored = services.repo.get(stored.id, org)
             created += 1
         services.after_save(stored)
-    services.reviews.audit(who, None, "import", {"file": pending.filename, "created": created, "updated": updated,
-                                                  "status": status})
+    services.reviews.audit(who, None, FileImported(pending.filename, created, updated, status))
     return created, updated
 
 
