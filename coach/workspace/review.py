@@ -289,6 +289,13 @@ class Reviews:
         with self._sessions.begin() as s:
             write_audit(s, who, sheet_id, action, detail)
 
+    def returned_versions(self, organisation_id: int) -> dict[int, int]:
+        """Sheets whose latest decision is a return: the version returned (coach/workspace/returns.py)."""
+        from coach.workspace.returns import returned_versions
+
+        with self._sessions() as s:
+            return returned_versions(s, organisation_id)
+
     def log(self, organisation_id: int, sheet_id: int | None = None, limit: int = 200) -> list[AuditEntry]:
         with self._sessions() as s:
             q = select(AuditRow).where(AuditRow.organisation_id == organisation_id)
@@ -300,7 +307,11 @@ class Reviews:
 
 
 def write_audit(s: Session, who: Account, sheet_id: int | None, action: str, detail: dict[str, Any]) -> None:
-    """One audit entry, in the caller's transaction: the action and its record commit together."""
+    """One audit entry, in the caller's transaction: the action, its record and the notices it makes
+    (coach/workspace/notices.py) commit together."""
+    from coach.workspace.notices import from_audit  # notices read the audit log: imported here, not above
+
+    from_audit(s, who, sheet_id, action, detail)
     s.add(AuditRow(organisation_id=who.organisation_id, sheet_id=sheet_id, user_login=who.login,
                    user_name=who.name, action=action, detail=json.dumps(detail, ensure_ascii=False)))
 
