@@ -25,11 +25,12 @@ from coach.outbox import Outbox
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet, load_samples
 from coach.settings import Settings
 from coach.status import SheetStatus
-from coach.workspace import accounts, cycle, import_previews, links, review, throttle, tokens
+from coach.workspace import accounts, cycle, import_previews, links, notices, review, throttle, tokens
 from coach.workspace.accounts import Account, Accounts
 from coach.workspace.cycle import Cycle
 from coach.workspace.import_previews import ImportPreviews
 from coach.workspace.links import Links
+from coach.workspace.notices import Notices
 from coach.workspace.review import Review, Reviews, Submission
 from coach.workspace.submission import State, Submissions
 from coach.workspace.throttle import LoginThrottle
@@ -37,12 +38,13 @@ from coach.workspace.tokens import ApiTokens
 
 if TYPE_CHECKING:
     from coach.jobs import Jobs
+    from coach.mail import Mailer
     from coach.retrieval.indexer import IndexWorker
     from coach.retrieval.service import SimilarService
     from coach.service import CritiqueService
     from coach.sheet import Sheet
 
-TABLE_MODULES = (accounts, cache, cycle, import_previews, jobs, links, review, throttle, tokens)
+TABLE_MODULES = (accounts, cache, cycle, import_previews, jobs, links, notices, review, throttle, tokens)
 
 log = logging.getLogger("coach.app")
 
@@ -71,6 +73,8 @@ class Services:
     outbox: Outbox
     index_worker: IndexWorker
     submissions: Submissions
+    notices: Notices
+    mailer: Mailer | None = None  # only with COACH_SMTP_HOST: notices are also mailed (coach/mail.py)
 
     def references(self, who: Account, stored: StoredSheet, sheet: Sheet, k: int = 2) -> list[Sheet]:
         """Context for the LLM: similar submitted sheets of other sections, readable by the writer,
@@ -122,8 +126,15 @@ class Services:
         self._reindex(stored)
 
     def _reindex(self, stored: StoredSheet) -> None:
-        """After a move of the cycle: the index learns the new status (after the commit, as for saves)."""
+        """After a move of the cycle: the index learns the new status (after the commit, as for saves),
+        and the mailer sends the notices the move wrote."""
         self.after_save(self.repo.get(stored.id, stored.organisation_id))
+        self.notices_written()
+
+    def notices_written(self) -> None:
+        """A transaction that may have written notices committed: mail them now rather than at the next poll."""
+        if self.mailer is not None:
+            self.mailer.wake()
 
     def after_save(self, stored: StoredSheet) -> None:
         """The save queued its index update in its own transaction (coach/outbox.py): wake the worker."""
@@ -143,6 +154,7 @@ def build_services(settings: Settings) -> Services:
     from coach.jobs import Jobs
     from coach.llm.cache import DatabaseCache
     from coach.llm.client import llm_from_settings
+    from coach.mail import Mailer, SmtpConfig
     from coach.retrieval.indexer import Indexer, IndexWorker
     from coach.retrieval.service import SimilarService
     from coach.service import CritiqueService
@@ -167,7 +179,8 @@ def build_services(settings: Settings) -> Services:
                     accounts=Accounts(sessions, idle=timedelta(hours=settings.session_idle_hours)),
                     reviews=Reviews(sessions), cycle=Cycle(sessions), tokens=ApiTokens(sessions),
                     previews=ImportPreviews(sessions), login_throttle=LoginThrottle(sessions), links=links,
-                    submissions=Submissions(sessions))
+                    submissions=Submissions(sessions), notices=Notices(sessions),
+                    mailer=Mailer(sessions, smtp) if (smtp := SmtpConfig.from_settings(settings)) else None)
 
 
 def _index_if_new(similar: SimilarService, repo: SheetRepository) -> None:

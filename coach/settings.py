@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         default=None,
         description="起動時にデータベースの形式を最新にする。空なら組み込みの SQLite のときだけ true（PostgreSQL は coach db upgrade で）",
     )
+    smtp_host: str = Field(default="", description="お知らせをメールでも送る SMTP サーバー。空ならアプリ内のお知らせだけ")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP サーバーのポート（STARTTLS なら多くは 587）")
+    smtp_user: str = Field(default="", description="SMTP の認証ユーザー（空なら認証しない）")
+    smtp_password: str = Field(default="", description="SMTP の認証パスワード")
+    smtp_from: str = Field(default="curry-coach@localhost", description="お知らせメールの差出人アドレス")
+    smtp_starttls: bool = Field(default=False, description="接続後に STARTTLS で暗号化する")
     log_format: Literal["text", "json"] = Field(default="text", description="ログの形式。json なら1行に1つの JSON")
 
     @field_validator("database_url")

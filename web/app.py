@@ -28,7 +28,7 @@ from web.auth import CsrfFailed, Forbidden, NeedLogin
 from web.envelope import Envelope
 from web.htmx import is_htmx, templates
 from web.limits import BodyLimit, BodyTooLarge, HostGuard
-from web.routes import admin, api, auth, deep, docs, links, ops, pages, review, tokens, workspace
+from web.routes import admin, api, auth, deep, docs, links, notices, ops, pages, review, tokens, workspace
 
 log = logging.getLogger("coach.web")
 
@@ -40,12 +40,16 @@ def _wants_json(request: Request) -> bool:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The index worker drains the outbox while the server runs; at shutdown it finishes its batch."""
-    worker = app.state.services.index_worker
+    worker, mailer = app.state.services.index_worker, app.state.services.mailer
     worker.start()
+    if mailer is not None:
+        mailer.start()
     try:
         yield
     finally:
         await run_in_threadpool(worker.stop)
+        if mailer is not None:
+            await run_in_threadpool(mailer.stop)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -76,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(workspace.router)
     app.include_router(admin.router)
     app.include_router(tokens.router)
+    app.include_router(notices.router)
     if production:
         app.include_router(docs.router)
 

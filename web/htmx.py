@@ -21,7 +21,12 @@ def _who(request: Request) -> dict[str, Any]:
         session = session_of(request)
     except Exception:  # an error page must render even when the database does not answer
         session = None
-    return {"user": session.account if session else None, "csrf": session.csrf if session else ""}
+    account = session.account if session else None
+
+    def unread() -> int:  # called by base.html only: a partial (an autosave's answer) costs no query
+        return request.app.state.services.notices.unread_count(account.id) if account else 0  # type: ignore[no-any-return]
+
+    return {"user": account, "csrf": session.csrf if session else "", "unread": unread}
 
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"), context_processors=[_who])

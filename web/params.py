@@ -14,6 +14,7 @@ VersionNumber = Annotated[int, Path(ge=1, le=MAX_ID, description="版の番号")
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="アカウントの番号")]
 ThemeId = Annotated[int, Path(ge=1, le=MAX_ID, description="テーマの番号")]
 TokenId = Annotated[int, Path(ge=1, le=MAX_ID, description="トークンの番号")]
+NoticeId = Annotated[int, Path(ge=1, le=MAX_ID, description="お知らせの番号")]
 LinkId = Annotated[int, Path(ge=1, le=MAX_ID, description="つながりの番号")]
 VersionQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="版の番号")]
 

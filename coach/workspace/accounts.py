@@ -7,6 +7,7 @@ SHA-256 is stored, next to the session's CSRF token, so a copy of the database o
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, ForeignKey, String, bindparam, delete, select
+from sqlalchemy import Boolean, ForeignKey, String, Text, bindparam, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from coach.cleaning import normalise_login
@@ -23,9 +24,12 @@ from coach.errors import BadInput, FieldError
 
 ROLES = {"staff": "係の職員", "dx": "DX推進チーム"}
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,49}$")
+# an address a town's mail server will take: no spaces, one @, a dot in the domain (not a full RFC 5322 parser)
+EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
+OnceItems = list[dict[str, str]]  # what a session shows once (Accounts.put_once / take_once)
 
 
 class User(Base):
@@ -39,6 +43,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
+    email: Mapped[str | None] = mapped_column(String(254), default=None)  # for notices by e-mail (optional)
 
 
 class LoginSession(Base):
@@ -49,6 +54,8 @@ class LoginSession(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=now)
     last_seen: Mapped[datetime] = mapped_column(default=now)
+    # what the next page shows once and forgets (a new password, a new token's secret, a message): JSON list
+    once: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,7 @@ class Account:
     section: str | None  # for a token: its reach (None = the whole town)
     active: bool = True
     scope: str | None = None  # for a token: "read" or "write"
+    email: str | None = None
 
     @property
     def is_dx(self) -> bool:
@@ -97,10 +105,11 @@ class Accounts:
     # -- accounts ---------------------------------------------------------------------------------
 
     def create(self, organisation_id: int, login: str, name: str, role: str, password: str,
-               section: str | None = None) -> Account:
+               section: str | None = None, email: str | None = None) -> Account:
         login = normalise_login(login)
         section = (section or "").strip() or None
-        errors = _check(login, name, role, section, password)
+        email = (email or "").strip() or None
+        errors = _check(login, name, role, section, password) + _check_email(email)
         if errors:
             raise BadInput(errors)
         with self._sessions.begin() as s:
@@ -108,7 +117,7 @@ class Accounts:
                 raise BadInput([FieldError("login", None, "このログインIDはすでに使われています。")])
             section_id = _section_id(s, organisation_id, section) if role == "staff" and section else None
             user = User(organisation_id=organisation_id, login=login, name=name.strip(), role=role,
-                        section_id=section_id, password_hash=_hasher.hash(password))
+                        section_id=section_id, password_hash=_hasher.hash(password), email=email)
             s.add(user)
             s.flush()
             return self._account(s, user)
@@ -120,6 +129,14 @@ class Accounts:
             user = self._user(s, user_id, organisation_id)
             user.password_hash = _hasher.hash(password)
             s.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+    def set_email(self, user_id: int, organisation_id: int, email: str | None) -> None:
+        email = (email or "").strip() or None
+        errors = _check_email(email)
+        if errors:
+            raise BadInput(errors)
+        with self._sessions.begin() as s:
+            self._user(s, user_id, organisation_id).email = email
 
     def set_active(self, user_id: int, organisation_id: int, active: bool) -> None:
         with self._sessions.begin() as s:
@@ -184,6 +201,26 @@ class Accounts:
             account = Account(user.id, user.organisation_id, user.login, user.name, user.role, section, user.active)
             return OpenSession(account, row.csrf)
 
+    def put_once(self, token: str, item: dict[str, str]) -> None:
+        """Keep `item` for the session's next page only (after a POST's redirect): never in a URL."""
+        with self._sessions.begin() as s:
+            row = s.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
+            if row is not None:
+                row.once = json.dumps([*json.loads(row.once or "[]"), item], ensure_ascii=False)
+
+    def take_once(self, token: str) -> OnceItems:
+        """What put_once kept, read and forgotten in one transaction: a reload shows it no more."""
+        if not token:
+            return []
+        with self._sessions.begin() as s:
+            row = s.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token))
+                           .with_for_update())
+            if row is None or not row.once:
+                return []
+            items: OnceItems = json.loads(row.once)
+            row.once = None
+            return items
+
     def close_session(self, token: str) -> None:
         with self._sessions.begin() as s:
             s.execute(delete(LoginSession).where(LoginSession.token_hash == _digest(token)))
@@ -200,7 +237,8 @@ class Accounts:
     @staticmethod
     def _account(s: Session, user: User) -> Account:
         section = s.get(Section, user.section_id).name if user.section_id else None  # type: ignore[union-attr]
-        return Account(user.id, user.organisation_id, user.login, user.name, user.role, section, user.active)
+        return Account(user.id, user.organisation_id, user.login, user.name, user.role, section, user.active,
+                       email=user.email)
 
 
 # Built once: every request of a logged-in person runs it.
@@ -234,3 +272,9 @@ def _check(login: str, name: str, role: str, section: str | None, password: str)
     if len(password) < MIN_PASSWORD:
         errors.append(FieldError("password", None, f"パスワードは{MIN_PASSWORD}文字以上にしてください。"))
     return errors
+
+
+def _check_email(email: str | None) -> list[FieldError]:
+    if email is None or (len(email) <= 254 and EMAIL_RE.match(email)):
+        return []
+    return [FieldError("email", None, "メールアドレスは taro@town.example.jp のような形で入力してください（使わないときは空のまま）。")]

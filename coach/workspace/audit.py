@@ -49,8 +49,12 @@ class AuditEntry:
 
 
 def write_audit(s: Session, who: Account, sheet_id: int | None, event: AuditEvent) -> None:
-    """One audit entry, in the caller's transaction: the action and its record commit together."""
+    """One audit entry, in the caller's transaction: the action, its record and the notices it makes
+    (coach/workspace/notices.py) commit together."""
+    from coach.workspace.notices import from_audit  # notices read the audit log: imported here, not above
+
     action, detail = encode(event)
+    from_audit(s, who, sheet_id, action, detail)
     s.add(AuditRow(organisation_id=who.organisation_id, sheet_id=sheet_id, user_login=who.login,
                    user_name=who.name, action=action, detail=json.dumps(detail, ensure_ascii=False)))
 

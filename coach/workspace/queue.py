@@ -27,6 +27,12 @@ class QueueItem:
     flags: list[str]
     since: datetime
     stage: str
+    returned_version: int | None = None  # the version the DX team returned, when this is a resubmission
+
+    @property
+    def resubmitted(self) -> bool:
+        """再提出: waiting for review again after a return (the queue links to the changes since then)."""
+        return self.state == ReviewState.WAITING and self.returned_version is not None
 
     @property
     def state(self) -> str:
@@ -58,6 +64,7 @@ def queue(services: Services, who: Account, sheets: list[StoredSheet] | None = N
     organisation_id = who.organisation_id
     reviews = services.reviews.of_organisation(organisation_id)
     stages = services.cycle.current_stages(organisation_id)
+    returned = services.reviews.returned_versions(organisation_id)
     items = []
     for stored in visible(who, services.repo.list(organisation_id) if sheets is None else sheets):
         review = reviews.get(stored.id)
@@ -70,7 +77,7 @@ def queue(services: Services, who: Account, sheets: list[StoredSheet] | None = N
             flags.insert(0, "errors")
         items.append(QueueItem(stored, review, errors, stored.warnings, flags,
                                review.submitted_at if review else stored.updated_at,
-                               stage_of(stages.get(stored.id, []))))
+                               stage_of(stages.get(stored.id, [])), returned.get(stored.id)))
     return items
 
 

@@ -245,6 +245,13 @@ class Reviews:
         with self._sessions.begin() as s:
             write_audit(s, who, sheet_id, event)
 
+    def returned_versions(self, organisation_id: int) -> dict[int, int]:
+        """Sheets whose latest decision is a return: the version returned (coach/workspace/returns.py)."""
+        from coach.workspace.returns import returned_versions
+
+        with self._sessions() as s:
+            return returned_versions(s, organisation_id)
+
     def log(self, organisation_id: int, sheet_id: int | None = None, limit: int = 200) -> list[AuditEntry]:
         with self._sessions() as s:
             return read_entries(s, organisation_id, sheet_id, limit)

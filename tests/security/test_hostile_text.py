@@ -79,7 +79,7 @@ FORM_TEXT: dict[str, tuple[str, str, list[str], Callable[[], dict[str, Any]]]] =
                                          lambda: {"decision": "accept", "note": "受理します"}),
     "POST /admin/themes": ("dx", "/admin/themes", ["name"], lambda: {"name": "テーマ"}),
     "POST /admin/sections": ("dx", "/admin/sections", ["names"], lambda: {"names": "会計係"}),
-    "POST /admin/accounts": ("dx", "/admin/accounts", ["login", "name", "role", "section"],
+    "POST /admin/accounts": ("dx", "/admin/accounts", ["login", "name", "role", "section", "email"],
                              lambda: {"login": f"fz-new{next(_logins)}", "name": "新しい人", "role": "staff",
                                       "section": SECTION}),
     "POST /account/password": ("staff", "/account/password", ["current", "new", "again"],

@@ -106,7 +106,7 @@ def test_the_dx_team_manages_accounts(dx: TestClient) -> None:
     assert bad.status_code == 422 and "すでに使われています" in bad.text
     accounts = dx.app.state.services.accounts
     zeimu = accounts.by_login("zeimu")
-    dx.post(f"/admin/accounts/{zeimu.id}/active", data={"active": "0"})
+    dx.post(f"/admin/accounts/{zeimu.id}/active", data={"active": "0", "confirmed": "1"})  # after the confirmation page
     assert accounts.session(person.cookies["coach_session"]) is None  # stopped: logged out at once
     log = dx.app.state.services.reviews.log(zeimu.organisation_id)
     assert [e.action for e in log[:2]] == ["account", "account"]

@@ -120,7 +120,9 @@ def test_revoking_asks_first_then_the_token_answers_401(app: Any, dx: TestClient
     tid = app.state.services.tokens.list(1)[0].id
     confirm = dx.get(f"/admin/tokens/{tid}/revoke")
     assert "取り消しますか" in confirm.text and app.state.services.tokens.list(1)[0].revoked_at is None
-    assert dx.post(f"/admin/tokens/{tid}/revoke").status_code == 200
+    assert dx.post(f"/admin/tokens/{tid}/revoke", follow_redirects=False).headers["location"].endswith("/revoke")
+    assert app.state.services.tokens.list(1)[0].revoked_at is None  # a POST without the confirmation asks first
+    assert dx.post(f"/admin/tokens/{tid}/revoke", data={"confirmed": "1"}).status_code == 200
     r = program(app, secret).get("/api/v1/sheets/1")
     assert r.status_code == 401 and "取り消されています" in r.json()["detail"]
     assert r.headers["WWW-Authenticate"].startswith("Bearer")

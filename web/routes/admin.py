@@ -1,5 +1,6 @@
 """The DX team's settings: accounts (create, reset a password, stop/restart), sections, the theme list;
-the API tokens' routes (web/routes/tokens.py) render this page too."""
+the API tokens' routes (web/routes/tokens.py) render this page too. A destructive action asks first on a
+page of its own (web/confirm.py); every successful POST answers 303 to a GET (web/admin_page.py `back`)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from coach.errors import BadInput, FieldError
 from coach.workspace.accounts import new_password
 from coach.workspace.audit_events import AccountActivated, AccountCreated, PasswordReset, SectionsAdded
-from web.admin_page import admin_page
+from web.admin_page import admin_page, back
 from web.auth import DxDep, check_csrf
+from web.confirm import Confirm, confirm_page, confirmed
 from web.deps import ServicesDep
 from web.forms import form_of
 from web.params import ThemeId, UserId
@@ -27,28 +29,48 @@ def admin(request: Request, who: DxDep, services: ServicesDep) -> Response:
 @router.post("/admin/accounts")
 async def create_account(request: Request, who: DxDep, services: ServicesDep) -> Response:
     form = await form_of(request)
-    values = {k: str(form.get(k, "")).strip() for k in ("login", "name", "role", "section")}
+    values = {k: str(form.get(k, "")).strip() for k in ("login", "name", "role", "section", "email")}
     password = new_password()
     try:
         account = await run_in_threadpool(  # argon2 hashing stays off the event loop
             services.accounts.create, who.organisation_id, values["login"], values["name"], values["role"],
-            password, values["section"] if values["role"] == "staff" else None)
+            password, values["section"] if values["role"] == "staff" else None, values["email"])
     except BadInput as exc:
         errors = {e.field: e.reason for e in exc.errors}
         return admin_page(request, who, services, values=values, errors=errors, status_code=422)
     services.reviews.audit(who, None, AccountCreated(account.login, account.role))
-    return admin_page(request, who, services, issued=(account.login, password),
-                 flash=f"{account.name}さんのアカウントを作りました。")
+    return back(request, services, login=account.login, password=password,
+                flash=f"{account.name}さんのアカウントを作りました。")
+
+
+@router.get("/admin/accounts/{user_id}/password", response_class=HTMLResponse)
+def confirm_reset(request: Request, user_id: UserId, who: DxDep, services: ServicesDep) -> Response:
+    account = services.accounts.get(user_id, who.organisation_id)
+    return confirm_page(request, services, Confirm(
+        "パスワードを再発行しますか？", f"/admin/accounts/{user_id}/password", "再発行する",
+        [f"{account.name}（{account.login}）のパスワードを新しく作ります。",
+         "今のパスワードは使えなくなり、ログイン中の画面もログアウトされます。新しいパスワードは次の画面に一度だけ表示されます。"]))
 
 
 @router.post("/admin/accounts/{user_id}/password")
-def reset_password(request: Request, user_id: UserId, who: DxDep, services: ServicesDep) -> Response:
+async def reset_password(request: Request, user_id: UserId, who: DxDep, services: ServicesDep) -> Response:
+    if not await confirmed(request):  # a one-click form of an older page: ask first
+        return RedirectResponse(f"/admin/accounts/{user_id}/password", status_code=303)
     account = services.accounts.get(user_id, who.organisation_id)
     password = new_password()
-    services.accounts.set_password(user_id, who.organisation_id, password)
+    await run_in_threadpool(services.accounts.set_password, user_id, who.organisation_id, password)
     services.reviews.audit(who, None, PasswordReset(account.login))
-    return admin_page(request, who, services, issued=(account.login, password),
-                 flash=f"{account.name}さんのパスワードを新しくしました。今のログインは切れます。")
+    return back(request, services, login=account.login, password=password,
+                flash=f"{account.name}さんのパスワードを新しくしました。今のログインは切れます。")
+
+
+@router.get("/admin/accounts/{user_id}/deactivate", response_class=HTMLResponse)
+def confirm_deactivate(request: Request, user_id: UserId, who: DxDep, services: ServicesDep) -> Response:
+    account = services.accounts.get(user_id, who.organisation_id)
+    return confirm_page(request, services, Confirm(
+        "アカウントを停止しますか？", f"/admin/accounts/{user_id}/active", "停止する",
+        [f"{account.name}（{account.login}）はログインできなくなり、ログイン中の画面もログアウトされます。",
+         "シートや記録は消えません。あとから「再開する」で元に戻せます。"], {"active": "0"}))
 
 
 @router.post("/admin/accounts/{user_id}/active")
@@ -56,10 +78,12 @@ async def set_active(request: Request, user_id: UserId, who: DxDep, services: Se
     active = (await form_of(request)).get("active") == "1"
     if user_id == who.id and not active:
         raise BadInput([FieldError("active", None, "自分のアカウントは停止できません。")])
+    if not active and not await confirmed(request):
+        return RedirectResponse(f"/admin/accounts/{user_id}/deactivate", status_code=303)
     account = services.accounts.get(user_id, who.organisation_id)
     services.accounts.set_active(user_id, who.organisation_id, active)
     services.reviews.audit(who, None, AccountActivated(active, account.login))
-    return RedirectResponse("/admin", status_code=303)
+    return back(request, services, flash=f"{account.name}さんのアカウントを{'再開' if active else '停止'}しました。")
 
 
 @router.post("/admin/sections")
@@ -71,7 +95,7 @@ async def add_sections(request: Request, who: DxDep, services: ServicesDep) -> R
         raise BadInput([FieldError("names", None, "係名は100文字以内で、1行に1つずつ書いてください。")])
     added = services.repo.add_sections(who.organisation_id, names)
     services.reviews.audit(who, None, SectionsAdded(added))
-    return admin_page(request, who, services, flash=f"{added} 件の係を追加しました。")
+    return back(request, services, "/admin#sections", flash=f"{added} 件の係を追加しました。")
 
 
 @router.post("/admin/themes")

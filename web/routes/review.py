@@ -236,6 +236,7 @@ async def comment(request: Request, sheet_id: SheetId, who: DxDep, services: Ser
     version = review.submitted_version if review else stored.version
     services.reviews.comment(who, sheet_id, version, field, item if field in LIST_FIELDS else None,
                              str(form.get("body", "")))
+    services.notices_written()  # the comment's notices go out by mail now (coach/mail.py)
     return _back(sheet_id, "commented", "#comments")
 
 

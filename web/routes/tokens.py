@@ -1,15 +1,16 @@
 """API tokens on the 設定 page: the DX team creates one (its secret shown once) and revokes it after a
-confirmation. The tokens themselves open the JSON API only (web/auth.py `bearer_caller`)."""
+confirmation (every POST answers 303 to a GET). The tokens themselves open the JSON API only (web/auth.py `bearer_caller`)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.errors import BadInput
 from coach.workspace.tokens import parse_expiry
-from web.admin_page import admin_page
+from web.admin_page import admin_page, back
 from web.auth import DxDep, check_csrf
+from web.confirm import confirmed
 from web.deps import ServicesDep
 from web.forms import form_of
 from web.htmx import render
@@ -30,8 +31,8 @@ async def create_token(request: Request, who: DxDep, services: ServicesDep) -> R
     except BadInput as exc:
         errors = {("token_name" if e.field == "name" else e.field): e.reason for e in exc.errors}
         return admin_page(request, who, services, values={**values, "role": "staff"}, errors=errors, status_code=422)
-    return admin_page(request, who, services, token_issued=(token.name, secret),
-                 flash=f"API トークン「{token.name}」を作りました。")
+    return back(request, services, "/admin#tokens", name=token.name, token=secret,
+                flash=f"API トークン「{token.name}」を作りました。")
 
 
 @router.get("/admin/tokens/{token_id}/revoke", response_class=HTMLResponse)
@@ -41,6 +42,9 @@ def confirm_revoke(request: Request, token_id: TokenId, who: DxDep, services: Se
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
-def revoke(request: Request, token_id: TokenId, who: DxDep, services: ServicesDep) -> Response:
+async def revoke(request: Request, token_id: TokenId, who: DxDep, services: ServicesDep) -> Response:
+    if not await confirmed(request):  # asked on the page above first
+        return RedirectResponse(f"/admin/tokens/{token_id}/revoke", status_code=303)
     token = services.tokens.revoke(who, token_id)
-    return admin_page(request, who, services, flash=f"API トークン「{token.name}」を取り消しました。これ以降は使えません。")
+    return back(request, services, "/admin#tokens",
+                flash=f"API トークン「{token.name}」を取り消しました。これ以降は使えません。")
