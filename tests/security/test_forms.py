@@ -83,7 +83,7 @@ FORMS: dict[str, FormSpec] = {
                                                         "confirmed": one_of_or_hostile("1")}, {"user_id": "victim"}),
     "/admin/sections": FormSpec("dx", {"names": hostile_text}),
     "/admin/themes": FormSpec("dx", {"name": hostile_text}),
-    "/admin/themes/{theme_id}/delete": FormSpec("dx", {}, {"theme_id": "theme"}),
+    "/admin/themes/{theme_id}/delete": FormSpec("dx", {"confirmed": one_of_or_hostile("1")}, {"theme_id": "theme"}),
     "/admin/tokens": FormSpec("dx", {"token_name": hostile_text, "scope": one_of_or_hostile("read", "write"),
                                      "reach": one_of_or_hostile("town", "住民窓口係"),
                                      "expires_on": one_of_or_hostile("", *DATES)}),

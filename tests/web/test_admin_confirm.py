@@ -101,3 +101,21 @@ def test_a_new_accounts_password_and_a_new_token_are_shown_once(dx: TestClient) 
     assert secret not in dx.get("/admin").text
     # the account's password was shown on the GET after its own POST, and is gone too
     assert soup(dx.get("/admin")).select_one(".issued .password") is None
+
+
+def test_deleting_a_theme_asks_first_and_says_how_many_sheets_lose_it(dx: TestClient) -> None:
+    services = dx.app.state.services  # type: ignore[attr-defined]
+    dx_account = services.accounts.by_login("dx-team") or ensure_account(dx.app, "dx-team", "dx", None)
+    theme = services.cycle.themes(dx_account.organisation_id)[0]
+    page = soup(dx.get("/admin"))
+    assert page.select(f"form[action='/admin/themes/{theme.id}/delete']") == []  # no one-click delete
+    link = page.select_one(f"a[href='/admin/themes/{theme.id}/delete']")
+    assert link is not None and "削除" in link.text
+    confirm = dx.get(f"/admin/themes/{theme.id}/delete")
+    assert confirm.status_code == 200 and "削除しますか" in confirm.text and theme.name in confirm.text
+    unconfirmed = dx.post(f"/admin/themes/{theme.id}/delete", follow_redirects=False)
+    assert unconfirmed.status_code == 303 and unconfirmed.headers["location"] == f"/admin/themes/{theme.id}/delete"
+    assert theme.id in {t.id for t in services.cycle.themes(dx_account.organisation_id)}  # asking changed nothing
+    r = dx.post(f"/admin/themes/{theme.id}/delete", data={"confirmed": "1"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/admin")
+    assert theme.id not in {t.id for t in services.cycle.themes(dx_account.organisation_id)}

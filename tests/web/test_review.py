@@ -169,7 +169,7 @@ def test_the_theme_list_is_editable(dx: TestClient) -> None:
     assert names[-1] == "キャッシュレス" and len(names) == 9
     assert dx.post("/admin/themes", data={"name": "キャッシュレス"}).status_code == 422
     for t in services.cycle.themes(1):
-        dx.post(f"/admin/themes/{t.id}/delete")
+        dx.post(f"/admin/themes/{t.id}/delete", data={"confirmed": "1"})
     assert services.cycle.themes(1) == []  # emptied on purpose: the defaults do not come back
 
 

@@ -109,7 +109,22 @@ async def add_theme(request: Request, who: DxDep, services: ServicesDep) -> Resp
     return RedirectResponse("/admin#themes", status_code=303)
 
 
+@router.get("/admin/themes/{theme_id}/delete", response_class=HTMLResponse)
+def confirm_remove_theme(request: Request, theme_id: ThemeId, who: DxDep, services: ServicesDep) -> Response:
+    org = who.organisation_id
+    theme = next((t for t in services.cycle.themes(org) if t.id == theme_id), None)
+    if theme is None:
+        raise BadInput([FieldError("theme", None, "そのテーマは見つかりません。")])
+    carrying = sum(theme.name in names for names in services.cycle.sheet_themes(org).values())
+    return confirm_page(request, services, Confirm(
+        f"テーマ「{theme.name}」を削除しますか？", f"/admin/themes/{theme_id}/delete", "削除する",
+        [f"このテーマが付いているシート {carrying} 件から、テーマが外れます。シートの内容は変わりません。",
+         "元に戻すには、同じ名前のテーマを作り直して、シートに付け直してください。"], cancel="/admin#themes"))
+
+
 @router.post("/admin/themes/{theme_id}/delete")
-def remove_theme(theme_id: ThemeId, who: DxDep, services: ServicesDep) -> Response:
+async def remove_theme(request: Request, theme_id: ThemeId, who: DxDep, services: ServicesDep) -> Response:
+    if not await confirmed(request):
+        return RedirectResponse(f"/admin/themes/{theme_id}/delete", status_code=303)
     services.cycle.remove_theme(who, theme_id)
     return RedirectResponse("/admin#themes", status_code=303)
