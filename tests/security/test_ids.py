@@ -14,7 +14,7 @@ from tests.security.routes import RouteInfo, id_routes
 ROUTES = {r.label: r for r in id_routes()}
 # a valid value for every path parameter, so that only the one under attack is wrong
 VALID = {"sheet_id": "draft", "number": 1, "user_id": "victim", "theme_id": "theme", "job_id": "none",
-         "token_id": "token", "link_id": "link"}
+         "token_id": "token", "link_id": "link", "notice_id": 1}  # a notice: the only id in its path
 DX_PREFIXES = ("/review", "/admin", "/overview", "/export", "/import")
 
 
