@@ -60,24 +60,17 @@ def message_of(row: NoticeRow, to: str, sender: str) -> EmailMessage:
     return message
 
 
-class Mailer:
+class Mailer(BackgroundLoop):
+    """Started, woken and stopped as a BackgroundLoop; each step is `drain`."""
+
     def __init__(self, sessions: sessionmaker[Session], config: SmtpConfig, poll: float = 5.0) -> None:
-        self._sessions, self.config, self.poll = sessions, config, poll
-        self.loop = BackgroundLoop("coach-mailer", self.drain, log, "mailer: reading the notices failed", poll)
-
-    def start(self) -> None:
-        self.loop.start()
-
-    def wake(self) -> None:
-        self.loop.wake()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self.loop.stop(timeout)
+        super().__init__("coach-mailer", self.drain, log, "mailer: reading the notices failed", poll)
+        self._sessions, self.config = sessions, config
 
     def drain(self) -> int:
         """Send every pending notice (in batches); returns how many were sent."""
         sent = 0
-        while not self.loop.stopping.is_set():
+        while not self.stopping.is_set():
             ids = self._pending()
             if not ids:
                 return sent
