@@ -80,27 +80,13 @@ class Indexer:
         return Drained(done=len(claimed))
 
 
-class IndexWorker:
-    """The drain in a thread of the server process. `settle` lets a burst of autosaves coalesce first."""
+class IndexWorker(BackgroundLoop):
+    """The drain in a thread of the server process. `settle` lets a burst of autosaves coalesce first;
+    `stop` finishes the batch in hand (rows not reached stay queued for the next start)."""
 
     def __init__(self, indexer: Indexer, poll: float = 2.0, settle: float = 0.5) -> None:
+        super().__init__(WORKER_NAME, self._drain, log, "index worker: draining the outbox failed", poll, settle)
         self.indexer = indexer
-        self.loop = BackgroundLoop(WORKER_NAME, self._drain, log, "index worker: draining the outbox failed",
-                                   poll, settle)
-
-    @property
-    def running(self) -> bool:
-        return self.loop.running
-
-    def start(self) -> None:
-        self.loop.start()
-
-    def wake(self) -> None:
-        self.loop.wake()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """Finish the batch in hand, then end (rows not reached stay queued for the next start)."""
-        self.loop.stop(timeout)
 
     def _drain(self) -> None:
-        self.indexer.drain(stop=self.loop.stopping)
+        self.indexer.drain(stop=self.stopping)
