@@ -5,7 +5,7 @@ PYTHON ?= python3
 
 LOCK := requirements/lock.txt
 
-.PHONY: install local-llm lock run test lint types unit eval eval-llm bench clean
+.PHONY: install local-llm lock run test lint types unit eval eval-llm bench fuzz-deep clean
 
 # Installs exactly the versions in the lock file; pyproject.toml keeps the ranges (`make lock` renews it).
 $(BIN)/.installed: pyproject.toml $(LOCK)
@@ -64,6 +64,10 @@ bench: install
 	$(BIN)/python -m benchmarks.bench_dx
 	$(BIN)/python -m benchmarks.bench_startup
 	COACH_TEST_SAVE_SECONDS=20 $(BIN)/pytest -q tests/web/test_concurrent_saves.py
+
+# The abuse suite without its budget: every hostile text into every field, four times the fuzz examples.
+fuzz-deep: install
+	COACH_FUZZ_FULL=1 COACH_FUZZ_SCALE=4 $(BIN)/pytest -q tests/security
 
 clean:
 	rm -rf $(VENV) evals/out benchmarks/out .pytest_cache .mypy_cache .ruff_cache

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -20,6 +19,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from coach.background import BackgroundLoop
 from coach.db import now
 from coach.workspace.accounts import User
 from coach.workspace.notices import NoticeRow, headline
@@ -60,42 +60,17 @@ def message_of(row: NoticeRow, to: str, sender: str) -> EmailMessage:
     return message
 
 
-class Mailer:
+class Mailer(BackgroundLoop):
+    """Started, woken and stopped as a BackgroundLoop; each step is `drain`."""
+
     def __init__(self, sessions: sessionmaker[Session], config: SmtpConfig, poll: float = 5.0) -> None:
-        self._sessions, self.config, self.poll = sessions, config, poll
-        self._wake, self._stop = threading.Event(), threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="coach-mailer", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.poll)
-            self._wake.clear()
-            try:
-                self.drain()
-            except Exception:  # the database does not answer: try again at the next poll
-                log.exception("mailer: reading the notices failed")
+        super().__init__("coach-mailer", self.drain, log, "mailer: reading the notices failed", poll)
+        self._sessions, self.config = sessions, config
 
     def drain(self) -> int:
         """Send every pending notice (in batches); returns how many were sent."""
         sent = 0
-        while not self._stop.is_set():
+        while not self.stopping.is_set():
             ids = self._pending()
             if not ids:
                 return sent

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 
 from alembic import command
@@ -62,6 +63,7 @@ def config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+@cache  # the revision files are read once per process (each read imports every revision module)
 def head() -> str:
     revision = ScriptDirectory.from_config(config()).get_current_head()
     assert revision is not None
@@ -129,6 +131,7 @@ def new_revision(engine: Engine, message: str) -> str:
         written = command.revision(config(conn), message=message, autogenerate=True, rev_id=number)
     script = written[0] if isinstance(written, list) else written
     assert script is not None
+    head.cache_clear()  # the new file is the head now
     return str(script.path)
 
 

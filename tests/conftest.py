@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,26 @@ from coach.sheet import Sheet
 # TestClient's default host is "testserver"; module-scoped apps (tests/security) pass this list themselves,
 # since they are built before the per-test environment below is set.
 TEST_HOSTS = ["localhost", "127.0.0.1", "::1", "testserver"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def production_hasher() -> Iterator[Any]:
+    """argon2id at the cost of the lowest profile (time 1, 8 MiB, one lane) while the tests run; yields
+    the production hasher. At the production cost (RFC 9106's low-memory profile) each password
+    hash and each check takes about 0.3 s of CPU, and most tests create and log in several people.
+    Hashes stay argon2id and are really computed and checked; tests/workspace/test_accounts.py
+    checks the production parameters with this fixture; servers in other processes use them."""
+    from argon2 import PasswordHasher
+
+    from coach.workspace import accounts
+
+    production, dummy = accounts._hasher, accounts._DUMMY_HASH
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+    accounts._DUMMY_HASH = accounts._hasher.hash("not a password of anyone")  # an unknown login costs the same
+    try:
+        yield production
+    finally:
+        accounts._hasher, accounts._DUMMY_HASH = production, dummy
 
 
 @pytest.fixture(autouse=True)
@@ -55,20 +76,39 @@ def make_sheet(**overrides: Any) -> Sheet:
 POSTGRES = os.environ.get("COACH_TEST_POSTGRES_URL", "")
 
 
+@pytest.fixture(scope="session")
+def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database at the head revision, built once per session: a test copies the file
+    (a few milliseconds) instead of building every table and stamping the revision again."""
+    from coach.db import init_db, make_engine
+
+    path = tmp_path_factory.mktemp("schema-template") / "coach.db"
+    engine = make_engine(f"sqlite:///{path}")
+    init_db(engine)
+    engine.dispose()  # the last connection checkpoints the WAL into the file
+    return path
+
+
+def empty_sqlite(data_dir: Path, template: Path) -> str:
+    """A fresh copy of the template as this test's own database file (no rows, every table)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, data_dir / "coach.db")
+    return f"sqlite:///{data_dir / 'coach.db'}"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, data_dir: Path) -> str:
-    """Every storage test runs on a real SQLite file and on a real PostgreSQL server."""
+def database_url(request: pytest.FixtureRequest, data_dir: Path, schema_template: Path) -> str:
+    """Every storage test runs on a real SQLite file and on a real PostgreSQL server, each with every
+    table and no rows (tests of building the schema wipe it first: tests/test_migrations.py)."""
 
     if request.param == "sqlite":
-        data_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{data_dir / 'coach.db'}"
+        return empty_sqlite(data_dir, schema_template)
     return empty_postgres()
 
 
 def empty_postgres() -> str:
-    """The test PostgreSQL server's URL, its tables dropped (each test starts empty); skipped without
-    one on a developer machine, a failure in CI (.ci/run starts PostgreSQL)."""
-    from coach.app import all_tables
+    """The test PostgreSQL server's URL with no rows (each test starts empty); skipped without one on
+    a developer machine, a failure in CI (.ci/run starts PostgreSQL)."""
     from coach.db import make_engine
 
     if not POSTGRES:
@@ -76,9 +116,38 @@ def empty_postgres() -> str:
             pytest.fail("COACH_TEST_POSTGRES_URL is not set; .ci/run starts PostgreSQL")
         pytest.skip("no PostgreSQL (set COACH_TEST_POSTGRES_URL, e.g. postgresql+psycopg://coach:coach@127.0.0.1/coach_test)")
     engine = make_engine(POSTGRES)
-    all_tables().drop_all(engine)
-    engine.dispose()
+    try:
+        emptied = _delete_every_row(engine)
+        if not emptied:  # another revision, or tables a test left: build the schema again from nothing
+            from coach.app import all_tables
+
+            all_tables().drop_all(engine)
+    finally:
+        engine.dispose()
     return POSTGRES
+
+
+def _delete_every_row(engine: Any) -> bool:
+    """When the schema is exactly the models' tables at the head revision (as an earlier test left
+    it), delete every row and restart the id sequences, far cheaper than dropping and creating every
+    table; False (and nothing changed) otherwise."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import inspect, text
+
+    from coach import migrate
+    from coach.app import all_tables
+
+    tables = all_tables().sorted_tables
+    with engine.begin() as conn:
+        if set(inspect(conn).get_table_names()) != {t.name for t in tables} | {"alembic_version"}:
+            return False
+        if MigrationContext.configure(conn).get_current_revision() != migrate.head():
+            return False
+        for table in reversed(tables):  # children before parents
+            conn.execute(table.delete())
+        conn.execute(text("SELECT setval(c.oid::regclass, 1, false) FROM pg_class c JOIN pg_namespace n"
+                          " ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname = current_schema()"))
+    return True
 
 
 @pytest.fixture
@@ -92,10 +161,11 @@ PASSWORD = "correct-horse-9"
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
+def client(settings: Settings, schema_template: Path) -> Iterator[TestClient]:
     """Not logged in, on this machine: the JSON API of contract §6 works as it always did."""
     from web.app import create_app
 
+    empty_sqlite(settings.data_dir, schema_template)
     with TestClient(create_app(settings), client=LOOPBACK) as c:
         yield c
 

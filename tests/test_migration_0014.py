@@ -15,8 +15,7 @@ from tests.test_migrations import wipe
 
 
 def test_0014_normalises_line_breaks_and_control_characters_in_stored_versions(database_url: str) -> None:
-    if database_url.startswith("postgresql"):
-        wipe(database_url)
+    wipe(database_url)  # the fixture's database has every table
     engine = make_engine(database_url)
     dirty = sheet_data(margin="一行目\r\n二行目\r三行目", asis="現状\x0bです", tasks=["課題\r\n続き"])
     with engine.connect() as conn:

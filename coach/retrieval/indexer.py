@@ -14,6 +14,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from coach.background import BackgroundLoop
 from coach.outbox import Outbox, Pending
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet
 from coach.retrieval.entries import entry_of
@@ -79,49 +80,13 @@ class Indexer:
         return Drained(done=len(claimed))
 
 
-class IndexWorker:
-    """The drain in a thread of the server process. `settle` lets a burst of autosaves coalesce first."""
+class IndexWorker(BackgroundLoop):
+    """The drain in a thread of the server process. `settle` lets a burst of autosaves coalesce first;
+    `stop` finishes the batch in hand (rows not reached stay queued for the next start)."""
 
     def __init__(self, indexer: Indexer, poll: float = 2.0, settle: float = 0.5) -> None:
+        super().__init__(WORKER_NAME, self._drain, log, "index worker: draining the outbox failed", poll, settle)
         self.indexer = indexer
-        self.poll = poll
-        self.settle = settle
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> None:
-        if self.running:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=WORKER_NAME, daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """Finish the batch in hand, then end (rows not reached stay queued for the next start)."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.warning("index worker did not stop within %.0f s", timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            if self._wake.wait(self.poll) and self.settle:
-                self._stop.wait(self.settle)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            try:
-                self.indexer.drain(stop=self._stop)
-            except Exception:  # the database itself is unreachable: try again at the next poll
-                log.exception("index worker: draining the outbox failed")
+    def _drain(self) -> None:
+        self.indexer.drain(stop=self.stopping)

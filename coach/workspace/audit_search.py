@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coach.errors import BadInput, FieldError
 from coach.workspace.audit import AuditEntry, AuditRow, entry_of
 from coach.workspace.audit_events import ACTIONS
-from coach.workspace.search import page_number
+from coach.workspace.search import page_or_error
 
 PAGE_SIZE = 50
 JST_OFFSET = timedelta(hours=9)  # the log stores UTC; a day here is a day in Japan
@@ -83,11 +83,7 @@ def audit_query(params: Mapping[str, str], people: dict[str, str]) -> AuditQuery
     since, until = _day(params, "since", "いつから", errors), _day(params, "until", "いつまで", errors)
     if since and until and since > until:
         errors.append(FieldError("until", None, "「いつまで」は「いつから」と同じ日か、それより後にしてください。"))
-    try:
-        page = page_number(params.get("page", ""))
-    except BadInput as exc:
-        errors.extend(exc.errors)
-        page = 1
+    page = page_or_error(params, errors)
     if errors:
         raise BadInput(errors, "絞り込みの条件に誤りがあります。")
     return AuditQuery(person, kind, since, until, page)

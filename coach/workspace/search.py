@@ -69,9 +69,18 @@ def page_number(raw: str, field: str = "page") -> int:
     return int(raw)
 
 
+def page_or_error(params: Mapping[str, str], errors: list[FieldError]) -> int:
+    """The `page` parameter, or 1 with its reason added to `errors` (so every wrong field is named at once)."""
+    try:
+        return page_number(params.get("page", ""))
+    except BadInput as exc:
+        errors.extend(exc.errors)
+        return 1
+
+
 def sheet_query(params: Mapping[str, str]) -> SheetQuery:
     """The list's search from its query parameters (q, state, page), or BadInput naming each wrong one."""
-    errors = []
+    errors: list[FieldError] = []
     text = " ".join(params.get("q", "").split())
     if len(text) > MAX_QUERY:
         errors.append(FieldError("q", None, f"検索する言葉は{MAX_QUERY}文字以内で入力してください。"))
@@ -79,11 +88,7 @@ def sheet_query(params: Mapping[str, str]) -> SheetQuery:
     if state and state not in {s.value for s in State}:
         choices = "・".join(STATE_LABELS.values())
         errors.append(FieldError("state", None, f"状態は「{choices}」から選んでください。"))
-    try:
-        page = page_number(params.get("page", ""))
-    except BadInput as exc:
-        errors.extend(exc.errors)
-        page = 1
+    page = page_or_error(params, errors)
     if errors:
         raise BadInput(errors, "検索の条件に誤りがあります。")
     return SheetQuery(text, state, page)

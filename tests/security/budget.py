@@ -2,6 +2,8 @@
 
 Examples are derandomized (the same inputs every run, so a rerun reproduces a failure and CI does
 not flicker); `COACH_FUZZ_RANDOM=1` draws new ones, `COACH_FUZZ_SCALE=4` draws four times as many.
+The explicit hostile text (test_hostile_text.py) sends each route a fixed deal of its cases;
+`COACH_FUZZ_FULL=1` sends every case into every field (`make fuzz-deep`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 SCALE = max(1, int(os.environ.get("COACH_FUZZ_SCALE", "1") or 1))
 RANDOM = os.environ.get("COACH_FUZZ_RANDOM", "") == "1"
+FULL = os.environ.get("COACH_FUZZ_FULL", "") == "1"
 EXAMPLES = {"sqlite": 30 * SCALE, "postgresql": 15 * SCALE}
 SECONDS_PER_TEST = 4.0 * SCALE
 

@@ -42,6 +42,7 @@ class Ledger:
     requests: Counter[str] = field(default_factory=Counter)
     server_errors: dict[tuple[str, str, str], int] = field(default_factory=dict)
     bad_4xx: dict[tuple[str, str], int] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)  # per module: what a budget left out
 
     def add_5xx(self, key: tuple[str, str, str]) -> None:
         self.server_errors[key] = self.server_errors.get(key, 0) + 1
@@ -200,6 +201,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     w.section("bad-input and abuse suite")
     total = sum(LEDGER.requests.values())
     w.line(f"requests sent: {total} (" + ", ".join(f"{k} {n}" for k, n in sorted(LEDGER.requests.items())) + ")")
+    for module, note in sorted(LEDGER.notes.items()):
+        if module in LEDGER.requests:
+            w.line(note)
     w.line(f"distinct 5xx (route, input class, exception): {len(LEDGER.server_errors)}")
     for (route, what, exc), n in sorted(LEDGER.server_errors.items()):
         w.line(f"  {route} | {what} | {exc} | x{n}")

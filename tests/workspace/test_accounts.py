@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -33,6 +34,18 @@ def test_password_is_stored_as_an_argon2_hash_and_checked(accounts: tuple[Accoun
     assert acc.authenticate("MADOGUCHI ", PASSWORD) == a
     assert acc.authenticate("madoguchi", PASSWORD + "x") is None
     assert acc.authenticate("nobody", PASSWORD) is None
+
+
+def test_production_passwords_use_argon2id_at_rfc_9106s_low_memory_cost(production_hasher: Any) -> None:
+    """The other tests hash at the lowest cost (tests/conftest.py); the server hashes at this one."""
+    from argon2 import Type
+    from argon2.profiles import RFC_9106_LOW_MEMORY as PROFILE
+
+    assert (production_hasher.type, production_hasher.time_cost, production_hasher.memory_cost,
+            production_hasher.parallelism) == (Type.ID, PROFILE.time_cost, PROFILE.memory_cost, PROFILE.parallelism)
+    stored = production_hasher.hash(PASSWORD)
+    assert stored.startswith(f"$argon2id$v=19$m={PROFILE.memory_cost},t={PROFILE.time_cost},p={PROFILE.parallelism}$")
+    assert production_hasher.verify(stored, PASSWORD)
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [
