@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, case, delete, func, or_, select, update
+from sqlalchemy import CursorResult, Table, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -60,21 +61,28 @@ def enqueue(s: Session, sheet_id: int, organisation_id: int, version: int, updat
     re-indexed every few seconds, not on every pause. A row already due keeps its earlier time, so
     continuous typing cannot postpone it for ever; a save without delay makes a waiting row due now.
     While a drainer holds the row, the time is what this save asks for (it is due again after that)."""
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     at = now()
-    due = at + delay
-    stmt = insert(T).values(sheet_id=sheet_id, organisation_id=organisation_id, version=version,
-                            sheet_updated_at=updated_at, generation=1, attempts=0, queued_at=at, updated_at=at,
-                            next_attempt_at=due)
+    s.execute(_upsert(s.get_bind().dialect.name), {"sheet_id": sheet_id, "org": organisation_id, "version": version,
+                                                  "sheet_updated_at": updated_at, "at": at, "due": at + delay})
+
+
+@lru_cache(maxsize=4)
+def _upsert(dialect: str) -> Any:
+    """enqueue's statement, built once per dialect (it runs on every save; its values are parameters)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    at: Any = bindparam("at")
+    stmt = insert(T).values(sheet_id=bindparam("sheet_id"), organisation_id=bindparam("org"),
+                            version=bindparam("version"), sheet_updated_at=bindparam("sheet_updated_at"),
+                            generation=1, attempts=0, queued_at=at, updated_at=at, next_attempt_at=bindparam("due"))
     held = T.c.claimed_until.is_not(None) & (T.c.claimed_until >= at)
     sooner = T.c.last_error.is_(None) & (stmt.excluded.next_attempt_at < T.c.next_attempt_at)
-    s.execute(stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[T.c.sheet_id],
         set_={"version": stmt.excluded.version, "sheet_updated_at": stmt.excluded.sheet_updated_at,
               "organisation_id": stmt.excluded.organisation_id, "generation": T.c.generation + 1,
               "updated_at": stmt.excluded.updated_at,
               "next_attempt_at": case((held | sooner, stmt.excluded.next_attempt_at), else_=T.c.next_attempt_at)},
-    ))
+    )
 
 
 class Outbox:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from chromadb.api.types import Documents, EmbeddingFunction
@@ -62,7 +62,7 @@ def _problem_part(text: str) -> str:
     return part if part.strip() else text
 
 
-def explain(query: Sheet, hit: Hit, q_concepts: dict[str, list[str]] | None = None) -> Match:
+def explain(query: Sheet, hit: Hit, q_concepts: Mapping[str, tuple[str, ...]] | None = None) -> Match:
     """Why `hit` matches `query`. `q_concepts`: the query's concepts when the caller explains several hits."""
     q_text = sheet_text(query)
     q_concepts = concepts_in(q_text) if q_concepts is None else q_concepts
