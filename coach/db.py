@@ -12,7 +12,10 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
+from coach import sqlite_writes
 from coach.status import SheetStatus
+
+SQLITE_POOL, SQLITE_OVERFLOW = 10, 60  # connections: the request thread pool (40) and the workers, with room
 
 
 def now() -> datetime:
@@ -103,7 +106,13 @@ class IndexOutboxRow(Base):
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        # Writers of this process take turns at a gate (coach/sqlite_writes.py) instead of SQLite's busy
+        # handler; readers never wait (WAL), so the pool is large enough for every thread that may read.
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")  # one connection: no pool to size
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15,
+                                                  "factory": sqlite_writes.connection_class()},
+                               **({} if in_memory else {"pool_size": SQLITE_POOL, "max_overflow": SQLITE_OVERFLOW}))
+        sqlite_writes.install(engine)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, delete, func, or_, select, update
+from sqlalchemy import CursorResult, Table, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +25,7 @@ from coach.db import IndexOutboxRow, SheetRow, now
 
 T = cast(Table, IndexOutboxRow.__table__)
 MAX_ERROR = 500  # characters of the last error kept for operators
+AUTOSAVE_DELAY = timedelta(seconds=5)  # an autosave's index update waits this long, folding the next ones in
 
 
 @dataclass(frozen=True)
@@ -48,22 +50,39 @@ class Backoff:
         return timedelta(seconds=min(self.cap, self.first * 2 ** max(attempts - 1, 0)))
 
 
-def enqueue(s: Session, sheet_id: int, organisation_id: int, version: int, updated_at: datetime) -> None:
+def enqueue(s: Session, sheet_id: int, organisation_id: int, version: int, updated_at: datetime,
+            delay: timedelta = timedelta(0)) -> None:
     """Queue an index update for a sheet, inside the caller's transaction (coalesced: one row per sheet).
 
     A row already queued keeps its place, its attempts and its backoff; only what it was queued for and
-    its generation change, so a drainer holding it knows to look again."""
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    its generation change, so a drainer holding it knows to look again.
+
+    `delay`: the update is due that much later (autosaves, `AUTOSAVE_DELAY`): a person typing is
+    re-indexed every few seconds, not on every pause. A row already due keeps its earlier time, so
+    continuous typing cannot postpone it for ever; a save without delay makes a waiting row due now.
+    While a drainer holds the row, the time is what this save asks for (it is due again after that)."""
     at = now()
-    stmt = insert(T).values(sheet_id=sheet_id, organisation_id=organisation_id, version=version,
-                            sheet_updated_at=updated_at, generation=1, attempts=0, queued_at=at, updated_at=at,
-                            next_attempt_at=at)
-    s.execute(stmt.on_conflict_do_update(
+    s.execute(_upsert(s.get_bind().dialect.name), {"sheet_id": sheet_id, "org": organisation_id, "version": version,
+                                                  "sheet_updated_at": updated_at, "at": at, "due": at + delay})
+
+
+@lru_cache(maxsize=4)
+def _upsert(dialect: str) -> Any:
+    """enqueue's statement, built once per dialect (it runs on every save; its values are parameters)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    at: Any = bindparam("at")
+    stmt = insert(T).values(sheet_id=bindparam("sheet_id"), organisation_id=bindparam("org"),
+                            version=bindparam("version"), sheet_updated_at=bindparam("sheet_updated_at"),
+                            generation=1, attempts=0, queued_at=at, updated_at=at, next_attempt_at=bindparam("due"))
+    held = T.c.claimed_until.is_not(None) & (T.c.claimed_until >= at)
+    sooner = T.c.last_error.is_(None) & (stmt.excluded.next_attempt_at < T.c.next_attempt_at)
+    return stmt.on_conflict_do_update(
         index_elements=[T.c.sheet_id],
         set_={"version": stmt.excluded.version, "sheet_updated_at": stmt.excluded.sheet_updated_at,
               "organisation_id": stmt.excluded.organisation_id, "generation": T.c.generation + 1,
-              "updated_at": stmt.excluded.updated_at},
-    ))
+              "updated_at": stmt.excluded.updated_at,
+              "next_attempt_at": case((held | sooner, stmt.excluded.next_attempt_at), else_=T.c.next_attempt_at)},
+    )
 
 
 class Outbox:
@@ -103,9 +122,9 @@ class Outbox:
         the row, released at once, so the newer text is indexed too."""
         with self._sessions.begin() as s:
             gone = _rows(s.execute(delete(T).where(T.c.id == item.id, T.c.generation == item.generation)))
-            if not gone:
+            if not gone:  # due when the save made meanwhile asked (enqueue), now for an explicit save
                 s.execute(update(T).where(T.c.id == item.id)
-                          .values(claimed_until=None, attempts=0, last_error=None, next_attempt_at=now()))
+                          .values(claimed_until=None, attempts=0, last_error=None))
 
     def failed(self, item: Pending, error: str) -> None:
         """Keep the row, say why, and wait longer after each failure in a row."""

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coach import stored_findings
 from coach.db import Organisation, Section, SheetRow, VersionRow, now
 from coach.findings import Finding
-from coach.outbox import enqueue
+from coach.outbox import AUTOSAVE_DELAY, enqueue
 from coach.sameness import same_content
 from coach.sheet import Sheet
 from coach.status import SheetStatus
@@ -256,9 +256,10 @@ class SheetRepository:
                 latest.content = sheet.model_dump_json()
                 latest.updated_at = now()
                 kept = _set_findings(latest, sheet, found)
-                self._touch(s, row, sheet, previous=stored_sheet)
+                self._touch(s, row, sheet, previous=stored_sheet, index_delay=AUTOSAVE_DELAY)
                 return self._stored(row, sheet, kept)
-            return self._append(s, row, sheet, "autosave", author_id, found, previous=stored_sheet)
+            return self._append(s, row, sheet, "autosave", author_id, found, previous=stored_sheet,
+                                index_delay=AUTOSAVE_DELAY)
 
     def upsert_external(self, organisation_id: int, external_id: str, sheet: Sheet) -> StoredSheet:
         """A sheet from outside (`coach index`): created once, then updated as a new version."""
@@ -406,13 +407,14 @@ class SheetRepository:
         return v
 
     def _append(self, s: Session, row: SheetRow, sheet: Sheet, kind: str, author_id: int | None = None,
-                found: Iterable[Finding] | None = None, previous: Sheet | None = None) -> StoredSheet:
+                found: Iterable[Finding] | None = None, previous: Sheet | None = None,
+                index_delay: timedelta = timedelta(0)) -> StoredSheet:
         row.version += 1
         version = VersionRow(sheet_id=row.id, number=row.version, kind=kind, content=sheet.model_dump_json(),
                              author_id=author_id)
         findings = _set_findings(version, sheet, found)
         s.add(version)
-        self._touch(s, row, sheet, previous)
+        self._touch(s, row, sheet, previous, index_delay)
         return self._stored(row, sheet, findings)
 
     @staticmethod
@@ -442,15 +444,17 @@ class SheetRepository:
         with self._sessions.begin() as s:
             s.connection().execute(stmt, stale)
 
-    def _touch(self, s: Session, row: SheetRow, sheet: Sheet, previous: Sheet | None = None) -> None:
+    def _touch(self, s: Session, row: SheetRow, sheet: Sheet, previous: Sheet | None = None,
+               index_delay: timedelta = timedelta(0)) -> None:
         """The sheet row follows its latest version. `previous`: that version's content before this write;
-        its section is the row's section, so the lookup is skipped when the section did not change."""
+        its section is the row's section, so the lookup is skipped when the section did not change.
+        `index_delay`: how long its index update may wait for more saves (autosaves: coach/outbox.py)."""
         row.title = sheet.title
         if previous is None or previous.section != sheet.section:
             row.section = self._section(s, row.organisation_id, sheet.section)
         row.updated_at = now()
         s.flush()
-        _queue(s, row)
+        _queue(s, row, index_delay)
 
     @staticmethod
     def _stored(row: SheetRow, sheet: Sheet, findings: Iterable[Finding] = ()) -> StoredSheet:
@@ -469,9 +473,9 @@ class SheetRepository:
         )
 
 
-def _queue(s: Session, row: SheetRow) -> None:
+def _queue(s: Session, row: SheetRow, delay: timedelta = timedelta(0)) -> None:
     """What the index should hold changed: queue its update in this same transaction (coach/outbox.py)."""
-    enqueue(s, row.id, row.organisation_id, row.version, row.updated_at)
+    enqueue(s, row.id, row.organisation_id, row.version, row.updated_at, delay)
 
 
 def _set_findings(version: VersionRow, sheet: Sheet, given: Iterable[Finding] | None = None) -> tuple[Finding, ...]:

@@ -163,3 +163,54 @@ def test_a_failure_is_recorded_and_retried_after_a_backoff(repo: SheetRepository
     assert Backoff(1, 60).delay(1) == timedelta(seconds=1) and Backoff(1, 60).delay(3) == timedelta(seconds=4)
     assert Backoff(1, 60).delay(20) == timedelta(seconds=60)
 
+
+
+def due_in(repo: SheetRepository) -> float:
+    """Seconds until the only row is due (negative: overdue)."""
+    from coach.db import now
+
+    (row,) = outbox(repo).rows()
+    return (row.next_attempt_at - now()).total_seconds()
+
+
+def test_an_autosave_waits_to_fold_in_the_next_ones_but_a_save_is_due_at_once(repo: SheetRepository) -> None:
+    from coach.outbox import AUTOSAVE_DELAY
+
+    org = repo.ensure_organisation("町")
+    a = repo.create(org, make_sheet())
+    box = outbox(repo)
+    box.done(box.claim()[0])  # the creation is indexed
+    repo.autosave(a.id, org, make_sheet(asis="窓口で5分待っている。"), author_id=7)
+    assert 0 < due_in(repo) <= AUTOSAVE_DELAY.total_seconds()
+    assert box.claim() == []  # not due yet: the next pauses fold into the same update
+    first = due_in(repo)
+    repo.autosave(a.id, org, make_sheet(asis="窓口で6分待っている。"), author_id=7)
+    assert due_in(repo) <= first  # typing on never postpones it
+    repo.save(a.id, org, make_sheet(asis="窓口で7分待っている。"))
+    assert due_in(repo) <= 0  # an explicit save is due now
+    repo.autosave(a.id, org, make_sheet(asis="窓口で8分待っている。"), author_id=7)
+    assert due_in(repo) <= 0  # and stays due
+    (item,) = box.claim()
+    assert item.sheet_id == a.id
+
+
+def test_an_autosave_while_claimed_is_due_after_its_delay(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("町")
+    a = repo.create(org, make_sheet())
+    box = outbox(repo)
+    (held,) = box.claim()
+    repo.autosave(a.id, org, make_sheet(asis="処理中に入力した。"), author_id=7)
+    box.done(held)  # it indexed the older text: the row stays, due once the autosave's delay is over
+    assert due_in(repo) > 0 and box.claim() == []
+    assert [p.sheet_id for p in box.claim(due_only=False)] == [a.id]  # `coach reindex --pending` takes it
+
+
+def test_a_delayed_autosave_keeps_a_failed_rows_backoff(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("町")
+    a = repo.create(org, make_sheet())
+    box = outbox(repo, backoff=Backoff(first=60, cap=600))
+    (item,) = box.claim()
+    box.failed(item, "StoreUnavailable: connection refused")
+    before = due_in(repo)
+    repo.save(a.id, org, make_sheet(title="保存"))  # the store is still down: no hammering
+    assert due_in(repo) == pytest.approx(before, abs=1)

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Mapping
+from functools import lru_cache
+from types import MappingProxyType
 
 import numpy as np
 
@@ -84,15 +87,17 @@ def _norm(text: str) -> str:
 _NORMED = {concept: tuple(_norm(w) for w in words) for concept, words in CONCEPTS.items()}
 
 
-def concepts_in(text: str) -> dict[str, list[str]]:
-    """Concept → the signal words found in the text (in lexicon order)."""
+@lru_cache(maxsize=1024)
+def concepts_in(text: str) -> Mapping[str, tuple[str, ...]]:
+    """Concept → the signal words found in the text (in lexicon order). Cached (read only): the panel
+    explains the same hits on every refresh, and the index embeds the same fields again."""
     norm = _norm(text)
-    found: dict[str, list[str]] = {}
+    found: dict[str, tuple[str, ...]] = {}
     for concept, words in CONCEPTS.items():
-        hits = [w for w, n in zip(words, _NORMED[concept], strict=True) if n in norm]
+        hits = tuple(w for w, n in zip(words, _NORMED[concept], strict=True) if n in norm)
         if hits:
             found[concept] = hits
-    return found
+    return MappingProxyType(found)
 
 
 NAMES = tuple(CONCEPTS)

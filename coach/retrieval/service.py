@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from chromadb.api.types import Documents, EmbeddingFunction
@@ -62,9 +62,10 @@ def _problem_part(text: str) -> str:
     return part if part.strip() else text
 
 
-def explain(query: Sheet, hit: Hit) -> Match:
+def explain(query: Sheet, hit: Hit, q_concepts: Mapping[str, tuple[str, ...]] | None = None) -> Match:
+    """Why `hit` matches `query`. `q_concepts`: the query's concepts when the caller explains several hits."""
     q_text = sheet_text(query)
-    q_concepts = concepts_in(q_text)
+    q_concepts = concepts_in(q_text) if q_concepts is None else q_concepts
     h_concepts = concepts_in(hit.text)
     shared_concepts = [c for c in q_concepts if c in h_concepts]
     shared_words = shared_nouns(q_text, hit.text)
@@ -124,7 +125,8 @@ class SimilarService:
             log.warning("similar-sheet search unavailable: %s", exc)
             return SimilarResult(unavailable="似ているシートは今は表示できません（検索の仕組みにつながりません）。"
                                              "シートの編集と保存はこのまま続けられます。")
-        return SimilarResult(matches=[explain(sheet, h) for h in hits])
+        q_concepts = concepts_in(sheet_text(sheet))
+        return SimilarResult(matches=[explain(sheet, h, q_concepts) for h in hits])
 
     def _visible_hits(self, who: Account, sheet: Sheet, k: int, exclude_ref: str | None) -> list[Hit]:
         """The k best hits `who` may read. Hidden ones are skipped, so ask the index for more until

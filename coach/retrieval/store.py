@@ -261,10 +261,9 @@ class SimilarStore:
         `SimilarService` keeps those the caller may see (by the database, not this index's copy)."""
         where = _scope(organisation_id, exclude_ref)
         try:
-            collection = self.collection()
-            n = min(k, max(collection.count(), 1))
-            result = collection.query(
-                query_embeddings=self.ef.embed_query([sheet_text(sheet)]), n_results=n, where=where,
+            # Chroma answers fewer than k when fewer match (no count first: it cost a call per query).
+            result = self.collection().query(
+                query_embeddings=self.ef.embed_query([sheet_text(sheet)]), n_results=k, where=where,
                 include=["metadatas", "distances", "documents"],
             )
         except (IndexMismatch, StoreUnavailable):

@@ -6,19 +6,25 @@ form the sheets use; nouns only, since a verb's surface is a conjugated fragment
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import lru_cache
+from types import MappingProxyType
+
 from coach.critics.analysis import is_content
 from coach.text import normalize, tokenize
 
 
-def _nouns(text: str) -> dict[str, list[str]]:
-    """Normalised form → the surface forms the text uses for it, in order of appearance."""
+@lru_cache(maxsize=512)
+def _nouns(text: str) -> Mapping[str, tuple[str, ...]]:
+    """Normalised form → the surface forms the text uses for it, in order of appearance. Cached: the
+    panel explains the same query against five hits on every refresh, and the hits recur (read only)."""
     out: dict[str, list[str]] = {}
     for t in tokenize(normalize(text)[0]):
         if t.pos == "名詞" and is_content(t) and t.pos3 != "助数詞可能" and len(t.surface) >= 2:
             surfaces = out.setdefault(t.norm, [])
             if t.surface not in surfaces:
                 surfaces.append(t.surface)
-    return out
+    return MappingProxyType({norm: tuple(surfaces) for norm, surfaces in out.items()})
 
 
 def shared_words(query_text: str, hit_text: str, limit: int = 4) -> list[str]:

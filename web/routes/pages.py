@@ -226,7 +226,8 @@ def _check_and_autosave(repo: SheetRepository, critic: CritiqueService, services
         saved = repo.autosave(sheet_id, who.organisation_id, sheet, base_version=form.base_version,
                               author_id=who.id, last_word=form.leaving,
                               findings=critique.findings if critic.engine == RuleCritic.name else None)
-        services.after_save(saved)
+        # no wake: a typing pause's index update is due in AUTOSAVE_DELAY and the worker's poll takes it,
+        # with the other typists' in one batch
         out.stored, out.saved_note, out.base = saved, "saved", saved.version  # the form goes on from it
     except VersionConflict as exc:  # the page keeps the text; autosave waits until the writer decides
         if exc.by_self:  # sent before the writer's own later save or move: stale, nothing to show
