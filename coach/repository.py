@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from coach import stored_findings
+from coach import stored_findings, stored_keywords
 from coach.db import Organisation, Section, SheetRow, VersionRow, now
 from coach.findings import Finding
 from coach.outbox import enqueue
@@ -169,6 +169,7 @@ class SheetRepository:
                external_id: str | None = None, author_id: int | None = None) -> StoredSheet:
         sheet = _clean(sheet)
         found = stored_findings.rule_findings(sheet)  # before the transaction: no lock is held while it runs
+        stored_keywords.words(sheet)  # likewise (remembered for `_set_findings`)
         with self._sessions.begin() as s:
             section = self._section(s, organisation_id, sheet.section.strip())
             row = SheetRow(organisation_id=organisation_id, section_id=section.id, title=sheet.title, version=1,
@@ -221,6 +222,7 @@ class SheetRepository:
         someone else saved in between; without it, the save is appended as before (contract §6)."""
         sheet = _clean(sheet)
         found = stored_findings.rule_findings(sheet)  # before the lock: saves of this sheet wait on it
+        stored_keywords.words(sheet)  # likewise (remembered for `_set_findings`)
         with self._sessions.begin() as s:
             row = self._locked(s, sheet_id, organisation_id)
             latest_row = self._latest(s, row.id)
@@ -244,6 +246,7 @@ class SheetRepository:
         cleaned = _clean(sheet)
         found = list(findings) if findings is not None and cleaned == sheet else stored_findings.rule_findings(cleaned)
         sheet = cleaned
+        stored_keywords.words(sheet)  # before the lock (remembered for `_set_findings`)
         with self._sessions.begin() as s:
             row = self._locked(s, sheet_id, organisation_id)
             latest = self._latest(s, row.id)
@@ -475,10 +478,12 @@ def _queue(s: Session, row: SheetRow) -> None:
 
 
 def _set_findings(version: VersionRow, sheet: Sheet, given: Iterable[Finding] | None = None) -> tuple[Finding, ...]:
-    """Inside a write transaction: the version's rule findings (computed before it, else now), stored with it."""
+    """Inside a write transaction: the version's rule findings (computed before it, else now), stored with it,
+    and the keyword map's words (coach/stored_keywords.py)."""
     found = list(given) if given is not None else stored_findings.rule_findings(sheet)
     version.findings = stored_findings.encode(found)
     version.rules_version = stored_findings.RULES_VERSION
+    stored_keywords.store(version, sheet)
     return tuple(found)
 
 

@@ -33,12 +33,17 @@ DICTIONARY_PACKAGES = ("sudachipy", "sudachidict-core")
 
 
 def _rules_version() -> str:
+    return source_version(RULE_SOURCES)
+
+
+def source_version(patterns: tuple[str, ...], packages: tuple[str, ...] = DICTIONARY_PACKAGES) -> str:
+    """A short hash of the source files matching `patterns` (under coach/) and the packages' versions."""
     digest = hashlib.sha256()
-    for pattern in RULE_SOURCES:
+    for pattern in patterns:
         for path in sorted(_COACH.glob(pattern)):
             digest.update(path.relative_to(_COACH).as_posix().encode())
             digest.update(path.read_bytes())
-    for package in DICTIONARY_PACKAGES:
+    for package in packages:
         try:
             digest.update(f"{package}={metadata.version(package)}".encode())
         except metadata.PackageNotFoundError:
