@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 from typing import Protocol, TypeVar
 
@@ -75,25 +76,35 @@ def keyword_map_of(docs: list[Words], top: int = 28, max_edges: int = 40,
 
 
 def _layout(words: list[str], edges: list[Edge], seed: int, steps: int = 400) -> np.ndarray:
-    """Fruchterman–Reingold with a pull to the centre and a fixed seed, scaled into the unit square."""
+    """Fruchterman–Reingold with a pull to the centre and a fixed seed, scaled into the unit square.
+    The same words and links give the same picture: remembered for the last few maps, so a page load
+    whose map did not change does no layout at all."""
+    return _layout_of(tuple(words), tuple((e.a, e.b, e.weight) for e in edges), seed, steps).copy()
+
+
+@lru_cache(maxsize=16)
+def _layout_of(words: tuple[str, ...], edges: tuple[tuple[str, str, float], ...], seed: int,
+               steps: int) -> np.ndarray:
     n = len(words)
     rng = np.random.default_rng(seed)
     pos = rng.normal(scale=0.3, size=(n, 2))
     index = {w: i for i, w in enumerate(words)}
+    a = np.array([index[e[0]] for e in edges], dtype=int)
+    b = np.array([index[e[1]] for e in edges], dtype=int)
+    strength = np.array([0.5 + 2 * e[2] for e in edges])[:, None]
     k = 1.0 / math.sqrt(n)
     temperature = 0.2
     for _ in range(steps):
         delta = pos[:, None, :] - pos[None, :, :]
-        dist = np.linalg.norm(delta, axis=2) + 1e-6
+        dist = np.sqrt((delta**2).sum(axis=2)) + 1e-6
         move = ((k * k / dist**2)[:, :, None] * delta).sum(axis=1)
-        for e in edges:
-            i, j = index[e.a], index[e.b]
-            d = pos[i] - pos[j]
-            pull = d * np.linalg.norm(d) / k * (0.5 + 2 * e.weight)
-            move[i] -= pull
-            move[j] += pull
+        if len(edges):  # every link pulls its two words together, all links at once
+            d = pos[a] - pos[b]
+            pull = d * np.sqrt((d**2).sum(axis=1))[:, None] / k * strength
+            np.subtract.at(move, a, pull)
+            np.add.at(move, b, pull)
         move -= pos * 0.6  # gravity: unlinked words stay near the middle instead of flying off
-        length = np.linalg.norm(move, axis=1)[:, None] + 1e-9
+        length = np.sqrt((move**2).sum(axis=1))[:, None] + 1e-9
         pos += move / length * np.minimum(length, temperature)
         temperature = max(temperature * 0.99, 0.002)
     span = pos.max(axis=0) - pos.min(axis=0)
