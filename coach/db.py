@@ -79,6 +79,10 @@ class VersionRow(Base):
     # computed with; None (a version older than these columns) or another version: recomputed when read.
     findings: Mapped[str | None] = mapped_column(Text, default=None)
     rules_version: Mapped[str | None] = mapped_column(String(40), default=None)
+    # The keyword map's words of this content (JSON, coach/stored_keywords.py) and the extractor's version,
+    # recomputed the same way when None or another version.
+    keywords: Mapped[str | None] = mapped_column(Text, default=None)
+    keywords_version: Mapped[str | None] = mapped_column(String(40), default=None)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)
     sheet: Mapped[SheetRow] = relationship(back_populates="versions")

@@ -6,14 +6,14 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Row, Table, bindparam, delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from coach import stored_findings
+from coach import stored_findings, stored_keywords
 from coach.db import Organisation, Section, SheetRow, VersionRow, now
 from coach.findings import Finding
 from coach.outbox import AUTOSAVE_DELAY, enqueue
@@ -85,6 +85,23 @@ def _clean(sheet: Sheet) -> Sheet:
 
 
 _Stale = list[dict[str, object]]  # recomputed findings waiting to be stored: version id, its stamp, the JSON
+
+# What a listing reads of a sheet and of its latest version (`SheetRepository._with_latest`).
+_SHEET_COLUMNS = (SheetRow.id, SheetRow.organisation_id, SheetRow.external_id, SheetRow.title, SheetRow.status,
+                  SheetRow.version, SheetRow.created_at, SheetRow.updated_at)
+_VERSION_COLUMNS = (VersionRow.id, VersionRow.content, VersionRow.findings, VersionRow.rules_version,
+                    VersionRow.updated_at)
+
+
+@dataclass(frozen=True)
+class _Latest:
+    """The columns of a sheet's latest version that reading it needs (a listing's plain row)."""
+
+    id: int
+    content: str
+    findings: str | None
+    rules_version: str | None
+    updated_at: datetime
 
 
 class SheetNotFound(LookupError):
@@ -169,6 +186,7 @@ class SheetRepository:
                external_id: str | None = None, author_id: int | None = None) -> StoredSheet:
         sheet = _clean(sheet)
         found = stored_findings.rule_findings(sheet)  # before the transaction: no lock is held while it runs
+        stored_keywords.words(sheet)  # likewise (remembered for `_set_findings`)
         with self._sessions.begin() as s:
             section = self._section(s, organisation_id, sheet.section.strip())
             row = SheetRow(organisation_id=organisation_id, section_id=section.id, title=sheet.title, version=1,
@@ -221,6 +239,7 @@ class SheetRepository:
         someone else saved in between; without it, the save is appended as before (contract §6)."""
         sheet = _clean(sheet)
         found = stored_findings.rule_findings(sheet)  # before the lock: saves of this sheet wait on it
+        stored_keywords.words(sheet)  # likewise (remembered for `_set_findings`)
         with self._sessions.begin() as s:
             row = self._locked(s, sheet_id, organisation_id)
             latest_row = self._latest(s, row.id)
@@ -244,6 +263,7 @@ class SheetRepository:
         cleaned = _clean(sheet)
         found = list(findings) if findings is not None and cleaned == sheet else stored_findings.rule_findings(cleaned)
         sheet = cleaned
+        stored_keywords.words(sheet)  # before the lock (remembered for `_set_findings`)
         with self._sessions.begin() as s:
             row = self._locked(s, sheet_id, organisation_id)
             latest = self._latest(s, row.id)
@@ -311,8 +331,8 @@ class SheetRepository:
         """Every sheet of every organisation, for rebuilding the index."""
         stale: _Stale = []
         with self._sessions() as s:
-            for row, latest in s.execute(self._with_latest().order_by(SheetRow.id)):
-                yield self._read(row, latest, stale)
+            for row in s.execute(self._with_latest().order_by(SheetRow.id)):
+                yield self._read_joined(row, stale)
         self._store_stale(stale)
 
     def versions(self, sheet_id: int, organisation_id: int) -> list[VersionInfo]:
@@ -343,7 +363,7 @@ class SheetRepository:
         with self._sessions() as s:
             rows = s.execute(self._with_latest().where(SheetRow.organisation_id == organisation_id,
                                                        SheetRow.id.in_(ids))).all()
-            found = {row.id: self._read(row, latest, stale) for row, latest in rows}
+            found = {row.id: self._read_joined(row, stale) for row in rows}
         self._store_stale(stale)
         return [found[i] for i in ids if i in found]
 
@@ -353,7 +373,7 @@ class SheetRepository:
         with self._sessions() as s:
             rows = s.execute(self._with_latest().where(SheetRow.organisation_id == organisation_id)
                              .order_by(SheetRow.updated_at.desc())).all()
-            out = [self._read(row, latest, stale) for row, latest in rows]
+            out = [self._read_joined(row, stale) for row in rows]
         self._store_stale(stale)
         return out
 
@@ -419,11 +439,17 @@ class SheetRepository:
 
     @staticmethod
     def _with_latest():  # type: ignore[no-untyped-def]
-        """Sheets joined to their latest version (a sheet's `version` is its latest version's number)."""
-        return select(SheetRow, VersionRow).join(
+        """Sheets joined to their latest version (a sheet's `version` is its latest version's number), as
+        plain rows of the columns a StoredSheet needs: no ORM objects (a listing reads hundreds)."""
+        return select(*_SHEET_COLUMNS, *(c.label(f"v_{c.key}") for c in _VERSION_COLUMNS)).join(
             VersionRow, (VersionRow.sheet_id == SheetRow.id) & (VersionRow.number == SheetRow.version))
 
-    def _read(self, row: SheetRow, latest: VersionRow, stale: _Stale) -> StoredSheet:
+    def _read_joined(self, row: Row[Any], stale: _Stale) -> StoredSheet:
+        """A StoredSheet from one row of `_with_latest`."""
+        latest = _Latest(row.v_id, row.v_content, row.v_findings, row.v_rules_version, row.v_updated_at)
+        return self._read(row, latest, stale)
+
+    def _read(self, row: SheetRow | Row[Any], latest: VersionRow | _Latest, stale: _Stale) -> StoredSheet:
         """A stored sheet from a read-only session; findings of another rules' version are recomputed
         and queued in `stale` to be stored by `_store_stale` once the read session is closed."""
         sheet = Sheet.model_validate_json(latest.content)
@@ -457,7 +483,7 @@ class SheetRepository:
         _queue(s, row, index_delay)
 
     @staticmethod
-    def _stored(row: SheetRow, sheet: Sheet, findings: Iterable[Finding] = ()) -> StoredSheet:
+    def _stored(row: SheetRow | Row[Any], sheet: Sheet, findings: Iterable[Finding] = ()) -> StoredSheet:
         return StoredSheet(
             id=row.id,
             organisation_id=row.organisation_id,
@@ -479,10 +505,12 @@ def _queue(s: Session, row: SheetRow, delay: timedelta = timedelta(0)) -> None:
 
 
 def _set_findings(version: VersionRow, sheet: Sheet, given: Iterable[Finding] | None = None) -> tuple[Finding, ...]:
-    """Inside a write transaction: the version's rule findings (computed before it, else now), stored with it."""
+    """Inside a write transaction: the version's rule findings (computed before it, else now), stored with it,
+    and the keyword map's words (coach/stored_keywords.py)."""
     found = list(given) if given is not None else stored_findings.rule_findings(sheet)
     version.findings = stored_findings.encode(found)
     version.rules_version = stored_findings.RULES_VERSION
+    stored_keywords.store(version, sheet)
     return tuple(found)
 
 

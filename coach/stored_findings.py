@@ -33,12 +33,17 @@ DICTIONARY_PACKAGES = ("sudachipy", "sudachidict-core")
 
 
 def _rules_version() -> str:
+    return source_version(RULE_SOURCES)
+
+
+def source_version(patterns: tuple[str, ...], packages: tuple[str, ...] = DICTIONARY_PACKAGES) -> str:
+    """A short hash of the source files matching `patterns` (under coach/) and the packages' versions."""
     digest = hashlib.sha256()
-    for pattern in RULE_SOURCES:
+    for pattern in patterns:
         for path in sorted(_COACH.glob(pattern)):
             digest.update(path.relative_to(_COACH).as_posix().encode())
             digest.update(path.read_bytes())
-    for package in DICTIONARY_PACKAGES:
+    for package in packages:
         try:
             digest.update(f"{package}={metadata.version(package)}".encode())
         except metadata.PackageNotFoundError:
@@ -66,7 +71,9 @@ def encode(findings: list[Finding]) -> str:
 
 
 def decode(text: str) -> tuple[Finding, ...]:
-    return tuple(Finding.model_validate(f) for f in json.loads(text))
+    """Findings as `encode` wrote them. Not validated again (a listing decodes hundreds): callers decode
+    only text stored with the current RULES_VERSION, which hashes findings.py, so the shape is this one."""
+    return tuple(Finding.model_construct(**f) for f in json.loads(text))
 
 
 def count(findings: tuple[Finding, ...] | list[Finding], severity: str) -> int:

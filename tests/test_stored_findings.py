@@ -67,3 +67,13 @@ def test_the_rules_version_follows_the_rule_sources() -> None:
     sources = {p.name for pattern in stored_findings.RULE_SOURCES
                for p in stored_findings._COACH.glob(pattern)}  # noqa: SLF001
     assert {"rules.py", "lexicon.py", "guard.py", "findings.py"} <= sources
+
+
+def test_decoding_gives_back_the_findings_that_were_encoded() -> None:
+    sheet = make_sheet(tobe="", purpose="効率化のため", problems=["窓口が混む", ""])
+    found = CritiqueService().critique(sheet).findings
+    assert len(found) >= 2
+    decoded = stored_findings.decode(stored_findings.encode(found))
+    assert decoded == tuple(found)
+    assert [f.model_dump() for f in decoded] == [f.model_dump() for f in found]
+    assert [f.key() for f in decoded] == [f.key() for f in found]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -89,7 +90,15 @@ def _font(n: Node, top: int) -> float:
 
 def _spread(where: dict[str, tuple[float, float]], radius: dict[str, float], width: int,
             height: int) -> dict[str, tuple[float, float]]:
-    """Push overlapping circles apart (a few relaxation passes), keeping them inside the frame."""
+    """Push overlapping circles apart (a few relaxation passes), keeping them inside the frame. The same
+    map gives the same picture: remembered for the last few maps (the overview redraws it on each load)."""
+    return dict(_spread_of(tuple(where.items()), tuple(radius.items()), width, height))
+
+
+@lru_cache(maxsize=16)
+def _spread_of(where_items: tuple[tuple[str, tuple[float, float]], ...], radius_items: tuple[tuple[str, float], ...],
+               width: int, height: int) -> tuple[tuple[str, tuple[float, float]], ...]:
+    where, radius = dict(where_items), dict(radius_items)
     pos = {w: list(p) for w, p in where.items()}
     words = list(pos)
     for _ in range(80):
@@ -112,4 +121,4 @@ def _spread(where: dict[str, tuple[float, float]], radius: dict[str, float], wid
             pos[w][1] = min(max(pos[w][1], radius[w] + 2), height - radius[w] - 2)
         if not moved:
             break
-    return {w: (p[0], p[1]) for w, p in pos.items()}
+    return tuple((w, (p[0], p[1])) for w, p in pos.items())

@@ -7,22 +7,22 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 from typing import Protocol, TypeVar
 
 import numpy as np
 
 from coach.sheet import Sheet
-from coach.text import normalize, tokenize
+from coach.stored_keywords import STOP, Words, keyword_text, nouns
 
-# Words every sheet uses; they would sit in the middle of the map and say nothing.
-STOP = {"こと", "もの", "ため", "よう", "状態", "現在", "現状", "場合", "必要", "作業", "業務", "対応", "時間", "担当",
-        "職員", "住民", "確認", "方法", "以上", "程度", "可能", "全体", "内容", "自分", "理想", "問題", "課題", "一つ",
-        "毎回", "毎年", "毎月", "件数", "場所", "手続き", "手続", "何度", "回数", "項目", "関係", "平均",
-        "とき", "ところ", "ほか", "以外", "以内", "前日", "当日", "一部", "自体"}
+__all__ = ["STOP", "Edge", "Node", "keyword_map", "keyword_map_of", "keyword_text", "nouns", "using"]
 
 
 class _HasSheet(Protocol):
+    @property
+    def id(self) -> int: ...
+
     @property
     def sheet(self) -> Sheet: ...
 
@@ -45,29 +45,20 @@ class Edge:
     weight: float  # Jaccard of the sheets the two words appear in
 
 
-def nouns(text: str) -> set[str]:
-    norm, _ = normalize(text)
-    out = set()
-    for t in tokenize(norm):
-        if (t.pos == "名詞" and t.pos2 in ("普通名詞", "固有名詞") and t.pos3 not in ("副詞可能", "助数詞可能")
-                and len(t.surface) >= 2 and t.surface not in STOP):
-            if not t.surface.isascii() or t.surface.isalpha():
-                out.add(t.surface)
-    return out
-
-
-def keyword_text(sheet: Sheet) -> str:
-    """The text the map reads from a sheet (everything but the title and the margin)."""
-    return "\n".join([sheet.asis, sheet.tobe, sheet.purpose, *sheet.problems, *sheet.tasks])
-
-
-def using(word: str, sheets: list[_S]) -> list[_S]:
-    """The sheets whose map text uses `word` as the map counts it (a noun, as written)."""
-    return [s for s in sheets if word in nouns(keyword_text(s.sheet))]
+def using(word: str, sheets: list[_S], words: dict[int, Words]) -> list[_S]:
+    """The sheets whose map text uses `word` as the map counts it (a noun, as written); `words`: each
+    sheet's words by id (coach/stored_keywords.py), the sheets without an entry are read directly."""
+    return [s for s in sheets if word in (words[s.id] if s.id in words else nouns(keyword_text(s.sheet)))]
 
 
 def keyword_map(texts: list[str], top: int = 28, max_edges: int = 40, seed: int = 7) -> tuple[list[Node], list[Edge]]:
-    docs = [nouns(t) for t in texts]
+    """The map of these texts, their words extracted here (Sudachi): for a few texts and tests."""
+    return keyword_map_of([frozenset(nouns(t)) for t in texts], top, max_edges, seed)
+
+
+def keyword_map_of(docs: list[Words], top: int = 28, max_edges: int = 40,
+                   seed: int = 7) -> tuple[list[Node], list[Edge]]:
+    """The map of documents given as their words (each sheet's stored words: no Sudachi here)."""
     df = Counter(w for d in docs for w in d)
     words = [w for w, n in sorted(df.items(), key=lambda kv: (-kv[1], kv[0])) if n >= 2][:top]
     if not words:
@@ -85,25 +76,35 @@ def keyword_map(texts: list[str], top: int = 28, max_edges: int = 40, seed: int 
 
 
 def _layout(words: list[str], edges: list[Edge], seed: int, steps: int = 400) -> np.ndarray:
-    """Fruchterman–Reingold with a pull to the centre and a fixed seed, scaled into the unit square."""
+    """Fruchterman–Reingold with a pull to the centre and a fixed seed, scaled into the unit square.
+    The same words and links give the same picture: remembered for the last few maps, so a page load
+    whose map did not change does no layout at all."""
+    return _layout_of(tuple(words), tuple((e.a, e.b, e.weight) for e in edges), seed, steps).copy()
+
+
+@lru_cache(maxsize=16)
+def _layout_of(words: tuple[str, ...], edges: tuple[tuple[str, str, float], ...], seed: int,
+               steps: int) -> np.ndarray:
     n = len(words)
     rng = np.random.default_rng(seed)
     pos = rng.normal(scale=0.3, size=(n, 2))
     index = {w: i for i, w in enumerate(words)}
+    a = np.array([index[e[0]] for e in edges], dtype=int)
+    b = np.array([index[e[1]] for e in edges], dtype=int)
+    strength = np.array([0.5 + 2 * e[2] for e in edges])[:, None]
     k = 1.0 / math.sqrt(n)
     temperature = 0.2
     for _ in range(steps):
         delta = pos[:, None, :] - pos[None, :, :]
-        dist = np.linalg.norm(delta, axis=2) + 1e-6
+        dist = np.sqrt((delta**2).sum(axis=2)) + 1e-6
         move = ((k * k / dist**2)[:, :, None] * delta).sum(axis=1)
-        for e in edges:
-            i, j = index[e.a], index[e.b]
-            d = pos[i] - pos[j]
-            pull = d * np.linalg.norm(d) / k * (0.5 + 2 * e.weight)
-            move[i] -= pull
-            move[j] += pull
+        if len(edges):  # every link pulls its two words together, all links at once
+            d = pos[a] - pos[b]
+            pull = d * np.sqrt((d**2).sum(axis=1))[:, None] / k * strength
+            np.subtract.at(move, a, pull)
+            np.add.at(move, b, pull)
         move -= pos * 0.6  # gravity: unlinked words stay near the middle instead of flying off
-        length = np.linalg.norm(move, axis=1)[:, None] + 1e-9
+        length = np.sqrt((move**2).sum(axis=1))[:, None] + 1e-9
         pos += move / length * np.minimum(length, temperature)
         temperature = max(temperature * 0.99, 0.002)
     span = pos.max(axis=0) - pos.min(axis=0)

@@ -10,8 +10,9 @@ from datetime import date
 from coach.findings import CODE_LABELS, Finding
 from coach.repository import StoredSheet
 from coach.retrieval.concepts import concepts_in
+from coach.stored_keywords import Words, nouns
 from coach.workspace.cycle import STAGES, StageChange, stage_of
-from coach.workspace.keywords import Edge, Node, keyword_map, keyword_text
+from coach.workspace.keywords import Edge, Node, keyword_map_of, keyword_text
 
 
 def fiscal_year(d: date) -> int:
@@ -53,9 +54,12 @@ def moved_forward(changes: list[StageChange], fy: int) -> bool:
 
 def build(sheets: list[StoredSheet], sections: list[str], stages: dict[int, list[StageChange]],
           findings: dict[int, list[Finding]], today: date,
-          linked: Sequence[tuple[str, Iterable[str]]] = ()) -> Overview:
+          linked: Sequence[tuple[str, Iterable[str]]] = (), words: dict[int, Words] | None = None) -> Overview:
     """`linked`: the DX team's groups of linked sheets, as (problem label, their sections). A label
-    counts as a problem of its own, or adds its sections to the recurring problem of the same name."""
+    counts as a problem of its own, or adds its sections to the recurring problem of the same name.
+    `words`: each sheet's keyword-map words as stored (coach/stored_keywords.py); a sheet without an
+    entry is analysed here."""
+    words = words or {}
     with_sheet = {s.section for s in sheets}
     all_sections = sorted(set(sections) | with_sheet)
     per_stage = Counter(stage_of(stages.get(s.id, [])) for s in sheets)
@@ -68,7 +72,8 @@ def build(sheets: list[StoredSheet], sections: list[str], stages: dict[int, list
             shared.setdefault(concept, set()).add(s.section)
     for label, label_sections in linked:
         shared.setdefault(label, set()).update(label_sections)
-    nodes, edges = keyword_map([keyword_text(s.sheet) for s in sheets])
+    nodes, edges = keyword_map_of([words[s.id] if s.id in words else frozenset(nouns(keyword_text(s.sheet)))
+                                   for s in sheets])
     return Overview(
         sections_total=len(all_sections),
         sections_with_sheet=len(with_sheet),

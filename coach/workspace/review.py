@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
@@ -94,8 +95,13 @@ class Review:
     engine: str
     decided_at: datetime | None
     decided_by: str | None
-    findings: list[Finding] = field(default_factory=list)
+    findings_json: str = "[]"  # the findings as stored: listing pages read the counts, not these
     accepted_version: int | None = None
+
+    @cached_property
+    def findings(self) -> list[Finding]:
+        """The findings stored at submit time, decoded when first asked for (one review page, not a queue)."""
+        return [Finding.model_validate(f) for f in json.loads(self.findings_json)]
 
     @property
     def flagged(self) -> bool:
@@ -258,10 +264,9 @@ class Reviews:
 
 
 def _review(r: ReviewRow) -> Review:
-    findings = [Finding.model_validate(f) for f in json.loads(r.findings or "[]")]
     return Review(r.sheet_id, r.state, r.submitted_at, r.submitted_version, r.hearing,
                   [f for f in r.flags.split(",") if f], r.errors, r.warnings, r.engine, r.decided_at, r.decided_by,
-                  findings, r.accepted_version)
+                  r.findings or "[]", r.accepted_version)
 
 
 def _comment(r: CommentRow) -> Comment:

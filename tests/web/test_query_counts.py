@@ -2,7 +2,8 @@
 fixed number of queries, and never re-run the rule critic over every sheet.
 
 Each page is fetched with 30 sheets, then with 70: the number of SQL statements (counted with
-SQLAlchemy's `before_cursor_execute`) and of rule-critic runs must not grow with the sheets.
+SQLAlchemy's `before_cursor_execute`), of rule-critic runs and of Sudachi analyses (texts tokenised
+that were not already remembered) must not grow with the sheets.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
+import coach.text
 from coach.critics.rules import RuleCritic
 from tests.conftest import indexed, logged_in, make_sheet
 
@@ -23,7 +25,7 @@ SECTIONS = ["住民窓口係", "税務係", "土木係", "福祉係"]
 
 @contextmanager
 def counting(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
-    counts = {"sql": 0, "rules": 0}
+    counts = {"sql": 0, "rules": 0, "sudachi": 0}
 
     def on_execute(*_args: Any) -> None:
         counts["sql"] += 1
@@ -35,13 +37,22 @@ def counting(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
         counts["rules"] += 1
         return original(self, sheet)
 
+    tokenizer = coach.text._tokenizer  # noqa: SLF001 — called once per text Sudachi analyses
+
+    def analysing() -> Any:
+        counts["sudachi"] += 1
+        return tokenizer()
+
     event.listen(engine, "before_cursor_execute", on_execute)
     monkeypatch.setattr(RuleCritic, "critique", counted)
+    coach.text.tokenize.cache_clear()  # a text remembered from an earlier request would hide its analysis
+    monkeypatch.setattr(coach.text, "_tokenizer", analysing)
     try:
         yield counts
     finally:
         event.remove(engine, "before_cursor_execute", on_execute)
         monkeypatch.setattr(RuleCritic, "critique", original)
+        monkeypatch.setattr(coach.text, "_tokenizer", tokenizer)
 
 
 def add_sheets(app: Any, start: int, n: int) -> int:
@@ -97,6 +108,9 @@ def test_pages_do_not_query_or_critique_per_sheet(client: TestClient, monkeypatc
     for page in few:
         assert many[page]["sql"] == few[page]["sql"], (page, few[page], many[page])
         assert many[page]["rules"] == 0, (page, many[page])  # the stored findings are read, not recomputed
+        assert many[page]["sudachi"] == few[page]["sudachi"], (page, few[page], many[page])
+    for page in ("/overview", "/overview/words?word=窓口"):  # the keyword map reads the stored words
+        assert many[page]["sudachi"] == 0, (page, many[page])
 
 
 # The editor's typing pause (POST /check: critique + autosave) is the request every typist sends about

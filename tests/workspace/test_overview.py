@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 
+import numpy as np
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
 from coach.repository import StoredSheet
 from coach.workspace.cycle import StageChange
 from coach.workspace.diff import diff, list_rows, text_runs
-from coach.workspace.keywords import keyword_map, nouns
+from coach.workspace.keywords import Edge, _layout_of, keyword_map, nouns
 from coach.workspace.overview import build, fiscal_year, moved_forward
 from tests.conftest import make_sheet, sheet_data
 from web.charts import bars, network, ring
@@ -142,3 +144,41 @@ def test_the_keyword_listing_is_for_the_dx_team_and_checks_its_input(client: Tes
         r = dx.get("/overview/words", params={"word": bad})
         reason = BeautifulSoup(r.text, "html.parser").select_one("h1").text
         assert r.status_code == 422 and "word" in reason and "言葉" in reason
+
+
+def _layout_one_link_at_a_time(words: list[str], edges: list[Edge], seed: int, steps: int = 400) -> np.ndarray:
+    """The map's layout as first written (each link's pull added in a Python loop): the reference."""
+    n = len(words)
+    rng = np.random.default_rng(seed)
+    pos = rng.normal(scale=0.3, size=(n, 2))
+    index = {w: i for i, w in enumerate(words)}
+    k = 1.0 / math.sqrt(n)
+    temperature = 0.2
+    for _ in range(steps):
+        delta = pos[:, None, :] - pos[None, :, :]
+        dist = np.linalg.norm(delta, axis=2) + 1e-6
+        move = ((k * k / dist**2)[:, :, None] * delta).sum(axis=1)
+        for e in edges:
+            i, j = index[e.a], index[e.b]
+            d = pos[i] - pos[j]
+            pull = d * np.linalg.norm(d) / k * (0.5 + 2 * e.weight)
+            move[i] -= pull
+            move[j] += pull
+        move -= pos * 0.6
+        length = np.linalg.norm(move, axis=1)[:, None] + 1e-9
+        pos += move / length * np.minimum(length, temperature)
+        temperature = max(temperature * 0.99, 0.002)
+    span = pos.max(axis=0) - pos.min(axis=0)
+    return (pos - pos.min(axis=0)) / np.where(span > 0, span, 1.0)  # type: ignore[no-any-return]
+
+
+def test_the_keyword_maps_layout_is_the_one_link_at_a_time_layout_and_is_remembered() -> None:
+    texts = ["窓口で申請書を書いてもらう。", "窓口の申請書が多い。", "窓口で申請書を確認する。", "道路の穴を地図に書く。",
+             "道路の穴の場所を地図で探す。", "申請書の様式を地図と一緒に窓口で配る。"]
+    nodes, edges = keyword_map(texts)
+    assert len(nodes) >= 4 and edges
+    reference = _layout_one_link_at_a_time([n.word for n in nodes], edges, seed=7)
+    assert np.allclose([[n.x, n.y] for n in nodes], reference, atol=1e-9)
+    before = _layout_of.cache_info().hits
+    assert keyword_map(texts) == (nodes, edges)
+    assert _layout_of.cache_info().hits == before + 1  # the same map again: no layout computed

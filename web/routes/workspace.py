@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from coach import stored_keywords
 from coach.app import Services
 from coach.errors import BadInput, FieldError
 from coach.repository import StoredSheet
@@ -47,7 +48,8 @@ def overview(request: Request, who: DxDep, services: ServicesDep) -> Response:
     linked = [(g.label, [by_id[i].section for i in g.sheet_ids if i in by_id])
               for g in groups(services.links.of_organisation(org))]
     view = build(sheets, services.repo.sections(org), services.cycle.current_stages(org),
-                 {s.id: list(s.findings) for s in sheets}, date.today(), linked)
+                 {s.id: list(s.findings) for s in sheets}, date.today(), linked,
+                 stored_keywords.of_sheets(services.repo.sessions, org, sheets))
     charts = {
         "coverage": ring(view.sections_with_sheet, view.sections_total, "シートがある係"),
         "stages": bars(view.stage_counts, "段階ごとの案件数"),
@@ -69,7 +71,9 @@ def sheets_using_word(request: Request, who: DxDep, services: ServicesDep, word:
     word = word.strip()
     if not word or len(word) > MAX_WORD:
         raise BadInput([FieldError("word", None, f"言葉（word）を1〜{MAX_WORD}文字で指定してください。")])
-    sheets = sorted(using(word, services.repo.list(who.organisation_id)), key=lambda s: (s.section, s.title))
+    listed = services.repo.list(who.organisation_id)
+    words = stored_keywords.of_sheets(services.repo.sessions, who.organisation_id, listed)
+    sheets = sorted(using(word, listed, words), key=lambda s: (s.section, s.title))
     context = {"org_name": services.organisation_name, "word": word, "sheets": sheets}
     return render(request, "overview_word.html", context)
 
