@@ -62,6 +62,8 @@ class Outcome:
     kinds: dict[str, dict[str, Any]] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     load_average: str = ""
+    server_cpu_ms: float | None = None  # the server's processes' CPU time over the load, per request served
+    client_cpu_ms: float | None = None  # this process's (the simulated typists'), per request
 
     @property
     def errors(self) -> int:
@@ -87,6 +89,23 @@ def _seed(sessions: Any, org: int, typists: int) -> None:
     for i in range(OTHER_SECTIONS):
         row = {**rows[(i * 7) % len(rows)], "section": f"既存{i:02d}係"}
         repo.create(org, Sheet.model_validate(row), status=SheetStatus.SUBMITTED)
+
+
+def cpu_seconds(pid: int, children: bool = True) -> float:
+    """User + system CPU time of a process (and its children: `coach serve --workers` forks them)."""
+    import psutil
+
+    procs = [psutil.Process(pid)]
+    if children:
+        procs += procs[0].children(recursive=True)
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:  # a worker that ended meanwhile
+            pass
+    return total
 
 
 def _idle(typist: Typist, runs: int) -> dict[str, list[float]]:
@@ -124,6 +143,7 @@ def run_config(name: str, typists: int, seconds: float, max_requests: int, postg
         crowd = [Typist.start(server, f"typist{i:03d}", sources[(i * 13) % len(sources)], seed=i,
                               save_every=save_every) for i in range(1, typists + 1)]
         budget = Budget(max_requests, time.monotonic() + seconds)
+        server_cpu, client_cpu = cpu_seconds(server.process.pid), cpu_seconds(os.getpid(), children=False)
         started = time.monotonic()
         threads = [threading.Thread(target=t.type_until, args=(budget,), daemon=True) for t in crowd]
         for thread in threads:
@@ -131,11 +151,16 @@ def run_config(name: str, typists: int, seconds: float, max_requests: int, postg
         for thread in threads:
             thread.join(timeout=seconds + 120)
         out.seconds = round(time.monotonic() - started, 1)
+        server_cpu = cpu_seconds(server.process.pid) - server_cpu
+        client_cpu = cpu_seconds(os.getpid(), children=False) - client_cpu
         out.load_average = load_average()
         out.missing = missing_saves(server, crowd)
         for t in crowd:
             t.client.close()
     out.requests = sum(len(t.samples) for t in crowd)
+    if out.requests:
+        out.server_cpu_ms = round(1000 * server_cpu / out.requests, 1)
+        out.client_cpu_ms = round(1000 * client_cpu / out.requests, 1)
     for kind in KINDS:
         loaded = [s for t in crowd for s in t.samples if s.kind == kind]
         ms = [s.ms for s in loaded]
@@ -168,7 +193,8 @@ def summary(o: Outcome) -> str:
     rate = o.requests / o.seconds if o.seconds else 0.0
     saves = "none missing" if not o.missing else f"{len(o.missing)} MISSING: {'; '.join(o.missing[:5])}"
     return (f"{o.config} × {o.typists} typists: {o.requests} requests in {o.seconds} s ({rate:.1f}/s), "
-            f"{o.errors} errors, acknowledged saves: {saves}, load average {o.load_average}")
+            f"{o.errors} errors, acknowledged saves: {saves}, load average {o.load_average}, "
+            f"CPU per request: server {o.server_cpu_ms} ms, clients {o.client_cpu_ms} ms")
 
 
 def main(argv: list[str] | None = None) -> list[Outcome]:

@@ -24,6 +24,7 @@ def test_load_bench_quick_run_has_no_errors_and_no_missing_save(capsys: pytest.C
         assert outcome.kinds[kind]["count"] > 0, f"no {kind} in the quick run"
     assert outcome.errors == 0, outcome.kinds
     assert outcome.missing == []
+    assert outcome.server_cpu_ms is not None and outcome.server_cpu_ms > 0  # the server did the work
     table = capsys.readouterr().out
     assert "| sqlite-1 | 3 | critique+autosave (POST /check) |" in table
 

@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,6 +27,7 @@ from coach.sheet import Sheet
 
 log = logging.getLogger("coach.retrieval")
 PREFIX = "sheets-"
+UPSERT_BATCH = 500  # entries per Chroma call (its own maximum is 5,461 embedded; memory stays flat)
 
 
 class StoreUnavailable(RuntimeError):
@@ -194,9 +196,15 @@ class SimilarStore:
     # -- writing --------------------------------------------------------------------------------------
 
     def upsert(self, entries: Iterable[Entry]) -> int:
-        batch = list(entries)
-        if not batch:
-            return 0
+        """Index `entries` (any number: sent in batches of UPSERT_BATCH, well under Chroma's own maximum,
+        which is 5,461 records embedded — a town's first start with more sheets used to fail whole)."""
+        done, rest = 0, iter(entries)
+        while batch := list(islice(rest, UPSERT_BATCH)):
+            self._upsert(batch)
+            done += len(batch)
+        return done
+
+    def _upsert(self, batch: list[Entry]) -> None:
         try:
             self.collection().upsert(
                 ids=[e.key for e in batch],
@@ -212,7 +220,6 @@ class SimilarStore:
         except Exception as exc:
             self._forget()
             raise StoreUnavailable(str(exc)) from exc
-        return len(batch)
 
     def delete(self, organisation_id: int, db_ids: Iterable[int]) -> None:
         """Remove the vectors of sheets that are gone from the database."""

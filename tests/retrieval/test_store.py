@@ -103,3 +103,25 @@ print(json.dumps([float(x) for x in got]))
     theirs = json.loads(done.stdout)
     ours = ProblemNgramEmbedding()(["申告の電話がひっきりなしにかかる"])[0]
     assert max(abs(a - b) for a, b in zip(theirs, ours, strict=True)) < 1e-5
+
+
+def test_any_number_of_entries_is_sent_in_batches_under_chromas_maximum(store: SimilarStore,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A town's first start with more than 5,461 sheets sent them in one call, which Chroma refused whole."""
+    import coach.retrieval.store as module
+
+    assert module.UPSERT_BATCH <= store.client.get_max_batch_size()
+    monkeypatch.setattr(module, "UPSERT_BATCH", 2)
+    sizes: list[int] = []
+    real = store.collection(create=True)
+    sent = real.upsert
+
+    def spy(**kw):  # type: ignore[no-untyped-def]
+        sizes.append(len(kw["ids"]))
+        return sent(**kw)
+
+    monkeypatch.setattr(real, "upsert", spy)
+    sheets = [PHONE, PHONE2, MAP, PHONE, MAP]
+    assert store.upsert(entry(f"s{n}", sheet) for n, sheet in enumerate(sheets, 1)) == 5  # a generator, as at start
+    assert sizes == [2, 2, 1]
+    assert store.count() == 5
