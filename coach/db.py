@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, create_engine, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
@@ -114,7 +114,7 @@ def make_engine(url: str) -> Engine:
         # handler; readers never wait (WAL), so the pool is large enough for every thread that may read.
         in_memory = url in ("sqlite://", "sqlite:///:memory:")  # one connection: no pool to size
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15,
-                                                  "factory": sqlite_writes.connection_class()},
+                                                  "factory": sqlite_writes.connection_class(make_url(url).database)},
                                **({} if in_memory else {"pool_size": SQLITE_POOL, "max_overflow": SQLITE_OVERFLOW}))
         sqlite_writes.install(engine)
 

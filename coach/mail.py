@@ -38,23 +38,27 @@ class SmtpConfig:
     password: str = ""
     sender: str = "curry-coach@localhost"
     starttls: bool = False
+    public_url: str = ""  # COACH_PUBLIC_URL: links in the mail are full addresses when it is set
 
     @classmethod
     def from_settings(cls, settings: Any) -> SmtpConfig | None:
         if not settings.smtp_host:
             return None
         return cls(settings.smtp_host, settings.smtp_port, settings.smtp_user, settings.smtp_password,
-                   settings.smtp_from, settings.smtp_starttls)
+                   settings.smtp_from, settings.smtp_starttls, settings.public_url)
 
 
-def message_of(row: NoticeRow, to: str, sender: str) -> EmailMessage:
+def message_of(row: NoticeRow, to: str, sender: str, public_url: str = "") -> EmailMessage:
+    """The notice as a plain-text mail. Its link is `public_url` + the notice's path when the town set
+    COACH_PUBLIC_URL (a mail client cannot open a bare path), else the path with a hint."""
     message = EmailMessage()
     message["Subject"] = f"[カレーライスシート] {headline(row.kind, row.actor, row.title)}"
     message["From"], message["To"] = sender, to
     lines = [headline(row.kind, row.actor, row.title), ""]
     if row.note:
         lines += [row.note, ""]
-    lines += [f"カレーライスシート コーチで開いてください：{row.link}",
+    where = f"{public_url}{row.link}" if public_url else f"{row.link}（コーチのアドレスのあとに続けて開いてください）"
+    lines += [f"カレーライスシート コーチで開いてください：{where}",
               "（このメールは送信専用です。お知らせはコーチの「お知らせ」にも届いています。）"]
     message.set_content("\n".join(lines))
     return message
@@ -93,7 +97,7 @@ class Mailer(BackgroundLoop):
             row = s.get(NoticeRow, notice_id)
             user = s.get(User, row.user_id) if row else None
             to = user.email if user else None
-            message = message_of(row, to, self.config.sender) if row and to else None
+            message = message_of(row, to, self.config.sender, self.config.public_url) if row and to else None
         ok = message is not None and self._deliver(message, str(to))
         with self._sessions.begin() as s:
             s.execute(update(NoticeRow).where(NoticeRow.id == notice_id).values(mail="sent" if ok else "failed"))

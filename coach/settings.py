@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     smtp_password: str = Field(default="", description="SMTP の認証パスワード")
     smtp_from: str = Field(default="curry-coach@localhost", description="お知らせメールの差出人アドレス")
     smtp_starttls: bool = Field(default=False, description="接続後に STARTTLS で暗号化する")
+    public_url: str = Field(
+        default="", description="職員がコーチを開くアドレス（例 https://coach.town.lg.jp）。お知らせメールのリンクに使う。空ならパスだけ"
+    )
     log_format: Literal["text", "json"] = Field(default="text", description="ログの形式。json なら1行に1つの JSON")
 
     @field_validator("database_url")
@@ -75,7 +78,7 @@ class Settings(BaseSettings):
             raise ValueError("COACH_DATABASE_URL must be a sqlite:// or postgresql:// URL")
         return value
 
-    @field_validator("chroma_url", "embedding_base_url", "llm_base_url")
+    @field_validator("chroma_url", "embedding_base_url", "llm_base_url", "public_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):

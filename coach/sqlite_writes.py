@@ -6,8 +6,8 @@ autosaves of one server process queued in those sleeps while the lock was mostly
 autosave p95 over 2 s at 50 typists, with the server's CPU half idle). Here a connection takes this
 engine's gate before its first write (an explicit `BEGIN IMMEDIATE`, or the INSERT/UPDATE/DELETE that
 makes pysqlite open its transaction) and gives it back right after its COMMIT or ROLLBACK, so the
-next writer of this process starts at once. Other processes on the same file still meet SQLite's
-own lock and busy handler, exactly as before.
+next writer starts at once. Processes on the same file take turns through a file lock beside the
+database (`Gate`), so no process's writers are left to the busy handler while another's hand over.
 
 A gate not obtained within `WAIT` seconds is skipped (with a warning): the write then waits on
 SQLite as it always did, so a mistake here can slow a write but never block it for good.
@@ -16,10 +16,17 @@ SQLite as it always did, so a mistake here can slow a write but never block it f
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
 import threading
+import time
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: writers take turns within each process only
+    fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -29,21 +36,88 @@ WAIT = 15.0  # seconds, as SQLite's busy_timeout
 _WRITES = re.compile(r"\s*(BEGIN\s+IMMEDIATE|BEGIN\s+EXCLUSIVE|INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
 
+class Gate:
+    """One writer at a time: among this process's threads (a lock), and among the processes that share
+    the database file (an `flock` on `<database>.write-gate`, which the kernel frees when a process
+    ends). Without the file lock, a process whose writers handed the gate to each other would keep
+    SQLite's lock almost all the time and leave the writers of another process to its busy handler."""
+
+    POLL = 0.002  # seconds between tries for the file lock (one thread per process tries)
+
+    def __init__(self, path: str | None) -> None:
+        self._lock = threading.Lock()
+        self._path = path if path and fcntl is not None else None
+        self._fd: int | None = None
+        self._pid = 0
+        self.owner: int | None = None  # the thread that holds it
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    def acquire(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        if not self._lock.acquire(timeout=timeout):
+            return False
+        if not self._lock_file(deadline):
+            self._lock.release()
+            return False
+        self.owner = threading.get_ident()
+        return True
+
+    def release(self) -> None:
+        self.owner = None
+        if self._fd is not None and fcntl is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            except OSError:
+                pass
+        self._lock.release()
+
+    def _lock_file(self, deadline: float) -> bool:
+        """Under the thread lock: the file lock, polled until `deadline` (flock itself has no timeout)."""
+        if self._path is None or fcntl is None:
+            return True
+        try:
+            if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._pid = os.getpid()
+            while True:
+                try:
+                    fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return True
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        return False
+                    time.sleep(self.POLL)
+        except OSError as exc:  # the folder is read-only, say: this process's writers still take turns
+            log.warning("SQLite write gate file %s not usable (%s); turns are kept within this process only",
+                        self._path, exc)
+            self._path = None
+            return True
+
+
 class GatedConnection(sqlite3.Connection):
     """pysqlite's connection, holding its engine's gate from its first write to the end of the transaction."""
 
-    gate: threading.Lock  # set on the subclass made for each engine (`connection_class`)
+    gate: Gate  # set on the subclass made for each engine (`connection_class`)
     _held = False
+    _skipped = False  # this transaction went on without the gate: its later writes must not wait again
 
     def take(self) -> None:
-        if self._held:
+        if self._held or self._skipped:
             return
-        if self.gate.acquire(timeout=WAIT):
+        if self.gate.owner == threading.get_ident():  # this thread writes through another connection
+            log.error("a thread that holds the SQLite write gate writes through a second connection; "
+                      "this write waits on the database's own lock", stack_info=True)
+            self._skipped = True
+        elif self.gate.acquire(timeout=WAIT):
             self._held = True
         else:
             log.warning("SQLite write gate not obtained in %.0f s; waiting on the database's own lock", WAIT)
+            self._skipped = True
 
     def give(self) -> None:
+        self._skipped = False
         if self._held:
             self._held = False
             self.gate.release()
@@ -67,9 +141,11 @@ class GatedConnection(sqlite3.Connection):
             self.give()
 
 
-def connection_class() -> type[GatedConnection]:
-    """A connection class with a gate of its own: pass it as pysqlite's `factory` for one engine."""
-    return type("EngineConnection", (GatedConnection,), {"gate": threading.Lock()})
+def connection_class(database: str | None = None) -> type[GatedConnection]:
+    """A connection class with a gate of its own: pass it as pysqlite's `factory` for one engine.
+    `database`: the file's path (None for an in-memory database: no other process can share it)."""
+    path = f"{database}.write-gate" if database and database != ":memory:" else None
+    return type("EngineConnection", (GatedConnection,), {"gate": Gate(path)})
 
 
 def install(engine: Engine) -> None:

@@ -96,7 +96,7 @@ def test_notices_are_mailed_to_people_with_an_address(tmp_path: Path, smtp: tupl
         assert message["From"] == "coach@town.example.jp" and message["To"] == "dx-mail@town.example.jp"
         assert "提出" in message["Subject"] and "転入手続きの窓口対応" in message["Subject"]
         body = message.get_content()
-        assert "madoguchiさん" in body and f"/review/{sid}" in body
+        assert "madoguchiさん" in body and f"/review/{sid}（コーチのアドレスのあとに続けて開いてください）" in body
 
         r = admin.post(f"/review/{sid}/decision", data={"decision": "return", "note": "目的を書き直してください。"},
                        follow_redirects=False)
@@ -155,3 +155,22 @@ def test_the_account_form_takes_an_optional_address_and_refuses_a_wrong_one(tmp_
         accounts = client.app.state.services.accounts  # type: ignore[attr-defined]
         assert accounts.by_login("zeimu").email == "yamamoto@town.example.jp"
         assert accounts.by_login("zeimu2").email is None
+
+
+def test_with_a_public_url_the_mail_links_the_full_address(tmp_path: Path, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    with app_with(tmp_path, smtp_host="127.0.0.1", smtp_port=port, public_url="https://coach.town.example.jp/") as client:
+        admin = logged_in(client.app, "dx-admin", "dx", None)
+        create_with_email(admin, "dx-mail", "dx", "dx-mail@town.example.jp")
+        staff = logged_in(client.app, "madoguchi", "staff", "住民窓口係")
+        sid = staff.post("/api/v1/sheets", json=DATA).json()["id"]
+        assert staff.post(f"/sheets/{sid}", data={**DATA, "op": "submit"}, follow_redirects=False).status_code == 303
+        (_, message), = inbox.wait_for(1)
+        assert f"https://coach.town.example.jp/review/{sid}\n" in message.get_content()  # one slash, a full link
+
+
+def test_a_public_url_that_is_not_a_web_address_is_refused() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="public_url"):
+        Settings(public_url="coach.town.example.jp")
