@@ -224,14 +224,13 @@ def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace, out: TextIO) -> int:
-    from coach.db import now
     from coach.retrieval.entries import entry_of
 
     repo, _, similar = _retrieval()
     indexer = _indexer(repo, similar)
     if args.pending:
         return _drain_pending(indexer)
-    started, total = now(), repo.count()
+    seen, total = indexer.outbox.seen(), repo.count()
 
     def progress(done: int, total: int) -> None:
         width = 30
@@ -240,7 +239,7 @@ def cmd_reindex(args: argparse.Namespace, out: TextIO) -> int:
         print(f"\r索引を作り直しています {bar} {done:,}/{total:,}", end="", file=sys.stderr, flush=True)
 
     done = similar.rebuild((entry_of(s) for s in repo.all()), total, progress)
-    indexer.outbox.forget_before(started)  # queued before the rebuild read the sheets: done by it
+    indexer.outbox.forget_seen(seen)  # committed before the rebuild read the sheets: done by it
     print(f"\n{done:,}件のシートで索引を作り直しました (reindexed {done:,} sheets with "
           f"{similar.store.ef.name()})", file=sys.stderr)
     return 0

@@ -37,6 +37,7 @@ class Pending:
     organisation_id: int
     generation: int
     attempts: int
+    claimed_until: datetime | None = None  # this drainer's lease: its release touches the row only while it holds it
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ class Outbox:
         ready = ready.order_by(T.c.next_attempt_at, T.c.id).limit(limit).with_for_update(skip_locked=True)
         stmt = (update(T).where(T.c.id.in_(ready.scalar_subquery()), free)
                 .values(claimed_until=at + self.lease, attempts=T.c.attempts + 1)
-                .returning(T.c.id, T.c.sheet_id, T.c.organisation_id, T.c.generation, T.c.attempts))
+                .returning(T.c.id, T.c.sheet_id, T.c.organisation_id, T.c.generation, T.c.attempts,
+                           T.c.claimed_until))
         with self._sessions.begin() as s:
             return [Pending(*row) for row in s.execute(stmt).all()]
 
@@ -123,21 +125,31 @@ class Outbox:
         with self._sessions.begin() as s:
             gone = _rows(s.execute(delete(T).where(T.c.id == item.id, T.c.generation == item.generation)))
             if not gone:  # due when the save made meanwhile asked (enqueue), now for an explicit save
-                s.execute(update(T).where(T.c.id == item.id)
+                s.execute(update(T).where(T.c.id == item.id, *_still_held(item))
                           .values(claimed_until=None, attempts=0, last_error=None))
 
     def failed(self, item: Pending, error: str) -> None:
         """Keep the row, say why, and wait longer after each failure in a row."""
         with self._sessions.begin() as s:
-            s.execute(update(T).where(T.c.id == item.id).values(
+            s.execute(update(T).where(T.c.id == item.id, *_still_held(item)).values(
                 claimed_until=None, last_error=error[:MAX_ERROR],
                 next_attempt_at=now() + self.backoff.delay(item.attempts)))
 
-    def forget_before(self, started: datetime) -> int:
-        """After a full rebuild that began at `started`: rows queued before it are satisfied."""
+    def seen(self) -> dict[int, int]:
+        """Row id → generation of every committed row: taken before a full rebuild reads the sheets."""
+        with self._sessions() as s:
+            return {int(i): int(g) for i, g in s.execute(select(T.c.id, T.c.generation))}
+
+    def forget_seen(self, seen: dict[int, int]) -> int:
+        """After a full rebuild: the rows it saw before reading the sheets are satisfied, unless a save
+        queued them again since (a newer generation). A save still uncommitted when `seen` was taken,
+        whose text the rebuild may have missed, is not in `seen`, so its row stays."""
+        if not seen:
+            return 0
+        free = or_(T.c.claimed_until.is_(None), T.c.claimed_until < now())
+        stmt = delete(T).where(T.c.id == bindparam("rid"), T.c.generation == bindparam("gen"), free)
         with self._sessions.begin() as s:
-            free = or_(T.c.claimed_until.is_(None), T.c.claimed_until < now())
-            return _rows(s.execute(delete(T).where(T.c.updated_at <= started, free)))
+            return _rows(s.connection().execute(stmt, [{"rid": i, "gen": g} for i, g in seen.items()]))
 
     def count(self) -> int:
         with self._sessions() as s:
@@ -147,6 +159,11 @@ class Outbox:
         """Every pending row, oldest first (for tests and operators)."""
         with self._sessions() as s:
             return list(s.scalars(select(IndexOutboxRow).order_by(IndexOutboxRow.queued_at, IndexOutboxRow.id)))
+
+
+def _still_held(item: Pending) -> list[Any]:
+    """Only while this drainer's lease is the row's: one whose lease ran out must not free another's claim."""
+    return [] if item.claimed_until is None else [T.c.claimed_until == item.claimed_until]
 
 
 def _rows(result: object) -> int:

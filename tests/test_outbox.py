@@ -214,3 +214,41 @@ def test_a_delayed_autosave_keeps_a_failed_rows_backoff(repo: SheetRepository) -
     before = due_in(repo)
     repo.save(a.id, org, make_sheet(title="保存"))  # the store is still down: no hammering
     assert due_in(repo) == pytest.approx(before, abs=1)
+
+
+def test_a_drainer_whose_lease_ran_out_cannot_free_another_drainers_claim(repo: SheetRepository) -> None:
+    org = repo.ensure_organisation("町")
+    a = repo.create(org, make_sheet())
+    dead = outbox(repo, lease=timedelta(seconds=-1))  # its lease ends at once (it was slow, or it died)
+    (late,) = dead.claim()
+    repo.save(a.id, org, make_sheet(title="その間に保存"))  # a newer generation: the row must stay
+    live = outbox(repo, lease=timedelta(seconds=60))
+    (held,) = live.claim()
+    dead.done(late)  # used to release the row: a third drainer could then take it beside `live`
+    dead.failed(late, "StoreUnavailable: too late")
+    assert live.claim(due_only=False) == []  # still held by `live`
+    (row,) = live.rows()
+    assert row.last_error is None
+    live.done(held)
+    assert live.count() == 0
+
+
+def test_a_rebuild_keeps_the_rows_of_saves_it_may_have_missed(repo: SheetRepository) -> None:
+    """`coach reindex`: rows committed before the rebuild read the sheets are done by it; a save still
+    uncommitted then (its row queued, its text not yet readable) or made since keeps its row."""
+    from coach.db import SheetRow
+    from coach.outbox import enqueue
+
+    org = repo.ensure_organisation("町")
+    a = repo.create(org, make_sheet(title="前から"))
+    b = repo.create(org, make_sheet(title="後で保存"))
+    box = outbox(repo)
+    with repo.sessions.begin() as s:  # a save in flight: queued, not committed when the rebuild starts
+        row = s.get(SheetRow, b.id)
+        assert row is not None
+        enqueue(s, row.id, row.organisation_id, row.version, row.updated_at)
+        seen = box.seen()
+    c = repo.create(org, make_sheet(title="再構築のあとに作成"))
+    assert box.forget_seen(seen) == 1
+    assert sorted(r.sheet_id for r in box.rows()) == sorted([b.id, c.id])
+    assert a.id not in {r.sheet_id for r in box.rows()}
