@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from coach import fold, stored_findings, stored_keywords
-from coach.db import Organisation, Section, SheetRow, VersionRow, now
+from coach.db import Organisation, Section, SheetRow, VersionRow, now, reading
 from coach.findings import Finding
 from coach.outbox import AUTOSAVE_DELAY, enqueue
 from coach.sameness import same_content
@@ -221,8 +221,8 @@ class SheetRepository:
         ids = sorted(set(sheet_ids))
         if not ids:
             return {}
-        with self._sessions() as s:
-            rows = s.execute(
+        with reading(self._sessions) as conn:
+            rows = conn.execute(
                 select(SheetRow.id, SheetRow.organisation_id, Section.name, SheetRow.title, SheetRow.status,
                        SheetRow.version, SheetRow.updated_at)
                 .join(Section, Section.id == SheetRow.section_id)

@@ -19,7 +19,7 @@ from sqlalchemy import Boolean, ForeignKey, String, Text, bindparam, delete, sel
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from coach.cleaning import normalise_login
-from coach.db import Base, Section, now
+from coach.db import Base, Section, now, reading
 from coach.errors import BadInput, FieldError
 
 ROLES = {"staff": "係の職員", "dx": "DX推進チーム"}
@@ -186,7 +186,7 @@ class Accounts:
         a write only when the session ends here or its last-seen time is a minute old."""
         if not token:
             return None
-        with self._sessions.kw["bind"].connect() as conn:  # Core on the engine: no ORM session to build
+        with reading(self._sessions) as conn:
             found = conn.execute(_SESSION_LOOKUP, {"token_hash": _digest(token)}).one_or_none()
         if found is None:
             return None

@@ -19,7 +19,7 @@ from enum import StrEnum
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from coach.db import Section, SheetRow, now
+from coach.db import Section, SheetRow, now, reading
 from coach.findings import counts
 from coach.outbox import enqueue
 from coach.repository import SheetHead, SheetNotFound, StoredSheet
@@ -130,7 +130,7 @@ class Submissions:
     def head_and_state(self, sheet_id: int, organisation_id: int) -> tuple[SheetHead, State]:
         """The sheet's head (no text) and its place in the review cycle, in one query: the access check
         of every typing pause of the editor (web/access.py `writable`)."""
-        with self._sessions.kw["bind"].connect() as conn:  # Core on the engine: no ORM session to build
+        with reading(self._sessions) as conn:
             found = conn.execute(_HEAD_AND_STATE, {"sheet_id": sheet_id, "org": organisation_id}).one_or_none()
         if found is None:  # another organisation's sheet does not exist
             raise SheetNotFound(str(sheet_id))
