@@ -7,10 +7,11 @@ This module imports none of them.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, create_engine, event, make_url
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from coach import sqlite_writes
 from coach.status import SheetStatus
@@ -106,6 +107,12 @@ class IndexOutboxRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=now)
     next_attempt_at: Mapped[datetime] = mapped_column(default=now, index=True)
     claimed_until: Mapped[datetime | None] = mapped_column(default=None)  # a drainer's lease
+
+
+def reading(sessions: sessionmaker[Session]) -> Connection:
+    """A connection of the sessions' engine for a light read in SQL Core, without building an ORM session
+    (the lookups every request makes: its session, the editor's access check, similar sheets' heads)."""
+    return cast(Engine, sessions.kw["bind"]).connect()
 
 
 def make_engine(url: str) -> Engine:

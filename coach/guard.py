@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from coach import quotes
 from coach.critics.analysis import GUARD_RE
@@ -49,9 +50,28 @@ def _reason(finding: Finding, sheet: Sheet, sheet_squashed: str) -> str | None:
         talk = tool_talk(text, sheet_squashed)
         if talk:
             return talk
-        if _PROPOSAL.search(quotes.split(normalize(text)[0]).outside):
+        if _read(text).proposes:
             return "proposes adopting something"
     return None
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What the guard looks for in one text of the coach, apart from the sheet it is about."""
+
+    named: str | None  # a tool named in the coach's own words (outside quotes)
+    tool_quotes: tuple[str, ...]  # quotes that hold a tool's name: fine only when the author wrote them
+    proposes: bool  # proposes adopting something
+
+
+@lru_cache(maxsize=4096)
+def _read(text: str) -> _Reading:
+    """Read once per text: the rule critic's messages come back the same from one typing pause to the next,
+    and the tool-name pattern is the guard's largest cost (read only, so sharing between threads is safe)."""
+    parsed = quotes.split(normalize(text)[0])
+    named = GUARD_RE.search(parsed.outside)
+    return _Reading(named.group(0) if named else None, tuple(q for q in parsed.quotes if GUARD_RE.search(q)),
+                    bool(_PROPOSAL.search(parsed.outside)))
 
 
 def sheet_key(sheet: Sheet) -> str:
@@ -66,12 +86,11 @@ def tool_talk(text: str, sheet_squashed: str) -> str | None:
     `sheet_squashed` is `sheet_key(sheet)`. A quote may be truncated with 「…」 and may hold the
     author's own 「」: it is the author's when every piece between truncation marks is in the sheet.
     """
-    parsed = quotes.split(normalize(text)[0])
-    named = GUARD_RE.search(parsed.outside)
-    if named:
-        return f"names a tool: {named.group(0)}"
-    for quoted in parsed.quotes:
-        if GUARD_RE.search(quoted) and not quotes.grounded(quoted, sheet_squashed):
+    reading = _read(text)
+    if reading.named:
+        return f"names a tool: {reading.named}"
+    for quoted in reading.tool_quotes:
+        if not quotes.grounded(quoted, sheet_squashed):
             return "quotes a tool the author did not write"
     return None
 

@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from coach import stored_findings, stored_keywords
-from coach.db import Organisation, Section, SheetRow, VersionRow, now
+from coach import fold, stored_findings, stored_keywords
+from coach.db import Organisation, Section, SheetRow, VersionRow, now, reading
 from coach.findings import Finding
 from coach.outbox import AUTOSAVE_DELAY, enqueue
 from coach.sameness import same_content
@@ -221,8 +221,8 @@ class SheetRepository:
         ids = sorted(set(sheet_ids))
         if not ids:
             return {}
-        with self._sessions() as s:
-            rows = s.execute(
+        with reading(self._sessions) as conn:
+            rows = conn.execute(
                 select(SheetRow.id, SheetRow.organisation_id, Section.name, SheetRow.title, SheetRow.status,
                        SheetRow.version, SheetRow.updated_at)
                 .join(Section, Section.id == SheetRow.section_id)
@@ -265,7 +265,19 @@ class SheetRepository:
         sheet = cleaned
         stored_keywords.words(sheet)  # before the lock (remembered for `_set_findings`)
         with self._sessions.begin() as s:
-            row = self._locked(s, sheet_id, organisation_id)
+            _begin_write(s)
+            head = fold.latest(s, sheet_id)  # the usual pause: three statements in SQL Core (coach/fold.py)
+            if head is None or head.organisation_id != organisation_id:
+                raise SheetNotFound(str(sheet_id))
+            stored_sheet = Sheet.model_validate_json(head.content)
+            if same_content(stored_sheet, sheet):
+                kept = fold.stored_findings_of(head)
+                if kept is not None:
+                    return replace(self._stored(head, stored_sheet, kept), changed=False)
+            elif fold.foldable(head, stored_sheet, sheet, base_version, author_id, self._window):
+                at = fold.fold(s, head, sheet, found)
+                return replace(self._stored(head, sheet, found), title=sheet.title, updated_at=at)
+            row = self._locked(s, sheet_id, organisation_id, begun=True)
             latest = self._latest(s, row.id)
             stored_sheet = Sheet.model_validate_json(latest.content)
             if same_content(stored_sheet, sheet):
@@ -389,14 +401,14 @@ class SheetRepository:
             raise SheetNotFound(str(sheet_id))
         return row
 
-    def _locked(self, s: Session, sheet_id: int, organisation_id: int) -> SheetRow:
+    def _locked(self, s: Session, sheet_id: int, organisation_id: int, begun: bool = False) -> SheetRow:
         """The sheet's row, held until the transaction ends: saves of one sheet run one after another.
 
         PostgreSQL locks the row (SELECT … FOR UPDATE). SQLite has no row locks: BEGIN IMMEDIATE takes
-        the database's write lock before anything is read, so the version read here is the latest."""
-        conn = s.connection()
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        the database's write lock before anything is read, so the version read here is the latest.
+        `begun`: this transaction already holds it (`_begin_write`)."""
+        if not begun:
+            _begin_write(s)
         row = s.scalar(select(SheetRow).where(SheetRow.id == sheet_id).with_for_update(of=SheetRow)
                        .execution_options(populate_existing=True))
         if row is None or row.organisation_id != organisation_id:
@@ -497,6 +509,13 @@ class SheetRepository:
             updated_at=row.updated_at,
             findings=tuple(findings),
         )
+
+
+def _begin_write(s: Session) -> None:
+    """SQLite: take the database's write lock before reading (BEGIN IMMEDIATE); PostgreSQL locks rows instead."""
+    conn = s.connection()
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _queue(s: Session, row: SheetRow, delay: timedelta = timedelta(0)) -> None:

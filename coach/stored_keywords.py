@@ -58,18 +58,25 @@ def nouns(text: str) -> set[str]:
 
 def keyword_text(sheet: Sheet) -> str:
     """The text the map reads from a sheet (everything but the title and the margin)."""
-    return "\n".join([sheet.asis, sheet.tobe, sheet.purpose, *sheet.problems, *sheet.tasks])
+    return "\n".join(_map_fields(sheet))
 
 
-@lru_cache(maxsize=256)
+def _map_fields(sheet: Sheet) -> list[str]:
+    return [sheet.asis, sheet.tobe, sheet.purpose, *sheet.problems, *sheet.tasks]
+
+
+@lru_cache(maxsize=1024)
 def _words_of(text: str) -> Words:
     return frozenset(nouns(text))
 
 
 def words(sheet: Sheet) -> Words:
-    """The map's words of a sheet. Remembered for the last few texts: a save computes them before its
-    transaction, so storing them inside it (`store`) runs no Sudachi while the sheet's lock is held."""
-    return _words_of(keyword_text(sheet))
+    """The map's words of a sheet: the union of each field's (and row's) nouns. Every path that needs a
+    sheet's words comes here, so what is stored is what a page would compute. Each field's words are
+    remembered: a typing pause changes one field, so only that one is analysed again, and a save
+    computes them before its transaction (storing them inside it, `store`, runs no Sudachi under the
+    sheet's lock)."""
+    return frozenset().union(*(_words_of(text) for text in _map_fields(sheet) if text))
 
 
 def encode(found: Words) -> str:
@@ -113,7 +120,7 @@ def of_sheets(sessions: sessionmaker[Session], organisation_id: int, sheets: Seq
 
 
 def _recompute(sessions: sessionmaker[Session], rows: Sequence[tuple[int, int, str, object]]) -> dict[int, Words]:
-    found = {sheet_id: frozenset(nouns(keyword_text(Sheet.model_validate_json(content))))
+    found = {sheet_id: words(Sheet.model_validate_json(content))
              for _, sheet_id, content, _ in rows}
     table = cast(Table, VersionRow.__table__)
     stmt = (update(table).where(table.c.id == bindparam("vid"), table.c.updated_at == bindparam("stamp"))

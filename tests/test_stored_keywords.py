@@ -14,7 +14,7 @@ from coach import stored_keywords
 from coach.db import VersionRow, init_db, make_engine
 from coach.repository import SheetRepository
 from coach.sheet import Sheet
-from coach.workspace.keywords import keyword_map, keyword_map_of, using
+from coach.workspace.keywords import keyword_map_of, using
 from tests.conftest import make_sheet
 
 SAMPLES = Path(__file__).resolve().parents[1] / "coach" / "samples" / "sheets.jsonl"
@@ -31,7 +31,9 @@ def rows_of(repo: SheetRepository, sheet_id: int) -> list[VersionRow]:
 
 
 def direct(sheet: Sheet) -> frozenset[str]:
-    return frozenset(stored_keywords.nouns(stored_keywords.keyword_text(sheet)))
+    """The map's words by their definition: each field's and each row's nouns, together."""
+    fields = [sheet.asis, sheet.tobe, sheet.purpose, *sheet.problems, *sheet.tasks]
+    return frozenset(word for text in fields for word in stored_keywords.nouns(text))
 
 
 def samples() -> list[Sheet]:
@@ -63,7 +65,7 @@ def test_the_map_from_stored_words_is_the_map_from_the_texts(repo: SheetReposito
     stored = [repo.create(org, s, status="submitted") for s in sheets]
     words = stored_keywords.of_sheets(repo.sessions, org, stored)
     assert set(words) == {s.id for s in stored}
-    expected = keyword_map([stored_keywords.keyword_text(s) for s in sheets])
+    expected = keyword_map_of([direct(s) for s in sheets])
     assert expected[0]  # the samples share words: the map is not empty
     assert keyword_map_of([words[s.id] for s in stored]) == expected
     word = expected[0][0].word
@@ -102,3 +104,22 @@ def test_the_extractor_version_follows_its_sources() -> None:
     assert len(stored_keywords.KEYWORDS_VERSION) == 16
     assert source_version(("stored_keywords.py",)) != source_version(("text.py",))
 
+
+
+def test_a_typing_pause_analyses_only_the_field_it_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    analysed: list[str] = []
+    real = stored_keywords.nouns
+
+    def counted(text: str) -> set[str]:
+        analysed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(stored_keywords, "nouns", counted)
+    stored_keywords._words_of.cache_clear()
+    before = make_sheet(asis="紙の申請書を台帳に写している。", tobe="申請がそのまま台帳に入る。")
+    stored_keywords.words(before)
+    analysed.clear()
+    after = before.model_copy(update={"asis": before.asis + "月末に窓口が混む。"})
+    found = stored_keywords.words(after)
+    assert analysed == [after.asis]
+    assert found == direct(after)

@@ -23,14 +23,14 @@ def editable(repo: SheetRepository, who: Account, sheet_id: int) -> StoredSheet:
     return stored
 
 
-def writable(repo: SheetRepository, submissions: Submissions, who: Account, sheet_id: int) -> SheetHead:
+def writable(submissions: Submissions, who: Account, sheet_id: int) -> SheetHead:
     """Editable, and not frozen by the review cycle (an accepted sheet answers 409 with the reason).
     Reads only the sheet's head (no text): every keystroke pause of the editor passes here."""
-    head = repo.head(sheet_id, who.organisation_id)
+    head, state = submissions.head_and_state(sheet_id, who.organisation_id)
     if not can_read(who, head):
         raise SheetNotFound(str(sheet_id))
     _may_edit(who, head)
-    check_editable(submissions.state_of(sheet_id))
+    check_editable(state)
     return head
 
 

@@ -13,6 +13,7 @@ import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from coach.workspace.accounts import Account, OpenSession
 from coach.workspace.permissions import can_manage, can_review
@@ -39,24 +40,40 @@ class CsrfFailed(Exception):
 
 
 def session_of(request: Request) -> OpenSession | None:
+    """The request's login session, looked up once (from code already in a worker thread)."""
     if not hasattr(request.state, "session"):
         services = request.app.state.services
         request.state.session = services.accounts.session(request.cookies.get(COOKIE, ""))
     return request.state.session  # type: ignore[no-any-return]
 
 
-def require_user(request: Request) -> Account:
+async def open_session(request: Request) -> OpenSession | None:
+    """The same from a coroutine: the lookup (a database read) runs in a worker thread, never on the
+    event loop, and once per request."""
+    if not hasattr(request.state, "session"):
+        await run_in_threadpool(session_of, request)
+    return request.state.session  # type: ignore[no-any-return]
+
+
+def user_of(request: Request) -> Account:
     session = session_of(request)
     if session is None:
         raise NeedLogin()
     return session.account
 
 
+async def require_user(request: Request) -> Account:
+    """A coroutine, like every dependency that does no blocking work: a plain `def` dependency costs a
+    hop to the thread pool and back on every request (issue #10's load bench counted five per pause)."""
+    await open_session(request)
+    return user_of(request)
+
+
 async def check_csrf(request: Request) -> None:
     """For every unsafe request from a page: the token must match the session's."""
     if request.method not in UNSAFE:
         return
-    session = session_of(request)
+    session = await open_session(request)
     if session is None:
         raise NeedLogin()
     sent = request.headers.get("X-CSRF-Token", "")
@@ -66,7 +83,7 @@ async def check_csrf(request: Request) -> None:
         raise CsrfFailed()
 
 
-def require_dx(who: Annotated[Account, Depends(require_user)]) -> Account:
+async def require_dx(who: Annotated[Account, Depends(require_user)]) -> Account:
     if not (can_review(who) and can_manage(who)):
         raise Forbidden("この画面は DX推進チームのアカウントで使えます。")
     return who
@@ -123,7 +140,7 @@ def api_caller(request: Request) -> Account:
 
 def docs_reader(request: Request) -> Account:
     """The OpenAPI docs in production: any logged-in person, or any valid API token."""
-    return bearer_caller(request) or require_user(request)
+    return bearer_caller(request) or user_of(request)
 
 
 def set_session_cookie(response: Response, token: str, secure: bool) -> None:

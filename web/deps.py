@@ -11,20 +11,26 @@ from coach.repository import SheetRepository
 from coach.service import CritiqueService
 
 
-def get_services(request: Request) -> Services:
+# Coroutines: they only read the app's state, and a plain `def` dependency would cost a hop to the
+# thread pool and back on every request.
+def _services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-def get_repo(request: Request) -> SheetRepository:
-    return get_services(request).repo
+async def get_services(request: Request) -> Services:
+    return _services(request)
 
 
-def get_critic(request: Request) -> CritiqueService:
-    return get_services(request).critic
+async def get_repo(request: Request) -> SheetRepository:
+    return _services(request).repo
 
 
-def get_org(request: Request) -> int:
-    return get_services(request).organisation_id
+async def get_critic(request: Request) -> CritiqueService:
+    return _services(request).critic
+
+
+async def get_org(request: Request) -> int:
+    return _services(request).organisation_id
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

@@ -10,6 +10,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 from typing import Any, cast
 
 import numpy as np
@@ -29,7 +30,11 @@ def _prepare(text: str) -> str:
     return _NOISE.sub(" ", text)
 
 
+@lru_cache(maxsize=1 << 16)
 def _bucket(gram: str, dim: int) -> tuple[int, float]:
+    """The gram's index and sign in a vector of `dim` (a hash: the same on every machine). Remembered:
+    a town's sheets share most of their character bigrams and trigrams, and hashing was most of the
+    panel's embedding time."""
     h = int.from_bytes(hashlib.blake2b(gram.encode("utf-8"), digest_size=8).digest(), "little")
     return h % dim, (1.0 if (h >> 63) & 1 else -1.0)
 

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, ForeignKey, String, Text, bindparam, delete, select
+from sqlalchemy import Boolean, ForeignKey, String, Text, bindparam, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from coach.cleaning import normalise_login
-from coach.db import Base, Section, now
+from coach.db import Base, Section, now, reading
 from coach.errors import BadInput, FieldError
 
 ROLES = {"staff": "係の職員", "dx": "DX推進チーム"}
@@ -182,24 +182,29 @@ class Accounts:
         return token, csrf
 
     def session(self, token: str) -> OpenSession | None:
+        """The open session of a cookie: one read of plain columns on every request (no mapped objects);
+        a write only when the session ends here or its last-seen time is a minute old."""
         if not token:
             return None
-        with self._sessions.begin() as s:  # one query on every request; a write only now and then
-            found = s.execute(_SESSION_LOOKUP, {"token_hash": _digest(token)}).one_or_none()
-            if found is None:
-                return None
-            row, user, section = found
-            t = now()
-            if t - row.last_seen > self._idle or t - row.created_at > self._lifetime:
-                s.delete(row)
-                return None
-            if user is None or not user.active:
-                s.delete(row)
-                return None
-            if t - row.last_seen > timedelta(minutes=1):
-                row.last_seen = t
-            account = Account(user.id, user.organisation_id, user.login, user.name, user.role, section, user.active)
-            return OpenSession(account, row.csrf)
+        with reading(self._sessions) as conn:
+            found = conn.execute(_SESSION_LOOKUP, {"token_hash": _digest(token)}).one_or_none()
+        if found is None:
+            return None
+        t = now()
+        if (t - found.last_seen > self._idle or t - found.created_at > self._lifetime
+                or found.user_id is None or not found.active):
+            self._end(found.session_id)
+            return None
+        if t - found.last_seen > timedelta(minutes=1):
+            with self._sessions.begin() as s:
+                s.execute(update(LoginSession).where(LoginSession.id == found.session_id).values(last_seen=t))
+        account = Account(found.user_id, found.organisation_id, found.login, found.name, found.role, found.section,
+                          found.active)
+        return OpenSession(account, found.csrf)
+
+    def _end(self, session_id: int) -> None:
+        with self._sessions.begin() as s:
+            s.execute(delete(LoginSession).where(LoginSession.id == session_id))
 
     def put_once(self, token: str, item: dict[str, str]) -> None:
         """Keep `item` for the session's next page only (after a POST's redirect): never in a URL."""
@@ -242,7 +247,9 @@ class Accounts:
 
 
 # Built once: every request of a logged-in person runs it.
-_SESSION_LOOKUP = (select(LoginSession, User, Section.name)
+_SESSION_LOOKUP = (select(LoginSession.id.label("session_id"), LoginSession.created_at, LoginSession.last_seen,
+                          LoginSession.csrf, User.id.label("user_id"), User.organisation_id, User.login, User.name,
+                          User.role, User.active, Section.name.label("section"))
                    .outerjoin(User, User.id == LoginSession.user_id)
                    .outerjoin(Section, Section.id == User.section_id)
                    .where(LoginSession.token_hash == bindparam("token_hash")))

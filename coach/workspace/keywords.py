@@ -15,6 +15,7 @@ import numpy as np
 
 from coach.sheet import Sheet
 from coach.stored_keywords import STOP, Words, keyword_text, nouns
+from coach.stored_keywords import words as words_of
 
 __all__ = ["STOP", "Edge", "Node", "keyword_map", "keyword_map_of", "keyword_text", "nouns", "using"]
 
@@ -48,7 +49,7 @@ class Edge:
 def using(word: str, sheets: list[_S], words: dict[int, Words]) -> list[_S]:
     """The sheets whose map text uses `word` as the map counts it (a noun, as written); `words`: each
     sheet's words by id (coach/stored_keywords.py), the sheets without an entry are read directly."""
-    return [s for s in sheets if word in (words[s.id] if s.id in words else nouns(keyword_text(s.sheet)))]
+    return [s for s in sheets if word in (words[s.id] if s.id in words else words_of(s.sheet))]
 
 
 def keyword_map(texts: list[str], top: int = 28, max_edges: int = 40, seed: int = 7) -> tuple[list[Node], list[Edge]]:

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from coach.db import Base, SheetRow, now
+from coach.db import Base, SheetRow, now, reading
 from coach.errors import BadInput, FieldError
 from coach.repository import SheetNotFound
 from coach.retrieval.links import LinkGraph
@@ -150,9 +150,12 @@ class Links:
         return [lk for lk in self.of_organisation(organisation_id) if lk.has(sheet_id)]
 
     def graph(self, organisation_id: int) -> LinkGraph:
-        links = self.of_organisation(organisation_id)
-        return LinkGraph.of([(lk.a, lk.b) for lk in links if lk.state == LINKED],
-                            [(lk.a, lk.b) for lk in links if lk.state == REJECTED])
+        """The town's links as the retrieval channel needs them (every similar-sheets query reads it)."""
+        with reading(self._sessions) as conn:
+            rows = conn.execute(select(LinkRow.sheet_a, LinkRow.sheet_b, LinkRow.state)
+                                .where(LinkRow.organisation_id == organisation_id).order_by(LinkRow.id)).all()
+        return LinkGraph.of([(a, b) for a, b, state in rows if state == LINKED],
+                            [(a, b) for a, b, state in rows if state == REJECTED])
 
     @staticmethod
     def _pair(s: Session, who: Account, sheet_id: int, other_id: int) -> tuple[LinkRow, str]:

@@ -10,9 +10,10 @@ from datetime import date
 from coach.findings import CODE_LABELS, Finding
 from coach.repository import StoredSheet
 from coach.retrieval.concepts import concepts_in
-from coach.stored_keywords import Words, nouns
+from coach.stored_keywords import Words
+from coach.stored_keywords import words as words_of
 from coach.workspace.cycle import STAGES, StageChange, stage_of
-from coach.workspace.keywords import Edge, Node, keyword_map_of, keyword_text
+from coach.workspace.keywords import Edge, Node, keyword_map_of
 
 
 def fiscal_year(d: date) -> int:
@@ -72,8 +73,7 @@ def build(sheets: list[StoredSheet], sections: list[str], stages: dict[int, list
             shared.setdefault(concept, set()).add(s.section)
     for label, label_sections in linked:
         shared.setdefault(label, set()).update(label_sections)
-    nodes, edges = keyword_map_of([words[s.id] if s.id in words else frozenset(nouns(keyword_text(s.sheet)))
-                                   for s in sheets])
+    nodes, edges = keyword_map_of([words[s.id] if s.id in words else words_of(s.sheet) for s in sheets])
     return Overview(
         sections_total=len(all_sections),
         sections_with_sheet=len(with_sheet),

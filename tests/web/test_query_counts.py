@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
@@ -25,7 +26,7 @@ SECTIONS = ["住民窓口係", "税務係", "土木係", "福祉係"]
 
 @contextmanager
 def counting(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
-    counts = {"sql": 0, "rules": 0, "sudachi": 0}
+    counts = {"sql": 0, "rules": 0, "sudachi": 0, "hops": 0}
 
     def on_execute(*_args: Any) -> None:
         counts["sql"] += 1
@@ -43,7 +44,14 @@ def counting(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
         counts["sudachi"] += 1
         return tokenizer()
 
+    hop = anyio.to_thread.run_sync  # every sync dependency, sync route and run_in_threadpool goes through it
+
+    async def hopping(*args: Any, **kwargs: Any) -> Any:
+        counts["hops"] += 1
+        return await hop(*args, **kwargs)
+
     event.listen(engine, "before_cursor_execute", on_execute)
+    monkeypatch.setattr(anyio.to_thread, "run_sync", hopping)
     monkeypatch.setattr(RuleCritic, "critique", counted)
     coach.text.tokenize.cache_clear()  # a text remembered from an earlier request would hide its analysis
     monkeypatch.setattr(coach.text, "_tokenizer", analysing)
@@ -51,6 +59,7 @@ def counting(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
         yield counts
     finally:
         event.remove(engine, "before_cursor_execute", on_execute)
+        monkeypatch.setattr(anyio.to_thread, "run_sync", hop)
         monkeypatch.setattr(RuleCritic, "critique", original)
         monkeypatch.setattr(coach.text, "_tokenizer", tokenizer)
 
@@ -114,10 +123,15 @@ def test_pages_do_not_query_or_critique_per_sheet(client: TestClient, monkeypatc
 
 
 # The editor's typing pause (POST /check: critique + autosave) is the request every typist sends about
-# once a second. Its statements, counted: session (1), sheet head (1), review state (1), and the
-# autosave's transaction (BEGIN IMMEDIATE on SQLite, lock, latest version, version write, sheet
-# row, outbox row).
-TYPING_PAUSE_SQL = 9
+# once a second. Its statements, counted: session (1), sheet head with its review state (1), and the
+# autosave's transaction: BEGIN IMMEDIATE on SQLite, the sheet with its latest version, then folding
+# into the writer's own autosave (coach/fold.py: version, sheet row, outbox row) — or, for the pause
+# that starts a new autosave version, the ORM path's lock, latest version, insert and sheet row.
+TYPING_PAUSE_SQL = 7
+NEW_AUTOSAVE_SQL = 10
+# Hops to the thread pool and back: the session lookup, then the critique and autosave. Dependencies
+# that only read the app's state are coroutines (each plain `def` one was a hop of its own).
+TYPING_PAUSE_HOPS = 2
 
 
 def test_a_typing_pause_critiques_once_and_runs_a_fixed_few_statements(
@@ -138,7 +152,8 @@ def test_a_typing_pause_critiques_once_and_runs_a_fixed_few_statements(
         sent.append(dict(counts))
     for counts in sent:
         assert counts["rules"] == 1, sent  # what was typed is critiqued once: the stored findings are those
-        assert counts["sql"] <= TYPING_PAUSE_SQL, sent
+    assert sent[0]["sql"] <= NEW_AUTOSAVE_SQL and all(c["sql"] <= TYPING_PAUSE_SQL for c in sent[1:]), sent
+    assert all(c["hops"] <= TYPING_PAUSE_HOPS for c in sent), sent
     latest = services.repo.get(stored.id, services.organisation_id)
     assert latest.sheet.tasks == ["受付の流れを見直す2"]
     assert latest.findings == tuple(services.critic.critique(latest.sheet).findings)

@@ -50,7 +50,7 @@ def update_sheet(sheet_id: SheetId, body: SheetWrite, who: ApiCallerDep, repo: R
                  ) -> dict[str, object]:
     if body.id is not None and str(body.id) != str(sheet_id):
         raise BadInput([FieldError("id", None, f"URL のシート（{sheet_id}）と本文の id（{body.id}）が違います。")])
-    writable(repo, services.submissions, who, sheet_id)  # an accepted sheet: 409 (改訂する first)
+    writable(services.submissions, who, sheet_id)  # an accepted sheet: 409 (改訂する first)
     if not can_create_in(who, body.section):
         raise Forbidden("シートを別の係へ移すことはできません。")
     base = body.base_version if body.base_version is not None else version_of(if_match)

@@ -216,7 +216,7 @@ def _check_and_autosave(repo: SheetRepository, critic: CritiqueService, services
     """The editor's typing pause, in a worker thread (database and critic never hold the event loop):
     critique what was typed, then store it with those findings (one critique, computed outside the
     write lock); indexing for similar sheets follows from the outbox, not here."""
-    stored: StoredSheet | SheetHead = writable(repo, services.submissions, who, sheet_id)
+    stored: StoredSheet | SheetHead = writable(services.submissions, who, sheet_id)
     sheet = own_section(form.sheet, who) if form.sheet is not None else None
     if sheet is None:
         return _Checked(stored, None, form.base_version)
@@ -280,7 +280,7 @@ def version(request: Request, sheet_id: SheetId, number: VersionNumber, who: Use
 
 @router.post("/sheets/{sheet_id}/versions/{number}/restore")
 def restore(sheet_id: SheetId, number: VersionNumber, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
-    writable(repo, services.submissions, who, sheet_id)
+    writable(services.submissions, who, sheet_id)
     restored = repo.restore(sheet_id, who.organisation_id, number)
     if not restored.changed:
         return _see(f"/sheets/{sheet_id}?unchanged={restored.version}")
