@@ -186,7 +186,7 @@ def _indexer(repo, similar):  # type: ignore[no-untyped-def]
     from coach.outbox import Outbox
     from coach.retrieval.indexer import Indexer
 
-    return Indexer(Outbox(repo.sessions), repo, similar.store)
+    return Indexer(Outbox(repo.sessions), repo, similar.store, tags=similar.tags)
 
 
 def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
@@ -224,7 +224,7 @@ def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace, out: TextIO) -> int:
-    from coach.retrieval.entries import entry_of
+    from coach.retrieval.entries import entries_of
 
     repo, _, similar = _retrieval()
     indexer = _indexer(repo, similar)
@@ -238,7 +238,7 @@ def cmd_reindex(args: argparse.Namespace, out: TextIO) -> int:
         bar = "█" * filled + "░" * (width - filled)
         print(f"\r索引を作り直しています {bar} {done:,}/{total:,}", end="", file=sys.stderr, flush=True)
 
-    done = similar.rebuild((entry_of(s) for s in repo.all()), total, progress)
+    done = similar.rebuild(entries_of(repo.all(), similar.tags), total, progress)  # stored tags, none asked
     indexer.outbox.forget_seen(seen)  # committed before the rebuild read the sheets: done by it
     print(f"\n{done:,}件のシートで索引を作り直しました (reindexed {done:,} sheets with "
           f"{similar.store.ef.name()})", file=sys.stderr)
