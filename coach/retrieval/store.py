@@ -105,10 +105,15 @@ def tags_of(text: str) -> tuple[str, ...]:
     return tuple(t for t in fields["tags"].split(TAG_SEP) if t) if fields and "tags" in fields else ()
 
 
+def without_tags(text: str) -> str:
+    """A `sheet_text` as the sheet wrote it: what people are shown and matched against (never the tags)."""
+    parts = text.split(FIELD_SEP)
+    return FIELD_SEP.join(parts[:len(FIELDS)]) if len(parts) == len(FIELDS) + 1 else text
+
+
 def plain_text(text: str) -> str:
     """A `sheet_text` as lines, for people and for embeddings that do not weigh fields (tags left out)."""
-    parts = text.split(FIELD_SEP)
-    return "\n".join(parts[:len(FIELDS)] if len(parts) == len(FIELDS) + 1 else parts)
+    return without_tags(text).replace(FIELD_SEP, "\n")
 
 
 def collection_name(ef: EmbeddingFunction[Documents]) -> str:
@@ -329,4 +334,4 @@ def _scope(organisation_id: int, exclude_ref: str | None) -> dict[str, Any]:
 
 def _hit(meta: Mapping[str, Any], score: float, doc: str | None) -> Hit:
     return Hit(ref=str(meta["ref"]), source=str(meta["source"]), db_id=int(str(meta["db_id"])), score=score,
-               section=str(meta["section"]), title=str(meta["title"]), text=doc or "")
+               section=str(meta["section"]), title=str(meta["title"]), text=without_tags(doc or ""))
