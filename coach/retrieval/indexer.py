@@ -38,10 +38,12 @@ WORKER_NAME = "coach-index-worker"
 class Drained:
     done: int = 0
     failed: int = 0
+    untagged: int = 0  # indexed, but the model gave no problem tags yet: queued again for them
 
     def __iadd__(self, other: Drained) -> Drained:
         self.done += other.done
         self.failed += other.failed
+        self.untagged += other.untagged
         return self
 
 
@@ -66,7 +68,7 @@ class Indexer:
                 break
             result = self._process(claimed)
             total += result
-            if result.failed:
+            if result.failed or result.untagged:
                 break
         return total
 
@@ -88,18 +90,18 @@ class Indexer:
             for item in claimed:
                 self.outbox.failed(item, f"{type(exc).__name__}: {exc}")
             return Drained(failed=len(claimed))
-        failed = 0
+        untagged = 0
         for item, stored in present:
             if self.tags and stored.status == SheetStatus.SUBMITTED and stored.id not in known:
                 error = self._tag(stored)
                 if error:
-                    self.outbox.failed(item, error)
-                    failed += 1
+                    self.outbox.failed(item, error)  # asked again after its backoff
+                    untagged += 1
                     continue
             self.outbox.done(item)
         for item in gone:
             self.outbox.done(item)
-        return Drained(done=len(claimed) - failed, failed=failed)
+        return Drained(done=len(claimed) - untagged, untagged=untagged)
 
     def _tag(self, stored: StoredSheet) -> str:
         """Ask the model for a submitted sheet's tags and index it again with them; the error, or ""."""

@@ -75,6 +75,19 @@ class ProblemTags:
                                                          ProblemTagRow.tagger == self.version))
             return {r.sheet_id: tuple(json.loads(r.tags)) for r in rows if r.digest == wanted[r.sheet_id]}
 
+    def missing(self, sheets: Iterable[tuple[int, Sheet]], chunk: int = 500) -> list[int]:
+        """The ids among `sheets` with no tags for their text from this tagger (e.g. after the model changed)."""
+        out: list[int] = []
+        batch: list[tuple[int, Sheet]] = []
+        for item in [*sheets, None]:
+            if item is not None:
+                batch.append(item)
+            if batch and (item is None or len(batch) >= chunk):
+                known = self.stored(batch)
+                out += [sheet_id for sheet_id, _ in batch if sheet_id not in known]
+                batch = []
+        return out
+
     def of(self, sheet_id: int | None, sheet: Sheet) -> tuple[str, ...]:
         return self.stored([(sheet_id, sheet)]).get(sheet_id, ()) if sheet_id is not None else ()
 

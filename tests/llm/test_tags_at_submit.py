@@ -127,3 +127,20 @@ def test_after_a_failure_the_sheet_is_asked_again_and_indexed_with_its_tags(
         indexed(client.app)  # the retry (drained here without waiting for its backoff)
         assert tags_of(document(client, sid)) == (COUNTER,) and services.outbox.count() == 0
         assert len(script.requests) == 2
+
+
+def test_the_command_line_indexes_with_a_dead_model_and_reindex_queues_the_untagged(tmp_path: Path) -> None:
+    from tests.test_cli import _env, run_env
+
+    env = {**_env(tmp_path), "COACH_LLM_MODEL": "stub-model", "COACH_LLM_TAGS": "true", "COACH_LLM_TIMEOUT": "2",
+           "COACH_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1"}
+    path = tmp_path / "sheets.jsonl"
+    path.write_text(json.dumps({"id": "a", **sheet_data()}, ensure_ascii=False) + "\n", "utf-8")
+    done = run_env(env, "index", str(path))  # imported sheets are submitted: the model is asked, and is down
+    assert done.returncode == 0, done.stderr
+    found = run_env(env, "similar", "-", stdin=json.dumps(sheet_data(title="別の係"), ensure_ascii=False))
+    assert [x["id"] for x in json.loads(found.stdout)] == ["a"]  # indexed all the same
+    pending = run_env(env, "reindex", "--pending")
+    assert pending.returncode == 0 and "問題タグを得られませんでした" in pending.stderr
+    rebuilt = run_env(env, "reindex")
+    assert rebuilt.returncode == 0 and "問題タグのない提出済みシート 1件" in rebuilt.stderr, rebuilt.stderr
