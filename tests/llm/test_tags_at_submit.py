@@ -34,6 +34,8 @@ def app(data_dir: Path, template: Path, **llm: Any) -> Iterator[TestClient]:
     settings = Settings(data_dir=data_dir, load_samples=False, llm_model="stub-model", llm_timeout=5.0, **llm)
     with TestClient(create_app(settings), client=LOOPBACK) as client:
         client.app.state.services.critic.llm = None  # type: ignore[attr-defined]  # only the tagger talks to the model
+        # Open the index before any save: the worker and a test's drain must not both open Chroma at once.
+        assert client.app.state.services.similar.store.client is not None  # type: ignore[attr-defined]
         yield client
 
 
