@@ -23,6 +23,7 @@ from coach.db import Base, init_db, make_engine
 from coach.llm import cache
 from coach.outbox import Outbox
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet, load_samples
+from coach.retrieval import problem_tags
 from coach.settings import Settings
 from coach.status import SheetStatus
 from coach.workspace import accounts, cycle, import_previews, links, notices, review, throttle, tokens
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from coach.service import CritiqueService
     from coach.sheet import Sheet
 
-TABLE_MODULES = (accounts, cache, cycle, import_previews, jobs, links, notices, review, throttle, tokens)
+TABLE_MODULES = (accounts, cache, cycle, import_previews, jobs, links, notices, problem_tags, review, throttle, tokens)
 
 log = logging.getLogger("coach.app")
 
@@ -171,7 +172,7 @@ def build_services(settings: Settings) -> Services:
     similar = SimilarService.from_settings(settings, repo, links.graph)  # the DX team's links rank linked sheets up
     _index_if_new(similar, repo)
     outbox = Outbox(sessions)
-    worker = IndexWorker(Indexer(outbox, repo, similar.store))  # started and stopped by the app's lifespan
+    worker = IndexWorker(Indexer(outbox, repo, similar.store, tags=similar.tags))  # started/stopped by the lifespan
     critic = CritiqueService(llm=llm_from_settings(settings, DatabaseCache(sessions)))  # one answer cache for every worker
     return Services(outbox=outbox, index_worker=worker, settings=settings, repo=repo, critic=critic,
                     similar=similar, organisation_id=org_id, organisation_name=settings.org_name,

@@ -186,7 +186,7 @@ def _indexer(repo, similar):  # type: ignore[no-untyped-def]
     from coach.outbox import Outbox
     from coach.retrieval.indexer import Indexer
 
-    return Indexer(Outbox(repo.sessions), repo, similar.store)
+    return Indexer(Outbox(repo.sessions), repo, similar.store, tags=similar.tags)
 
 
 def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
@@ -224,7 +224,8 @@ def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace, out: TextIO) -> int:
-    from coach.retrieval.entries import entry_of
+    from coach.retrieval.entries import entries_of
+    from coach.status import SheetStatus
 
     repo, _, similar = _retrieval()
     indexer = _indexer(repo, similar)
@@ -238,10 +239,16 @@ def cmd_reindex(args: argparse.Namespace, out: TextIO) -> int:
         bar = "█" * filled + "░" * (width - filled)
         print(f"\r索引を作り直しています {bar} {done:,}/{total:,}", end="", file=sys.stderr, flush=True)
 
-    done = similar.rebuild((entry_of(s) for s in repo.all()), total, progress)
+    done = similar.rebuild(entries_of(repo.all(), similar.tags), total, progress)  # stored tags, none asked
     indexer.outbox.forget_seen(seen)  # committed before the rebuild read the sheets: done by it
     print(f"\n{done:,}件のシートで索引を作り直しました (reindexed {done:,} sheets with "
           f"{similar.store.ef.name()})", file=sys.stderr)
+    if similar.tags:  # submitted sheets without tags from this tagger: the index worker asks the model for them
+        untagged = similar.tags.missing((s.id, s.sheet) for s in repo.all() if s.status == SheetStatus.SUBMITTED)
+        indexer.outbox.queue(untagged)
+        print(f"問題タグのない提出済みシート {len(untagged):,}件を、索引の更新待ちに入れました。`coach serve` の"
+              f"索引ワーカーが順に LLM に尋ねます ({len(untagged):,} submitted sheets queued for LLM problem tags)",
+              file=sys.stderr)
     return 0
 
 
@@ -252,6 +259,9 @@ def _drain_pending(indexer) -> int:  # type: ignore[no-untyped-def]
     print(f"保留中の索引の更新を{result.done:,}件反映しました（失敗 {result.failed:,}件、残り {left:,}件）"
           f" (applied {result.done:,} pending index updates; {result.failed:,} failed, {left:,} left)",
           file=sys.stderr)
+    if result.untagged:
+        print(f"{result.untagged:,}件は索引に反映しましたが、LLM から問題タグを得られませんでした（あとで再度尋ねます）"
+              f" ({result.untagged:,} indexed without LLM problem tags; asked again later)", file=sys.stderr)
     return 1 if result.failed else 0
 
 

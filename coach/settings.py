@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         default="function_calling", description="構造化出力の方式（サーバーが受け付けるもの）"
     )
     llm_mask_pii: bool = Field(default=True, description="LLM に送る前に個人情報を伏せる")
+    llm_tags: bool = Field(
+        default=False, description="提出されたシートに、LLM が決まった一覧から問題のタグを付け、似ているシートの検索に使う（要 coach reindex）"
+    )
     api_open: bool = Field(
         default=True, description="ログインなしの JSON API（/api/v1）を、この端末（127.0.0.1）からだけ受け付ける"
     )

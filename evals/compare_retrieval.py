@@ -4,6 +4,8 @@
     .venv/bin/python -m evals.compare_retrieval --rows shipped multi-vector
     .venv/bin/python -m evals.compare_retrieval --rows endpoint --embedding-url http://127.0.0.1:8097/v1 \
         --sets holdout2 --cache /tmp/coach-endpoint-vectors.json   # an OpenAI-compatible /embeddings endpoint
+    .venv/bin/python -m evals.compare_retrieval --rows llm-tags --llm-url http://127.0.0.1:8093/v1 \
+        --sets holdout2 --cache /tmp/coach-llm-tags.json            # LLM problem tags (evals/llm_tags.py)
 
 Splits: main and holdout (pool: both files), dev2 (its own pool; tuning data written for issue 14)
 and holdout2 (its own pool; an independent author's set, never tuned on: only reported).
@@ -32,6 +34,8 @@ from coach.retrieval.embeddings import (
     ProblemNgramEmbedding,
 )
 from coach.retrieval.store import connector
+from evals.llm_tags import ROW as LLM_TAGS_ROW
+from evals.llm_tags import TagRun
 
 ROOT = Path(__file__).resolve().parents[1]
 Embed = Callable[[list[str]], np.ndarray]
@@ -129,10 +133,16 @@ def splits() -> rev.Splits:
     return {"main": out["main"], "holdout": out["holdout"], "dev2": (dev2, dev2), "holdout2": out["holdout2"]}
 
 
-ROWS = [*single_vector_rows(), "multi-vector (rows, best match, Chroma)", "shipped through Chroma", ENDPOINT_ROW]
+ROWS = [*single_vector_rows(), "multi-vector (rows, best match, Chroma)", "shipped through Chroma", ENDPOINT_ROW,
+        LLM_TAGS_ROW]
 
 
-def row(name: str, sets: rev.Splits, endpoint: EndpointVectors | None = None) -> dict[str, dict[str, float]]:
+def row(name: str, sets: rev.Splits, endpoint: EndpointVectors | None = None,
+        tagging: TagRun | None = None) -> dict[str, dict[str, float]]:
+    if name == LLM_TAGS_ROW:
+        if tagging is None:
+            raise SystemExit("the LLM tags row needs --llm-url")
+        return {s: tagging.score(pool, queries) for s, (pool, queries) in sets.items()}
     if name == ENDPOINT_ROW:
         if endpoint is None:
             raise SystemExit("the endpoint row needs --embedding-url")
@@ -153,7 +163,12 @@ def main() -> None:
     parser.add_argument("--sets", nargs="*", help="splits to score (default: main holdout dev2 holdout2)")
     parser.add_argument("--embedding-url", help="base URL of an OpenAI-compatible /embeddings endpoint (endpoint row)")
     parser.add_argument("--embedding-model", default="qwen2.5-coder-1.5b-q4", help="model name sent to the endpoint")
-    parser.add_argument("--cache", type=Path, help="JSON file keeping the endpoint's vectors between runs")
+    parser.add_argument("--cache", type=Path, help="JSON file keeping the endpoint's vectors (or the LLM's tags) "
+                                                   "between runs")
+    parser.add_argument("--llm-url", help="base URL of an OpenAI-compatible chat endpoint (LLM tags row)")
+    parser.add_argument("--llm-model", default="qwen2.5-coder-1.5b-q4", help="model name sent to the chat endpoint")
+    parser.add_argument("--llm-method", default="json_object_schema",
+                        help="structured output method (COACH_LLM_STRUCTURED); llama.cpp enforces json_object_schema")
     args = parser.parse_args()
     if args.calibrate:
         floor, table = rev.calibrate(rev.load(ROOT / "evals/retrieval.jsonl"), ProblemNgramEmbedding())
@@ -165,18 +180,23 @@ def main() -> None:
     names = [r for r in ROWS if not args.rows or any(w.lower() in r.lower() for w in args.rows)]
     if not args.embedding_url:
         names = [r for r in names if r != ENDPOINT_ROW]
+    if not args.llm_url:
+        names = [r for r in names if r != LLM_TAGS_ROW]
     endpoint = EndpointVectors(args.embedding_url, args.embedding_model, args.cache) if args.embedding_url else None
+    tagging = TagRun(args.llm_url, args.llm_model, args.llm_method, args.cache) if args.llm_url else None
     sets = {s: v for s, v in splits().items() if not args.sets or s in args.sets}
     print("| method | " + " | ".join(f"{s} s@3 / r@3 / MRR" for s in sets) + " |")
     print("|---|" + "---|" * len(sets))
     for name in names:
-        figures = row(name, sets, endpoint)
+        figures = row(name, sets, endpoint, tagging)
         cells = [f"{f['success@3']:.3f} / {f['recall@3']:.3f} / {f['mrr']:.3f}" for f in figures.values()]
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
     if endpoint and endpoint.latencies:
         ms = np.array(endpoint.latencies) * 1000
         print(f"\nendpoint requests: {len(ms)} (one sheet each), p50 {np.percentile(ms, 50):.0f} ms, "
               f"p95 {np.percentile(ms, 95):.0f} ms, max {ms.max():.0f} ms")
+    if tagging and LLM_TAGS_ROW in names:
+        print("\n" + tagging.report([pool for pool, _ in sets.values()]))
 
 
 if __name__ == "__main__":

@@ -81,3 +81,52 @@ def plain_caller(chat: BaseChatModel) -> Caller:
         return parse_content(chat.invoke([SystemMessage(system), HumanMessage(user)]).content)
 
     return call
+
+
+RawCaller = Callable[[str, str], Any]
+
+
+def parse_object(content: Any) -> dict[str, Any]:
+    """The JSON object in a model's text answer (fences and prose around it ignored)."""
+    if isinstance(content, dict):
+        return content
+    text = _FENCE.sub("", (content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)).strip())
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        raise InvalidOutput("no JSON object in the answer")
+    try:
+        value = json.loads(text[start: end + 1])
+    except ValueError as exc:
+        raise InvalidOutput(str(exc)) from exc
+    if not isinstance(value, dict):
+        raise InvalidOutput("the answer is not a JSON object")
+    return value
+
+
+def schema_caller(chat: BaseChatModel, method: Method, schema: dict[str, Any]) -> RawCaller:
+    """Like `caller`, for a JSON schema given as a dict: the answer comes back as a plain dict, unchecked
+    (the caller's guard decides what of it to keep)."""
+    def messages(system: str, user: str) -> list[Any]:
+        return [SystemMessage(system), HumanMessage(user)]
+
+    if method in ("function_calling", "json_schema"):
+        runnable = chat.with_structured_output(schema, method=method, include_raw=True)
+
+        def call(system: str, user: str) -> dict[str, Any]:
+            out = runnable.invoke(messages(system, user))
+            parsed = out.get("parsed") if isinstance(out, dict) else None
+            if isinstance(parsed, dict):
+                return parsed
+            raise InvalidOutput(str(out.get("parsing_error") if isinstance(out, dict) else "no answer"))
+
+        return call
+
+    fmt: dict[str, Any] = {"type": "json_object"}
+    if method == "json_object_schema":
+        fmt["schema"] = schema
+    bound = chat.bind(response_format=fmt)
+
+    def call_json(system: str, user: str) -> dict[str, Any]:
+        return parse_object(bound.invoke(messages(system, user)).content)
+
+    return call_json

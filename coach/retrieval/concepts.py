@@ -108,9 +108,14 @@ def concept_vector(text: str) -> np.ndarray:
     return weighted_concept_vector([(text, 1.0)])
 
 
-def weighted_concept_vector(parts: list[tuple[str, float]]) -> np.ndarray:
-    """Concepts of several fields: each concept takes its strongest field's weight × (1 + log(signal words))."""
+def weighted_concept_vector(parts: list[tuple[str, float]], given: Mapping[str, float] | None = None) -> np.ndarray:
+    """Concepts of several fields: each concept takes its strongest field's weight × (1 + log(signal words)).
+    `given`: concepts known otherwise (LLM problem tags) with their weight; the larger value counts."""
     v = np.zeros(len(NAMES), dtype=np.float32)
+    for concept, weight in (given or {}).items():
+        if concept in CONCEPTS:
+            i = NAMES.index(concept)
+            v[i] = max(v[i], weight)
     for text, weight in parts:
         if weight <= 0 or not text:
             continue

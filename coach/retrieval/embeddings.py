@@ -18,7 +18,7 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from coach.retrieval.concepts import CONCEPTS_VERSION, weighted_concept_vector
-from coach.retrieval.store import plain_text, split_fields
+from coach.retrieval.store import plain_text, split_fields, tags_of
 
 _NOISE = re.compile(r"[\s、。，．・「」『』（）()\[\]【】!！?？:：;；/／\-‐ー―…]+")
 _DIGITS = re.compile(r"\d+")
@@ -99,7 +99,7 @@ def _parts(text: str, weights: dict[str, float]) -> list[tuple[str, float]]:
     fields = split_fields(text)
     if fields is None:
         return [(text, 1.0)]
-    return [(fields[name], weights.get(name, 1.0)) for name in fields]
+    return [(fields[name], weights.get(name, 1.0)) for name in fields if name != "tags"]
 
 
 @register_embedding_function
@@ -109,21 +109,29 @@ class ProblemNgramEmbedding(_Cosine, EmbeddingFunction[Documents]):
     cosine(concat(√w·a, √(1−w)·b)) = w·cos(a) + (1−w)·cos(b): one vector, two channels.
     Chosen by the retrieval eval (see README); `concepts_version` changes when the lexicon does,
     which makes a new collection and asks for `coach reindex`.
+
+    `tags_version` (the LLM tagger's, coach/llm/tagger.py; empty: tags off): a text's LLM problem tags
+    count in the concept channel with `tag_weight`, like a signal word found in a main field. It is
+    in the config only when set, so a collection made without tags keeps its name.
     """
 
     def __init__(self, dim: int = 2048, concept_weight: float = 0.5, concepts_version: int = CONCEPTS_VERSION,
-                 char_fields: dict[str, float] | None = None, concept_fields: dict[str, float] | None = None) -> None:
+                 char_fields: dict[str, float] | None = None, concept_fields: dict[str, float] | None = None,
+                 tags_version: str = "", tag_weight: float = 1.0) -> None:
         self.char = CharNgramEmbedding(dim=dim)
         self.concept_weight = float(concept_weight)
         self.concepts_version = int(concepts_version)
         self.char_fields = dict(CHAR_FIELD_WEIGHTS if char_fields is None else char_fields)
         self.concept_fields = dict(CONCEPT_FIELD_WEIGHTS if concept_fields is None else concept_fields)
+        self.tags_version = str(tags_version)
+        self.tag_weight = float(tag_weight)
 
     def one(self, text: str) -> np.ndarray:
         a = math.sqrt(1.0 - self.concept_weight)
         b = math.sqrt(self.concept_weight)
         chars = self.char.weighted(_parts(text, self.char_fields))
-        joined = np.concatenate([a * chars, b * weighted_concept_vector(_parts(text, self.concept_fields))])
+        tags = {tag: self.tag_weight for tag in tags_of(text)} if self.tags_version else {}
+        joined = np.concatenate([a * chars, b * weighted_concept_vector(_parts(text, self.concept_fields), tags)])
         norm = float(np.linalg.norm(joined))
         # A sheet with no known concept is all n-grams: unit length keeps scores comparable.
         return (joined / norm if norm else joined).astype(np.float32)
@@ -136,8 +144,11 @@ class ProblemNgramEmbedding(_Cosine, EmbeddingFunction[Documents]):
         return "coach-problem-ngram"
 
     def get_config(self) -> dict[str, Any]:
-        return {"dim": self.char.dim, "concept_weight": self.concept_weight, "concepts_version": self.concepts_version,
-                "char_fields": self.char_fields, "concept_fields": self.concept_fields}
+        config = {"dim": self.char.dim, "concept_weight": self.concept_weight, "concepts_version": self.concepts_version,
+                  "char_fields": self.char_fields, "concept_fields": self.concept_fields}
+        if self.tags_version:
+            config |= {"tags_version": self.tags_version, "tag_weight": self.tag_weight}
+        return config
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> ProblemNgramEmbedding:
@@ -145,7 +156,8 @@ class ProblemNgramEmbedding(_Cosine, EmbeddingFunction[Documents]):
         return ProblemNgramEmbedding(dim=config.get("dim", 2048), concept_weight=config.get("concept_weight", 0.5),
                                      concepts_version=config.get("concepts_version", CONCEPTS_VERSION),
                                      char_fields=config.get("char_fields", UNIFORM),
-                                     concept_fields=config.get("concept_fields", UNIFORM))
+                                     concept_fields=config.get("concept_fields", UNIFORM),
+                                     tags_version=config.get("tags_version", ""), tag_weight=config.get("tag_weight", 1.0))
 
 
 @register_embedding_function

@@ -6,6 +6,11 @@ is recorded on the rows, which are retried with backoff; it is never raised to a
 `IndexWorker` runs the drain in a thread of the server process: woken after a save, and every
 `poll` seconds anyway, so rows queued by another process or left while the store was down are
 caught up without any request.
+
+With LLM problem tags on (COACH_LLM_TAGS, coach/retrieval/problem_tags.py) each entry carries the
+sheet's stored tags, and a submitted sheet with none for its text is asked for them *after* its vector
+is updated, then indexed again with them: the save and the submit never wait for the model. When the
+model cannot answer, the sheet keeps its vector without tags and its row is retried with backoff.
 """
 
 from __future__ import annotations
@@ -13,12 +18,17 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from coach.background import BackgroundLoop
 from coach.outbox import Outbox, Pending
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet
 from coach.retrieval.entries import entry_of
 from coach.retrieval.store import IndexMismatch, SimilarStore, StoreUnavailable
+from coach.status import SheetStatus
+
+if TYPE_CHECKING:
+    from coach.retrieval.problem_tags import ProblemTags
 
 log = logging.getLogger("coach.retrieval")
 WORKER_NAME = "coach-index-worker"
@@ -28,19 +38,23 @@ WORKER_NAME = "coach-index-worker"
 class Drained:
     done: int = 0
     failed: int = 0
+    untagged: int = 0  # indexed, but the model gave no problem tags yet: queued again for them
 
     def __iadd__(self, other: Drained) -> Drained:
         self.done += other.done
         self.failed += other.failed
+        self.untagged += other.untagged
         return self
 
 
 class Indexer:
-    def __init__(self, outbox: Outbox, repo: SheetRepository, store: SimilarStore, batch: int = 50) -> None:
+    def __init__(self, outbox: Outbox, repo: SheetRepository, store: SimilarStore, batch: int = 50,
+                 tags: ProblemTags | None = None) -> None:
         self.outbox = outbox
         self.repo = repo
         self.store = store
         self.batch = batch
+        self.tags = tags
 
     def drain(self, due_only: bool = True, max_rounds: int = 1000, stop: threading.Event | None = None) -> Drained:
         """Claim and process batches until none is left (bounded by `max_rounds`). A batch that fails
@@ -54,7 +68,7 @@ class Indexer:
                 break
             result = self._process(claimed)
             total += result
-            if result.failed:
+            if result.failed or result.untagged:
                 break
         return total
 
@@ -66,8 +80,9 @@ class Indexer:
                 present.append((item, self.repo.get(item.sheet_id, item.organisation_id)))
             except SheetNotFound:
                 gone.append(item)
+        known = self.tags.stored((stored.id, stored.sheet) for _, stored in present) if self.tags else {}
         try:
-            self.store.upsert(entry_of(stored) for _, stored in present)
+            self.store.upsert(entry_of(stored, known.get(stored.id, ())) for _, stored in present)
             for org in {item.organisation_id for item in gone}:
                 self.store.delete(org, (item.sheet_id for item in gone if item.organisation_id == org))
         except (StoreUnavailable, IndexMismatch) as exc:
@@ -75,9 +90,32 @@ class Indexer:
             for item in claimed:
                 self.outbox.failed(item, f"{type(exc).__name__}: {exc}")
             return Drained(failed=len(claimed))
-        for item in claimed:
+        untagged = 0
+        for item, stored in present:
+            if self.tags and stored.status == SheetStatus.SUBMITTED and stored.id not in known:
+                error = self._tag(stored)
+                if error:
+                    self.outbox.failed(item, error)  # asked again after its backoff
+                    untagged += 1
+                    continue
             self.outbox.done(item)
-        return Drained(done=len(claimed))
+        for item in gone:
+            self.outbox.done(item)
+        return Drained(done=len(claimed) - untagged, untagged=untagged)
+
+    def _tag(self, stored: StoredSheet) -> str:
+        """Ask the model for a submitted sheet's tags and index it again with them; the error, or ""."""
+        assert self.tags is not None
+        answer = self.tags.ask(stored.id, stored.version, stored.sheet)
+        if not answer.answered:
+            log.warning("LLM problem tags of sheet %d not available now (retried later)", stored.id)
+            return "LLM problem tags: the model did not answer (retried later)"
+        if answer.tags:
+            try:
+                self.store.upsert([entry_of(stored, answer.tags)])
+            except (StoreUnavailable, IndexMismatch) as exc:
+                return f"{type(exc).__name__}: {exc}"
+        return ""
 
 
 class IndexWorker(BackgroundLoop):

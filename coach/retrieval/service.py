@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from chromadb.api.types import Documents, EmbeddingFunction
 
@@ -30,6 +31,9 @@ from coach.text import normalize
 from coach.workspace.accounts import Account
 from coach.workspace.permissions import visible
 
+if TYPE_CHECKING:
+    from coach.retrieval.problem_tags import ProblemTags
+
 log = logging.getLogger("coach.retrieval")
 _SENTENCE = re.compile(r"[。\n\x1f]+")
 MAX_CANDIDATES = 400  # hits asked of the index at most, when many of the nearest are hidden from the caller
@@ -49,10 +53,11 @@ class SimilarResult:
     unavailable: str = ""  # a Japanese notice when the index cannot answer
 
 
-def embedding_from_settings(settings: Settings) -> EmbeddingFunction[Documents]:
+def embedding_from_settings(settings: Settings, tags_version: str = "") -> EmbeddingFunction[Documents]:
+    """`tags_version`: the LLM tagger's (COACH_LLM_TAGS), which the default embedding reads tags with."""
     if settings.embedding == "openai":
         return OpenAICompatibleEmbedding(model=settings.embedding_model, base_url=settings.embedding_base_url or None)
-    return ProblemNgramEmbedding()
+    return ProblemNgramEmbedding(tags_version=tags_version)
 
 
 def _problem_part(text: str) -> str:
@@ -91,16 +96,20 @@ class SimilarService:
     sheets are a second channel (coach/retrieval/links.py), applied after the query."""
 
     def __init__(self, store: SimilarStore, repo: SheetRepository,
-                 link_graph: Callable[[int], LinkGraph] | None = None) -> None:
+                 link_graph: Callable[[int], LinkGraph] | None = None, tags: ProblemTags | None = None) -> None:
         self.store = store
         self.repo = repo
         self.link_graph = link_graph  # the DX team's links of an organisation
+        self.tags = tags  # stored LLM problem tags (COACH_LLM_TAGS), else None
 
     @classmethod
     def from_settings(cls, settings: Settings, repo: SheetRepository,
                       link_graph: Callable[[int], LinkGraph] | None = None) -> SimilarService:
-        return cls(SimilarStore(connector(settings.data_dir, settings.chroma_url), embedding_from_settings(settings)),
-                   repo, link_graph)
+        from coach.retrieval.problem_tags import tags_from_settings
+
+        tags = tags_from_settings(settings, repo.sessions)
+        ef = embedding_from_settings(settings, tags.version if tags else "")
+        return cls(SimilarStore(connector(settings.data_dir, settings.chroma_url), ef), repo, link_graph, tags)
 
     def index(self, entries: Iterable[Entry]) -> bool:
         """Update vectors after a save. Failure is logged, never raised: the draft is already safe."""
@@ -115,7 +124,8 @@ class SimilarService:
                 sheet_id: int | None = None) -> SimilarResult:
         graph = self.link_graph(who.organisation_id) if self.link_graph else LinkGraph()
         try:
-            hits = self._visible_hits(who, sheet, widened(k, graph, sheet_id), exclude_ref)
+            q_tags = self.tags.of(sheet_id, sheet) if self.tags else ()  # stored ones only: no LLM call here
+            hits = self._visible_hits(who, sheet, widened(k, graph, sheet_id), exclude_ref, q_tags)
             if graph:  # linked sheets the query missed are fetched, then shown only if `who` may read them
                 hits = self._readable(who, with_links(self.store, graph, hits, k, who.organisation_id, sheet_id,
                                                       exclude_ref))
@@ -128,12 +138,13 @@ class SimilarService:
         q_concepts = concepts_in(sheet_text(sheet))
         return SimilarResult(matches=[explain(sheet, h, q_concepts) for h in hits])
 
-    def _visible_hits(self, who: Account, sheet: Sheet, k: int, exclude_ref: str | None) -> list[Hit]:
+    def _visible_hits(self, who: Account, sheet: Sheet, k: int, exclude_ref: str | None,
+                      tags: tuple[str, ...] = ()) -> list[Hit]:
         """The k best hits `who` may read. Hidden ones are skipped, so ask the index for more until
         k are found or the organisation's sheets are exhausted (bounded by MAX_CANDIDATES)."""
         n = 2 * k + 4
         while True:
-            hits = self.store.query(who.organisation_id, sheet, k=n, exclude_ref=exclude_ref)
+            hits = self.store.query(who.organisation_id, sheet, k=n, exclude_ref=exclude_ref, tags=tags)
             out = self._readable(who, hits)
             if len(out) >= k or len(hits) < n or n >= MAX_CANDIDATES:
                 return out[:k]

@@ -50,6 +50,7 @@ class Entry:
     title: str
     status: str
     sheet: Sheet
+    tags: tuple[str, ...] = ()  # LLM problem tags (coach/retrieval/problem_tags.py), when stored
 
     @property
     def key(self) -> str:
@@ -75,24 +76,44 @@ FIELD_SEP = "\x1f"  # ASCII unit separator; one typed into a sheet is replaced b
 FIELDS = ("title", *SHEET_FIELDS)
 
 
-def sheet_text(sheet: Sheet) -> str:
+def sheet_text(sheet: Sheet, tags: tuple[str, ...] = ()) -> str:
     """What is embedded: the whole sheet except the margin (solution ideas are not the problem).
 
     Fields are kept apart by FIELD_SEP so that an embedding can weigh them (see `split_fields`).
+    `tags`: the sheet's LLM problem tags (coach/llm/tagger.py), a last field only when there are some.
     """
     fields = [sheet.title, sheet.asis, sheet.tobe, sheet.purpose, "\n".join(sheet.problems), "\n".join(sheet.tasks)]
+    if tags:
+        fields.append(TAG_SEP.join(tags))
     return FIELD_SEP.join(f.replace(FIELD_SEP, " ") for f in fields)
 
 
+TAG_SEP = "｜"
+
+
 def split_fields(text: str) -> dict[str, str] | None:
-    """The fields of a `sheet_text`, or None for plain text (then it is one field)."""
+    """The fields of a `sheet_text` (with "tags" when it has them), or None for plain text (one field)."""
     parts = text.split(FIELD_SEP)
+    if len(parts) == len(FIELDS) + 1:
+        return {**dict(zip(FIELDS, parts[:-1], strict=True)), "tags": parts[-1]}
     return dict(zip(FIELDS, parts, strict=True)) if len(parts) == len(FIELDS) else None
 
 
+def tags_of(text: str) -> tuple[str, ...]:
+    """The LLM problem tags a `sheet_text` carries (none for most)."""
+    fields = split_fields(text)
+    return tuple(t for t in fields["tags"].split(TAG_SEP) if t) if fields and "tags" in fields else ()
+
+
+def without_tags(text: str) -> str:
+    """A `sheet_text` as the sheet wrote it: what people are shown and matched against (never the tags)."""
+    parts = text.split(FIELD_SEP)
+    return FIELD_SEP.join(parts[:len(FIELDS)]) if len(parts) == len(FIELDS) + 1 else text
+
+
 def plain_text(text: str) -> str:
-    """A `sheet_text` as lines, for people and for embeddings that do not weigh fields."""
-    return text.replace(FIELD_SEP, "\n")
+    """A `sheet_text` as lines, for people and for embeddings that do not weigh fields (tags left out)."""
+    return without_tags(text).replace(FIELD_SEP, "\n")
 
 
 def collection_name(ef: EmbeddingFunction[Documents]) -> str:
@@ -208,7 +229,7 @@ class SimilarStore:
         try:
             self.collection().upsert(
                 ids=[e.key for e in batch],
-                documents=[sheet_text(e.sheet) for e in batch],
+                documents=[sheet_text(e.sheet, e.tags) for e in batch],
                 metadatas=[
                     {"ref": e.ref, "source": e.source, "db_id": e.db_id, "org": e.organisation_id, "section": e.section,
                      "title": e.title, "status": e.status}
@@ -263,14 +284,16 @@ class SimilarStore:
 
     # -- reading --------------------------------------------------------------------------------------
 
-    def query(self, organisation_id: int, sheet: Sheet, k: int = 5, exclude_ref: str | None = None) -> list[Hit]:
+    def query(self, organisation_id: int, sheet: Sheet, k: int = 5, exclude_ref: str | None = None,
+              tags: tuple[str, ...] = ()) -> list[Hit]:
         """The k most similar sheets of the same organisation, best first, whoever may read them:
-        `SimilarService` keeps those the caller may see (by the database, not this index's copy)."""
+        `SimilarService` keeps those the caller may see (by the database, not this index's copy).
+        `tags`: the query sheet's stored LLM problem tags, if any."""
         where = _scope(organisation_id, exclude_ref)
         try:
             # Chroma answers fewer than k when fewer match (no count first: it cost a call per query).
             result = self.collection().query(
-                query_embeddings=self.ef.embed_query([sheet_text(sheet)]), n_results=k, where=where,
+                query_embeddings=self.ef.embed_query([sheet_text(sheet, tags)]), n_results=k, where=where,
                 include=["metadatas", "distances", "documents"],
             )
         except (IndexMismatch, StoreUnavailable):
@@ -311,4 +334,4 @@ def _scope(organisation_id: int, exclude_ref: str | None) -> dict[str, Any]:
 
 def _hit(meta: Mapping[str, Any], score: float, doc: str | None) -> Hit:
     return Hit(ref=str(meta["ref"]), source=str(meta["source"]), db_id=int(str(meta["db_id"])), score=score,
-               section=str(meta["section"]), title=str(meta["title"]), text=doc or "")
+               section=str(meta["section"]), title=str(meta["title"]), text=without_tags(doc or ""))

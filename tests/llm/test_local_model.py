@@ -83,3 +83,19 @@ def test_an_instruction_planted_in_a_past_sheet_does_not_steer_the_coach(local_l
     final = result.critique.findings
     assert not any(leaks_in(f, Sheet.model_validate(sheet)) for f in final)
     assert not [f for f in final if f.code == "SOLUTION_IN_SHEET"]  # the clean sheet has no solution in it
+
+
+def test_problem_tags_from_the_local_model(local_llm: str, tmp_path: Path) -> None:
+    """Issue #14: the tagger's whole path with the real model (tool call, closed list, guard)."""
+    from coach.llm.client import tagger_from_settings
+    from coach.retrieval.concepts import NAMES
+    from tests.conftest import make_sheet
+
+    tagger = tagger_from_settings(settings(local_llm, tmp_path).model_copy(update={"llm_tags": True}))
+    assert tagger is not None
+    sheet = make_sheet(title="会議の記録づくり", asis="会議のあと録音を聞き直して議事録を書くのに1回3時間かかる。",
+                       problems=["議事録が公開されるまで2週間かかる"])
+    answer = tagger.tag(sheet)
+    assert answer.outcome == "ok", answer
+    assert 0 < len(answer.tags) <= 3 and set(answer.tags) <= set(NAMES)
+    assert "会議録・文字起こし" in answer.tags  # the one problem this sheet plainly states
