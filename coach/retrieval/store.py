@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import islice
@@ -146,18 +147,25 @@ class SimilarStore:
     def __init__(self, connect: Callable[[], ClientAPI], ef: EmbeddingFunction[Documents]) -> None:
         self._connect = connect
         self._client: ClientAPI | None = None
+        # Opening is done once, by one thread: the index worker and a request may both come first after
+        # a start, and two embedded clients built at once for one folder fail half-built.
+        self._opening = threading.RLock()
         self.ef = ef
         self.name = collection_name(ef)
         self._collection: Collection | None = None
 
     @property
     def client(self) -> ClientAPI:
-        if self._client is None:
-            try:
-                self._client = self._connect()
-            except Exception as exc:
-                raise StoreUnavailable(str(exc)) from exc
-        return self._client
+        client = self._client
+        if client is None:
+            with self._opening:
+                if self._client is None:
+                    try:
+                        self._client = self._connect()
+                    except Exception as exc:
+                        raise StoreUnavailable(str(exc)) from exc
+                client = self._client
+        return client
 
     def _forget(self) -> None:
         """After an error, reconnect next time (the server may have restarted)."""
@@ -178,7 +186,14 @@ class SimilarStore:
         return [n for n in names if n.startswith(PREFIX) and n != self.name]
 
     def collection(self, create: bool = False) -> Collection:
-        if self._collection is not None:
+        collection = self._collection
+        if collection is not None:
+            return collection
+        with self._opening:
+            return self._open_collection(create)
+
+    def _open_collection(self, create: bool) -> Collection:
+        if self._collection is not None:  # another thread opened it while this one waited
             return self._collection
         try:
             names = [c.name if hasattr(c, "name") else str(c) for c in self.client.list_collections()]

@@ -125,3 +125,46 @@ def test_any_number_of_entries_is_sent_in_batches_under_chromas_maximum(store: S
     assert store.upsert(entry(f"s{n}", sheet) for n, sheet in enumerate(sheets, 1)) == 5  # a generator, as at start
     assert sizes == [2, 2, 1]
     assert store.count() == 5
+
+
+def _open_at_once(folder: Path, threads: int = 8) -> tuple[list[BaseException], int, set[int]]:
+    """`threads` threads open one new store at the same moment: what they raised, how many clients were
+    made, and which collections they got."""
+    import threading
+
+    made: list[int] = []
+    real = connector(folder)
+
+    def connect():  # type: ignore[no-untyped-def]
+        made.append(1)
+        return real()
+
+    store = SimilarStore(connect, CharNgramEmbedding())
+    start = threading.Barrier(threads)
+    errors: list[BaseException] = []
+    opened: list[object] = []
+
+    def open_it() -> None:
+        start.wait(timeout=10)
+        try:
+            opened.append(store.collection(create=True))
+        except BaseException as exc:  # collected and checked by the test
+            errors.append(exc)
+
+    pool = [threading.Thread(target=open_it) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(timeout=60)
+    return errors, len(made), {id(c) for c in opened}
+
+
+@pytest.mark.parametrize("attempt", range(3))  # a race: a few fresh stores
+def test_threads_opening_a_new_store_at_once_share_one_client(tmp_path: Path, attempt: int) -> None:
+    """The index worker and a request may open the store at the same moment (the first request after
+    a start): each must get the one client and collection, not a half-built one (chromadb's embedded
+    client failed with "Could not connect to tenant default_tenant" or "'RustBindingsAPI' object has no
+    attribute 'bindings'" in such a race)."""
+    errors, clients, collections = _open_at_once(tmp_path / f"race{attempt}")
+    assert errors == [] and clients == 1, (errors, clients)
+    assert len(collections) == 1
