@@ -8,8 +8,8 @@ not change — this does the same as three prepared statements and one read: the
 version (one join, locked), the version's new content, the sheet's title and time, then the outbox row.
 
 Anything else (another author, an older base, a new section, a version outside the window, findings of
-older rules) returns None, and the caller goes on with the ORM path in the same transaction: what is
-written is the same either way (tests/storage/test_fold.py compares both on SQLite and PostgreSQL).
+older rules) is not `foldable`, and the caller goes on with the ORM path in the same transaction: what
+is written is the same either way (tests/test_fold.py compares both on SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
@@ -59,14 +59,6 @@ def latest(s: Session, sheet_id: int) -> Row[Any] | None:
     """Inside the write transaction: the sheet and its latest version (None: no such sheet)."""
     conn = s.connection()  # Core on the session's connection: no ORM compile step
     return conn.execute(_read(conn.dialect.name), {"sheet_id": sheet_id}).one_or_none()
-
-
-def stored_findings_of(head: Row[Any]) -> tuple[Finding, ...] | None:
-    """The latest version's findings as stored, if the current rules computed them (else None: the ORM
-    path recomputes and stores them)."""
-    if head.rules_version != stored_findings.RULES_VERSION or head.findings is None:
-        return None
-    return stored_findings.decode(head.findings)
 
 
 def foldable(head: Row[Any], stored: Sheet, sheet: Sheet, base_version: int | None, author_id: int | None,

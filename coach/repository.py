@@ -271,7 +271,7 @@ class SheetRepository:
                 raise SheetNotFound(str(sheet_id))
             stored_sheet = Sheet.model_validate_json(head.content)
             if same_content(stored_sheet, sheet):
-                kept = fold.stored_findings_of(head)
+                kept = stored_findings.current(head.findings, head.rules_version)
                 if kept is not None:
                     return replace(self._stored(head, stored_sheet, kept), changed=False)
             elif fold.foldable(head, stored_sheet, sheet, base_version, author_id, self._window):
@@ -465,8 +465,9 @@ class SheetRepository:
         """A stored sheet from a read-only session; findings of another rules' version are recomputed
         and queued in `stale` to be stored by `_store_stale` once the read session is closed."""
         sheet = Sheet.model_validate_json(latest.content)
-        if latest.rules_version == stored_findings.RULES_VERSION and latest.findings is not None:
-            return self._stored(row, sheet, stored_findings.decode(latest.findings))
+        kept = stored_findings.current(latest.findings, latest.rules_version)
+        if kept is not None:
+            return self._stored(row, sheet, kept)
         found = stored_findings.rule_findings(sheet)
         stale.append({"vid": latest.id, "stamp": latest.updated_at, "found": stored_findings.encode(found)})
         return self._stored(row, sheet, tuple(found))
@@ -535,9 +536,8 @@ def _set_findings(version: VersionRow, sheet: Sheet, given: Iterable[Finding] | 
 
 def _current_findings(version: VersionRow, sheet: Sheet) -> tuple[Finding, ...]:
     """Inside a write transaction: the stored findings, recomputed (and stored) if the rules changed."""
-    if version.rules_version == stored_findings.RULES_VERSION and version.findings is not None:
-        return stored_findings.decode(version.findings)
-    return _set_findings(version, sheet)
+    kept = stored_findings.current(version.findings, version.rules_version)
+    return kept if kept is not None else _set_findings(version, sheet)
 
 
 def load_samples(repo: SheetRepository, organisation_id: int, lines: list[str]) -> int:

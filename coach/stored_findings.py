@@ -70,6 +70,14 @@ def encode(findings: list[Finding]) -> str:
     return json.dumps([f.model_dump() for f in findings], ensure_ascii=False)
 
 
+def current(findings: str | None, rules_version: str | None) -> tuple[Finding, ...] | None:
+    """A version's stored findings when the current rules computed them; None when they must be recomputed
+    (stored with other rules, or before the columns existed)."""
+    if rules_version != RULES_VERSION or findings is None:
+        return None
+    return decode(findings)
+
+
 def decode(text: str) -> tuple[Finding, ...]:
     """Findings as `encode` wrote them. Not validated again (a listing decodes hundreds): callers decode
     only text stored with the current RULES_VERSION, which hashes findings.py, so the shape is this one."""
