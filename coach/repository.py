@@ -69,6 +69,16 @@ class SheetHead:
     updated_at: datetime
 
 
+# A SheetHead's columns, in its fields' order (the sheet joined to its section).
+HEAD_COLUMNS = (SheetRow.id, SheetRow.organisation_id, Section.name, SheetRow.title, SheetRow.status,
+                SheetRow.version, SheetRow.updated_at)
+
+
+def head_of(row: Sequence[Any]) -> SheetHead:
+    """A SheetHead from a row that starts with HEAD_COLUMNS (more columns may follow)."""
+    return SheetHead(*row[:len(HEAD_COLUMNS)])
+
+
 @dataclass(frozen=True)
 class VersionInfo:
     number: int
@@ -223,12 +233,11 @@ class SheetRepository:
             return {}
         with reading(self._sessions) as conn:
             rows = conn.execute(
-                select(SheetRow.id, SheetRow.organisation_id, Section.name, SheetRow.title, SheetRow.status,
-                       SheetRow.version, SheetRow.updated_at)
+                select(*HEAD_COLUMNS)
                 .join(Section, Section.id == SheetRow.section_id)
                 .where(SheetRow.id.in_(ids), SheetRow.organisation_id == organisation_id)
             ).all()
-        return {r[0]: SheetHead(*r) for r in rows}
+        return {r[0]: head_of(r) for r in rows}
 
     def save(self, sheet_id: int, organisation_id: int, sheet: Sheet, kind: str = "save",
              base_version: int | None = None, author_id: int | None = None) -> StoredSheet:

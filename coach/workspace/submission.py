@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coach.db import Section, SheetRow, now, reading
 from coach.findings import counts
 from coach.outbox import enqueue
-from coach.repository import SheetHead, SheetNotFound, StoredSheet
+from coach.repository import HEAD_COLUMNS, SheetHead, SheetNotFound, StoredSheet, head_of
 from coach.status import REVIEW_STATE_OF, STATE_OF_REVIEW, STATUS_OF, ReviewState, SheetStatus, State
 from coach.workspace.accounts import Account
 from coach.workspace.audit import write_audit
@@ -134,7 +134,7 @@ class Submissions:
             found = conn.execute(_HEAD_AND_STATE, {"sheet_id": sheet_id, "org": organisation_id}).one_or_none()
         if found is None:  # another organisation's sheet does not exist
             raise SheetNotFound(str(sheet_id))
-        return SheetHead(*found[:7]), _state(found.status, found.review_state)
+        return head_of(found), _state(found.status, found.review_state)
 
     def submit(self, who: Account, stored: StoredSheet, version: int, sub: Submission) -> Review:
         with self._sessions.begin() as s:
@@ -219,8 +219,7 @@ def _comments_since(s: Session, sheet_id: int, since: object) -> bool:
                                                 CommentRow.created_at >= since).limit(1)) is not None
 
 
-_HEAD_AND_STATE = (select(SheetRow.id, SheetRow.organisation_id, Section.name, SheetRow.title, SheetRow.status,
-                          SheetRow.version, SheetRow.updated_at, ReviewRow.state.label("review_state"))
+_HEAD_AND_STATE = (select(*HEAD_COLUMNS, ReviewRow.state.label("review_state"))
                    .join(Section, Section.id == SheetRow.section_id)
                    .outerjoin(ReviewRow, ReviewRow.sheet_id == SheetRow.id)
                    .where(SheetRow.id == bindparam("sheet_id"), SheetRow.organisation_id == bindparam("org")))
