@@ -13,12 +13,12 @@ import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from coach.workspace.accounts import Account, OpenSession
 from coach.workspace.permissions import can_manage, can_review
 from coach.workspace.tokens import TokenRejected
 from web.forms import form_of
+from web.lanes import in_thread
 
 COOKIE = "coach_session"
 LOGIN_COOKIE = "coach_login_csrf"
@@ -49,9 +49,9 @@ def session_of(request: Request) -> OpenSession | None:
 
 async def open_session(request: Request) -> OpenSession | None:
     """The same from a coroutine: the lookup (a database read) runs in a worker thread, never on the
-    event loop, and once per request."""
+    event loop, and once per request (in the editor's lane for its typing requests, web/lanes.py)."""
     if not hasattr(request.state, "session"):
-        await run_in_threadpool(session_of, request)
+        await in_thread(request, session_of, request)
     return request.state.session  # type: ignore[no-any-return]
 
 

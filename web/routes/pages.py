@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from coach.app import Services
 from coach.critics.rules import RuleCritic
@@ -35,6 +35,7 @@ from web.deps import CriticDep, RepoDep, ServicesDep
 from web.editor import render_editor, similar_for
 from web.forms import SheetForm, form_of, read_sheet_form, version_number
 from web.htmx import render
+from web.lanes import in_thread, typing_lane
 from web.linked import linked_sheets
 from web.params import MAX_ID, SheetId, VersionNumber
 
@@ -99,6 +100,10 @@ async def create(request: Request, who: UserDep, critic: CriticDep, services: Se
     if who.role != "staff":
         raise Forbidden("シートを作れるのは係の職員です（自分の係のシートだけ作れます）。")
     form = await form_of(request)
+    return await in_thread(request, _create, request, who, critic, services, form)
+
+
+def _create(request: Request, who: Account, critic: CriticDep, services: Services, form: FormData) -> Response:
     # the section comes from the account, whatever the form says
     values = {"section": who.section or "", "title": str(form.get("title", "")).strip()}
     errors = {}
@@ -113,7 +118,6 @@ async def create(request: Request, who: UserDep, critic: CriticDep, services: Se
     services.after_save(stored)
     return _see(f"/sheets/{stored.id}")
 
-
 FLASHES = {
     "saved": "保存しました（第{}版）。",
     "restored": "第{}版の内容に戻しました。元の内容も履歴に残っています。",
@@ -127,7 +131,12 @@ FLASHES = {
 
 
 @router.get("/sheets/{sheet_id}", response_class=HTMLResponse)
-def editor(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
+@typing_lane
+async def editor(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
+    return await in_thread(request, _editor, request, sheet_id, who, repo, services)
+
+
+def _editor(request: Request, sheet_id: int, who: Account, repo: SheetRepository, services: Services) -> Response:
     stored = readable(repo, who, sheet_id)
     if not can_edit(who, stored):  # others read it; the DX team reviews it
         return _see(f"/review/{sheet_id}" if who.is_dx else f"/sheets/{sheet_id}/view")
@@ -140,11 +149,20 @@ def editor(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, ser
 
 
 @router.post("/sheets/{sheet_id}")
-async def submit(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, critic: CriticDep,
-                 services: ServicesDep) -> Response:
+@typing_lane
+async def submit(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
     """The form's real action: save, add/remove a row, move a solution to the margin, submit."""
-    stored = editable(repo, who, sheet_id)
     raw = await form_of(request)
+    done = await in_thread(request, _submit, request, sheet_id, who, repo, services, raw)
+    if done is None:  # 「AIコーチに聞く」 without JavaScript posts here
+        return await start_deep(request, sheet_id, who, repo, services)
+    return done
+
+
+def _submit(request: Request, sheet_id: int, who: Account, repo: SheetRepository, services: Services,
+            raw: FormData) -> Response | None:
+    """The form's action in a worker thread; None: the AI coach is asked (start_deep, on the loop)."""
+    stored = editable(repo, who, sheet_id)
     if str(raw.get("op", "")) == "revise":  # 「改訂する」 on an accepted sheet: the form's text is not read
         services.revise(who, stored)
         return _see(f"/sheets/{sheet_id}?{State.REVISING}=1")
@@ -155,19 +173,18 @@ async def submit(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDe
     op, _, arg = form.op.partition(":")
     if op == "overwrite":  # 「この画面の内容を新しい版として保存する」 after a conflict, having seen it
         op, form.base_version = "save", version_number(arg)
+    if op == "deep":
+        return None
     try:
-        return await _apply(request, stored, own_section(form.sheet, who), op, arg, form, who, critic, services)
+        return _apply(request, stored, own_section(form.sheet, who), op, arg, form, who, services)
     except VersionConflict as exc:  # someone else saved first: keep the typed text, say what changed
         conflict = conflict_of(repo, who.organisation_id, exc)
         return render_editor(request, who, repo.get(sheet_id, who.organisation_id), services, form=form,
                              status_code=409, partial="_sheet_form.html", conflict=conflict)
 
-
-async def _apply(request: Request, stored: StoredSheet, sheet: Sheet, op: str, arg: str, form: SheetForm,
-                 who: Account, critic: CriticDep, services: Services) -> Response:
+def _apply(request: Request, stored: StoredSheet, sheet: Sheet, op: str, arg: str, form: SheetForm,
+           who: Account, services: Services) -> Response:
     repo, sheet_id, org = services.repo, stored.id, who.organisation_id
-    if op == "deep":  # 「AIコーチに聞く」 without JavaScript posts here
-        return await start_deep(request, sheet_id, who, repo, services)
     if op == "move":
         return moves.move(request, stored, sheet, arg, who, services, form)
     if op == "undo":
@@ -181,7 +198,7 @@ async def _apply(request: Request, stored: StoredSheet, sheet: Sheet, op: str, a
         return _see(f"/sheets/{sheet_id}#{field}")
     saved = repo.save(sheet_id, org, sheet, base_version=form.base_version, author_id=who.id)
     if op == "submit":
-        await run_in_threadpool(services.submit, who, saved, form.hearing)
+        services.submit(who, saved, form.hearing)
         return _see(f"/sheets/{sheet_id}?{State.SUBMITTED}=1")
     if op == "unsubmit":
         services.unsubmit(who, saved)
@@ -241,11 +258,12 @@ def _check_and_autosave(repo: SheetRepository, critic: CritiqueService, services
 
 
 @router.post("/sheets/{sheet_id}/check", response_class=HTMLResponse)
+@typing_lane
 async def check(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, critic: CriticDep,
                 services: ServicesDep) -> Response:
     """While typing (htmx): critique what is in the form and autosave it. Returns feedback fragments."""
     form = read_sheet_form(await form_of(request))
-    done = await run_in_threadpool(_check_and_autosave, repo, critic, services, who, sheet_id, form)
+    done = await in_thread(request, _check_and_autosave, repo, critic, services, who, sheet_id, form)
     if done.stale:
         return Response(status_code=204)
     context = {"stored": done.stored, "values": form.values, "errors": form.errors, "critique": done.critique,
@@ -306,6 +324,7 @@ def similar_panel(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoD
 
 
 @router.post("/sheets/{sheet_id}/similar", response_class=HTMLResponse)
+@typing_lane
 async def similar_live(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep,
                        services: ServicesDep) -> Response:
     """While typing (htmx): similar sheets for what is in the form now, saved or not."""
@@ -316,4 +335,4 @@ async def similar_live(request: Request, sheet_id: SheetId, who: UserDep, repo: 
         return {"stored": stored, "similar": similar_for(services, who, stored, form.sheet or stored.sheet),
                 "org_name": services.organisation_name}
 
-    return render(request, "similar.html", await run_in_threadpool(search), partial="_similar.html")
+    return render(request, "similar.html", await in_thread(request, search), partial="_similar.html")
