@@ -133,6 +133,13 @@ class Outbox:
                 s.execute(update(T).where(T.c.id == item.id, *_still_held(item))
                           .values(claimed_until=None, attempts=0, last_error=None))
 
+    def release(self, item: Pending) -> None:
+        """Give the row back untouched, due at once (this drainer had no time left for it): the next
+        claim, this drainer's or another's, takes it as if this one never had."""
+        with self._sessions.begin() as s:
+            s.execute(update(T).where(T.c.id == item.id, *_still_held(item))
+                      .values(claimed_until=None, attempts=T.c.attempts - 1))
+
     def failed(self, item: Pending, error: str) -> None:
         """Keep the row, say why, and wait longer after each failure in a row."""
         with self._sessions.begin() as s:

@@ -11,6 +11,9 @@ With LLM problem tags on (COACH_LLM_TAGS, coach/retrieval/problem_tags.py) each 
 sheet's stored tags, and a submitted sheet with none for its text is asked for them *after* its vector
 is updated, then indexed again with them: the save and the submit never wait for the model. When the
 model cannot answer, the sheet keeps its vector without tags and its row is retried with backoff.
+A slow model never outlasts the drainer's claim: a sheet is asked only while the claim has room for
+the longest answer, and the rows not reached are released (already indexed, without tags) so this or
+another drainer asks for them under a new claim — no drainer repeats another's work.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from coach.background import BackgroundLoop
+from coach.db import now
 from coach.outbox import Outbox, Pending
 from coach.repository import SheetNotFound, SheetRepository, StoredSheet
 from coach.retrieval.entries import entry_of
@@ -32,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("coach.retrieval")
 WORKER_NAME = "coach-index-worker"
+ROOM = timedelta(seconds=10)  # kept on a claim beyond the model's longest answer (storing the tags, a slow clock)
 
 
 @dataclass
@@ -39,11 +45,13 @@ class Drained:
     done: int = 0
     failed: int = 0
     untagged: int = 0  # indexed, but the model gave no problem tags yet: queued again for them
+    released: int = 0  # indexed; their tags are asked under a new claim (this one had no room left)
 
     def __iadd__(self, other: Drained) -> Drained:
         self.done += other.done
         self.failed += other.failed
         self.untagged += other.untagged
+        self.released += other.released
         return self
 
 
@@ -90,9 +98,14 @@ class Indexer:
             for item in claimed:
                 self.outbox.failed(item, f"{type(exc).__name__}: {exc}")
             return Drained(failed=len(claimed))
-        untagged = 0
+        untagged = released = asked = 0
         for item, stored in present:
             if self.tags and stored.status == SheetStatus.SUBMITTED and stored.id not in known:
+                if asked and not self._room_to_ask(item):  # the first is always asked: every claim progresses
+                    self.outbox.release(item)
+                    released += 1
+                    continue
+                asked += 1
                 error = self._tag(stored)
                 if error:
                     self.outbox.failed(item, error)  # asked again after its backoff
@@ -101,7 +114,13 @@ class Indexer:
             self.outbox.done(item)
         for item in gone:
             self.outbox.done(item)
-        return Drained(done=len(claimed) - untagged, untagged=untagged)
+        return Drained(done=len(claimed) - untagged - released, untagged=untagged, released=released)
+
+    def _room_to_ask(self, item: Pending) -> bool:
+        """Whether the claim on `item` outlasts the model's longest answer (another drainer may take the row
+        once it ends, and would ask again)."""
+        assert self.tags is not None
+        return item.claimed_until is None or now() + self.tags.longest_answer + ROOM <= item.claimed_until
 
     def _tag(self, stored: StoredSheet) -> str:
         """Ask the model for a submitted sheet's tags and index it again with them; the error, or ""."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text, select
@@ -64,6 +64,11 @@ class ProblemTags:
     @property
     def version(self) -> str:
         return self.tagger.version
+
+    @property
+    def longest_answer(self) -> timedelta:
+        """How long asking the tagger for one sheet can take (its deadline)."""
+        return timedelta(seconds=self.tagger.deadline)
 
     def stored(self, sheets: Iterable[tuple[int, Sheet]]) -> dict[int, tuple[str, ...]]:
         """Sheet id → its stored tags, for the sheets whose tags were made from this text by this tagger."""

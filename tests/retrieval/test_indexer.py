@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +140,42 @@ def test_store_down_keeps_rows_and_the_worker_catches_up(repo: SheetRepository, 
         worker.stop()
     assert not worker.running
     assert [h.db_id for h in back.query(org, make_sheet(asis=PHONE), k=1)] == [sheet.id]
+
+
+def test_a_slow_model_never_outlasts_the_claim_so_no_other_drainer_asks_again(
+        repo: SheetRepository, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tags for five submitted sheets from a model that takes 40 s a sheet (of a moved clock, not waited
+    for), under a 120 s claim: each answer starts only while the claim has room for the longest answer;
+    the rows not reached are given back, indexed, and asked under a new claim. A second drainer
+    looking in during every answer never finds a row to take, and no sheet is asked twice."""
+    import coach.outbox
+    import coach.retrieval.indexer
+    from coach.db import now as real_now
+    from coach.llm.tagger import ProblemTagger
+    from coach.retrieval.problem_tags import ProblemTags
+
+    moved = [timedelta(0)]
+    monkeypatch.setattr(coach.retrieval.indexer, "now", lambda: real_now() + moved[0])
+    monkeypatch.setattr(coach.outbox, "now", lambda: real_now() + moved[0])
+    org = repo.ensure_organisation("町")
+    ids = [repo.create(org, make_sheet(title=f"題{n}", asis=f"{PHONE}（{n}件目）"), status="submitted").id
+           for n in range(5)]
+    outbox = Outbox(repo.sessions, lease=timedelta(seconds=120))
+    other = Outbox(repo.sessions, lease=timedelta(seconds=120))
+    asked: list[str] = []
+    taken: list[list[int]] = []
+
+    def model(system: str, user: str) -> dict[str, Any]:
+        asked.append(user)
+        moved[0] += timedelta(seconds=40)
+        taken.append([p.sheet_id for p in other.claim(10)])  # a second drainer looks in meanwhile
+        return {"tags": ["問い合わせ対応の負担"]}
+
+    tags = ProblemTags(repo.sessions, ProblemTagger(model, "slow-model", deadline=50.0))
+    s = store(data_dir)
+    drained = Indexer(outbox, repo, s, batch=5, tags=tags).drain()
+    assert taken == [[]] * len(taken), taken  # never a row another drainer still held
+    assert len(asked) == len(set(asked)) == 5  # each sheet asked once
+    assert drained.released >= 2 and drained.failed == drained.untagged == 0, drained
+    assert tags.stored((i, repo.get(i, org).sheet) for i in ids).keys() == set(ids)
+    assert outbox.count() == 0
