@@ -79,6 +79,11 @@ def head_of(row: Sequence[Any]) -> SheetHead:
     return SheetHead(*row[:len(HEAD_COLUMNS)])
 
 
+# Built once: the similar-sheet panel reads the heads of its hits on every refresh.
+_HEADS = (select(*HEAD_COLUMNS).join(Section, Section.id == SheetRow.section_id)
+          .where(SheetRow.id.in_(bindparam("ids", expanding=True)), SheetRow.organisation_id == bindparam("org")))
+
+
 @dataclass(frozen=True)
 class VersionInfo:
     number: int
@@ -232,11 +237,7 @@ class SheetRepository:
         if not ids:
             return {}
         with reading(self._sessions) as conn:
-            rows = conn.execute(
-                select(*HEAD_COLUMNS)
-                .join(Section, Section.id == SheetRow.section_id)
-                .where(SheetRow.id.in_(ids), SheetRow.organisation_id == organisation_id)
-            ).all()
+            rows = conn.execute(_HEADS, {"ids": ids, "org": organisation_id}).all()
         return {r[0]: head_of(r) for r in rows}
 
     def save(self, sheet_id: int, organisation_id: int, sheet: Sheet, kind: str = "save",

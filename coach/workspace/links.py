@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from coach.db import Base, SheetRow, now, reading
@@ -40,6 +40,11 @@ class LinkRow(Base):
     by_login: Mapped[str] = mapped_column(String(50))
     by_name: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(default=now)
+
+
+# Built once: every similar-sheets query reads the town's links.
+_GRAPH = (select(LinkRow.sheet_a, LinkRow.sheet_b, LinkRow.state)
+          .where(LinkRow.organisation_id == bindparam("org")).order_by(LinkRow.id))
 
 
 @dataclass(frozen=True)
@@ -152,8 +157,7 @@ class Links:
     def graph(self, organisation_id: int) -> LinkGraph:
         """The town's links as the retrieval channel needs them (every similar-sheets query reads it)."""
         with reading(self._sessions) as conn:
-            rows = conn.execute(select(LinkRow.sheet_a, LinkRow.sheet_b, LinkRow.state)
-                                .where(LinkRow.organisation_id == organisation_id).order_by(LinkRow.id)).all()
+            rows = conn.execute(_GRAPH, {"org": organisation_id}).all()
         return LinkGraph.of([(a, b) for a, b, state in rows if state == LINKED],
                             [(a, b) for a, b, state in rows if state == REJECTED])
 
