@@ -330,9 +330,10 @@ async def similar_live(request: Request, sheet_id: SheetId, who: UserDep, repo: 
     """While typing (htmx): similar sheets for what is in the form now, saved or not."""
     form = read_sheet_form(await form_of(request))
 
-    def search() -> dict[str, object]:  # in a worker thread: the index and the database never hold the loop
+    def search() -> Response:  # in a worker thread: the index and the database never hold the loop
         stored = editable(repo, who, sheet_id)
-        return {"stored": stored, "similar": similar_for(services, who, stored, form.sheet or stored.sheet),
-                "org_name": services.organisation_name}
+        context = {"stored": stored, "similar": similar_for(services, who, stored, form.sheet or stored.sheet),
+                   "org_name": services.organisation_name}
+        return render(request, "similar.html", context, partial="_similar.html")  # the whole page reads the session
 
-    return render(request, "similar.html", await in_thread(request, search), partial="_similar.html")
+    return await in_thread(request, search)
