@@ -26,7 +26,7 @@ def admin(request: Request, who: DxDep, services: ServicesDep) -> Response:
 
 
 @router.post("/admin/accounts")
-def create_account(request: Request, form: FormDep, who: DxDep, services: ServicesDep) -> Response:
+def create_account(request: Request, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     values = {k: str(form.get(k, "")).strip() for k in ("login", "name", "role", "section", "email")}
     password = new_password()
     try:
@@ -51,7 +51,7 @@ def confirm_reset(request: Request, user_id: UserId, who: DxDep, services: Servi
 
 
 @router.post("/admin/accounts/{user_id}/password")
-def reset_password(request: Request, form: FormDep, user_id: UserId, who: DxDep, services: ServicesDep) -> Response:
+def reset_password(request: Request, user_id: UserId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     if not confirmed(form):  # a one-click form of an older page: ask first
         return RedirectResponse(f"/admin/accounts/{user_id}/password", status_code=303)
     account = services.accounts.get(user_id, who.organisation_id)
@@ -72,7 +72,7 @@ def confirm_deactivate(request: Request, user_id: UserId, who: DxDep, services: 
 
 
 @router.post("/admin/accounts/{user_id}/active")
-def set_active(request: Request, form: FormDep, user_id: UserId, who: DxDep, services: ServicesDep) -> Response:
+def set_active(request: Request, user_id: UserId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     active = form.get("active") == "1"
     if user_id == who.id and not active:
         raise BadInput([FieldError("active", None, "自分のアカウントは停止できません。")])
@@ -85,7 +85,7 @@ def set_active(request: Request, form: FormDep, user_id: UserId, who: DxDep, ser
 
 
 @router.post("/admin/sections")
-def add_sections(request: Request, form: FormDep, who: DxDep, services: ServicesDep) -> Response:
+def add_sections(request: Request, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     """Paste the town's list of sections (one per line): the overview counts which have a sheet."""
     text = str(form.get("names", ""))
     names = [n.strip() for n in text.replace("、", "\n").splitlines() if n.strip()]
@@ -97,7 +97,7 @@ def add_sections(request: Request, form: FormDep, who: DxDep, services: Services
 
 
 @router.post("/admin/themes")
-def add_theme(request: Request, form: FormDep, who: DxDep, services: ServicesDep) -> Response:
+def add_theme(request: Request, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     name = str(form.get("name", ""))
     try:
         services.cycle.add_theme(who, name)
@@ -121,7 +121,7 @@ def confirm_remove_theme(request: Request, theme_id: ThemeId, who: DxDep, servic
 
 
 @router.post("/admin/themes/{theme_id}/delete")
-def remove_theme(request: Request, form: FormDep, theme_id: ThemeId, who: DxDep, services: ServicesDep) -> Response:
+def remove_theme(request: Request, theme_id: ThemeId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     if not confirmed(form):
         return RedirectResponse(f"/admin/themes/{theme_id}/delete", status_code=303)
     services.cycle.remove_theme(who, theme_id)

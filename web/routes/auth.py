@@ -52,7 +52,7 @@ def login_form(request: Request, services: ServicesDep) -> Response:
 
 
 @router.post("/login")
-def login(request: Request, form: FormDep, services: ServicesDep) -> Response:
+def login(request: Request, services: ServicesDep, form: FormDep) -> Response:
     sent, expected = str(form.get("csrf_token", "")), request.cookies.get(LOGIN_COOKIE, "")
     if not sent or not expected or not secrets.compare_digest(sent, expected):
         raise CsrfFailed()
@@ -80,7 +80,7 @@ def login(request: Request, form: FormDep, services: ServicesDep) -> Response:
 
 
 @router.post("/logout")
-def logout(request: Request, form: FormDep, services: ServicesDep) -> Response:
+def logout(request: Request, services: ServicesDep, form: FormDep) -> Response:
     session = session_of(request)
     if session is not None:
         csrf_matches(request, session, form)
@@ -96,7 +96,7 @@ def account_page(request: Request, who: UserDep, services: ServicesDep) -> Respo
 
 
 @router.post("/account/password", dependencies=[Depends(check_csrf)])
-def change_password(request: Request, form: FormDep, who: UserDep, services: ServicesDep) -> Response:
+def change_password(request: Request, who: UserDep, services: ServicesDep, form: FormDep) -> Response:
     """Change one's own password (argon2 in this worker thread). Every other session of the account
     ends; this one carries on."""
     current, new, again = (str(form.get(k, "")) for k in ("current", "new", "again"))

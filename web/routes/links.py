@@ -32,13 +32,13 @@ def _back(sheet_id: int, done: str) -> Response:
 
 
 @router.post("/review/{sheet_id}/links")
-def link(form: FormDep, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+def link(sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     services.links.link(who, sheet_id, _other(form.get("other")), str(form.get("label", "")))
     return _back(sheet_id, "linked")
 
 
 @router.post("/review/{sheet_id}/links/reject")
-def reject(form: FormDep, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+def reject(sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     services.links.reject(who, sheet_id, _other(form.get("other")))
     return _back(sheet_id, "rejected")
 

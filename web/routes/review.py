@@ -191,7 +191,7 @@ def _back(sheet_id: int, done: str, anchor: str = "") -> Response:
 
 
 @router.post("/review/{sheet_id}/findings")
-def judge(form: FormDep, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+def judge(sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     stored = _stored(services, who, sheet_id)
     key = (str(form.get("code", "")), str(form.get("field", "")), str(form.get("item", "")))
     finding = _finding(shown_findings(services, stored, services.reviews.get(sheet_id))[0], key)
@@ -207,7 +207,7 @@ def _finding(findings: list[Finding], key: tuple[str, str, str]) -> Finding:
 
 
 @router.post("/review/{sheet_id}/missed")
-def missed(request: Request, form: FormDep, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+def missed(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     stored = _stored(services, who, sheet_id)
     code, field, row = str(form.get("code", "")), str(form.get("field", "")), str(form.get("item", ""))
     if form.get("target"):  # the page's one select: code|field|row index (0-based)
@@ -225,7 +225,7 @@ def _typed(form: Any) -> dict[str, str]:
 
 
 @router.post("/review/{sheet_id}/comments")
-def comment(form: FormDep, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+def comment(sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     stored = _stored(services, who, sheet_id)
     item = _row_index(str(form.get("item", "")))
     field = str(form.get("field", "general"))
@@ -238,7 +238,7 @@ def comment(form: FormDep, sheet_id: SheetId, who: DxDep, services: ServicesDep)
 
 
 @router.post("/review/{sheet_id}/decision")
-def decide(request: Request, form: FormDep, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+def decide(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     stored = _stored(services, who, sheet_id)
     try:
         services.decide(who, stored, str(form.get("decision", "")), str(form.get("note", "")))
@@ -248,14 +248,14 @@ def decide(request: Request, form: FormDep, sheet_id: SheetId, who: DxDep, servi
 
 
 @router.post("/review/{sheet_id}/stage")
-def stage(form: FormDep, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+def stage(sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     _stored(services, who, sheet_id)
     services.cycle.move(who, sheet_id, str(form.get("stage", "")), _date(str(form.get("on", ""))))
     return _back(sheet_id, "stage", "#cycle")
 
 
 @router.post("/review/{sheet_id}/themes")
-def themes(form: FormDep, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+def themes(sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     _stored(services, who, sheet_id)
     ids = [i for v in form.getlist("theme") if isinstance(v, str) and (i := bounded_id(v)) is not None]
     services.cycle.set_sheet_themes(who, sheet_id, ids)
@@ -263,7 +263,7 @@ def themes(form: FormDep, sheet_id: SheetId, who: DxDep, services: ServicesDep) 
 
 
 @router.post("/review/{sheet_id}/outcomes")
-def outcome(request: Request, form: FormDep, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+def outcome(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     _stored(services, who, sheet_id)
     try:
         services.cycle.add_outcome(who, sheet_id, str(form.get("kind", "")), str(form.get("value", "")),

@@ -21,7 +21,7 @@ FIELDS = ("token_name", "scope", "reach", "expires_on")
 
 
 @router.post("/admin/tokens")
-def create_token(request: Request, form: FormDep, who: DxDep, services: ServicesDep) -> Response:
+def create_token(request: Request, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     values = {k: str(form.get(k, "")).strip() for k in FIELDS}
     try:
         secret, token = services.tokens.create(who, values["token_name"], values["scope"],
@@ -41,7 +41,7 @@ def confirm_revoke(request: Request, token_id: TokenId, who: DxDep, services: Se
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
-def revoke(request: Request, form: FormDep, token_id: TokenId, who: DxDep, services: ServicesDep) -> Response:
+def revoke(request: Request, token_id: TokenId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     if not confirmed(form):  # asked on the page above first
         return RedirectResponse(f"/admin/tokens/{token_id}/revoke", status_code=303)
     token = services.tokens.revoke(who, token_id)
