@@ -27,7 +27,9 @@ PAGES = ROUTES + "pages.py"
 MIDDLEWARE = {WEB + "envelope.py", WEB + "limits.py"}  # around every request: never the one to name
 # Endpoints of web/routes/pages.py still reading the database on the loop: converted by the
 # coordinator's branch (pages.py is theirs), allowed here until it is merged. Nothing else is.
-PENDING_ON_LOOP = {"create", "submit"}
+# create and submit run their SQL on the loop; similar_live renders its full page (without htmx) on
+# the loop, and base.html's header counts the unread notices.
+PENDING_ON_LOOP = {"create", "submit", "similar_live"}
 
 
 @dataclass(frozen=True)
