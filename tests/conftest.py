@@ -40,6 +40,19 @@ def production_hasher() -> Iterator[Any]:
 
 
 @pytest.fixture(autouse=True)
+def sql_off_the_loop() -> Iterator[None]:
+    """Every test that drives the app (TestClient or an in-process server) fails when a request ran SQL
+    on the event loop (tests/loop_guard.py); what a module-scoped fixture caused shows at its first test."""
+    from tests import loop_guard
+
+    loop_guard.install()
+    yield
+    found = loop_guard.take()
+    if found:
+        pytest.fail(loop_guard.report(found), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     from coach.settings import get_settings
 

@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(NeedLogin)
     async def _need_login(request: Request, exc: NeedLogin) -> Response:
         if _wants_json(request):
-            return _error(request, 401, "ログインが必要です。プログラムからは API トークンを「Authorization: Bearer トークン」で"
+            return await _error(request, 401, "ログインが必要です。プログラムからは API トークンを「Authorization: Bearer トークン」で"
                                         "送ってください（ブラウザーからはログインしてお使いください）。", "login")
         target = "/login?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         if is_htmx(request):  # the page keeps what was typed; editor.js says so and offers to log in again
@@ -96,17 +96,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(TokenRejected)
     async def _bad_token(request: Request, exc: TokenRejected) -> Response:
-        response = _error(request, 401, exc.reason, "authorization")
+        response = await _error(request, 401, exc.reason, "authorization")
         response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         return response
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
-        return _error(request, 403, exc.reason, "login")
+        return await _error(request, 403, exc.reason, "login")
 
     @app.exception_handler(CsrfFailed)
     async def _csrf(request: Request, exc: CsrfFailed) -> Response:
-        return _error(request, 403, "送信の確認ができませんでした。ページを読み込み直してから、もう一度操作してください。",
+        return await _error(request, 403, "送信の確認ができませんでした。ページを読み込み直してから、もう一度操作してください。",
                       "csrf_token")
 
     @app.exception_handler(RequestValidationError)
@@ -116,14 +116,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse(bad.as_dict(), status_code=422)
         first = bad.errors[0] if bad.errors else None
         reason = f"{LABELS.get(first.field, first.field)}: {first.reason}" if first else bad.message
-        return _error(request, 422, reason, first.field if first else "body")
+        return await _error(request, 422, reason, first.field if first else "body")
 
     @app.exception_handler(BadInput)
     async def _bad_input(request: Request, exc: BadInput) -> Response:
         if _wants_json(request):
             return JSONResponse(exc.as_dict(), status_code=422)
         reason = exc.errors[0].reason if exc.errors else exc.message
-        return _error(request, 422, reason, exc.errors[0].field if exc.errors else "body")
+        return await _error(request, 422, reason, exc.errors[0].field if exc.errors else "body")
 
     @app.exception_handler(VersionConflict)
     async def _conflict(request: Request, exc: VersionConflict) -> Response:
@@ -132,16 +132,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             body = BadInput([FieldError("base_version", None, exc.reason)], message=exc.reason).as_dict()
             return JSONResponse({**body, "latest_version": exc.latest}, status_code=409,
                                 headers={"ETag": f'"{exc.latest}"'})
-        return _error(request, 409, exc.reason, "base_version")
+        return await _error(request, 409, exc.reason, "base_version")
 
     @app.exception_handler(NotAllowed)
     async def _not_allowed(request: Request, exc: NotAllowed) -> Response:
         """A move the review cycle does not allow (coach/workspace/submission.py): 409, or 403 for a role."""
-        return _error(request, exc.status, exc.reason, "status")
+        return await _error(request, exc.status, exc.reason, "status")
 
     @app.exception_handler(SheetNotFound)
     async def _not_found(request: Request, exc: SheetNotFound) -> Response:
-        return _error(request, 404, "シートが見つかりません。", "id")
+        return await _error(request, 404, "シートが見つかりません。", "id")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -151,21 +151,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             405: "この方法では操作できません。",
         }
         if isinstance(exc, BodyTooLarge):
-            return _error(request, 413, str(exc.detail), "body")
-        return _error(request, exc.status_code, reasons.get(exc.status_code, "リクエストを処理できませんでした。"), "body")
+            return await _error(request, 413, str(exc.detail), "body")
+        return await _error(request, exc.status_code, reasons.get(exc.status_code, "リクエストを処理できませんでした。"), "body")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s", request.url.path)
-        return _error(request, 500, "サーバーで問題が起きました。入力内容は失われていません。時間をおいてもう一度お試しください。", "body")
+        return await _error(request, 500, "サーバーで問題が起きました。入力内容は失われていません。時間をおいてもう一度お試しください。", "body")
 
     return app
 
 
-def _error(request: Request, status: int, reason: str, field: str) -> Response:
+async def _error(request: Request, status: int, reason: str, field: str) -> Response:
     if _wants_json(request):
         body = BadInput([FieldError(field, None, reason)], message=reason).as_dict()
         return JSONResponse(body, status_code=status)
-    return templates.TemplateResponse(
-        request, "error.html", {"status": status, "reason": reason, "org_name": ""}, status_code=status
-    )
+    # the page's header reads the session and the unread notices: database work, so in a worker thread
+    return await run_in_threadpool(
+        templates.TemplateResponse, request, "error.html", {"status": status, "reason": reason, "org_name": ""},
+        status_code=status)

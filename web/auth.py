@@ -13,6 +13,7 @@ import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from starlette.datastructures import FormData
 
 from coach.workspace.accounts import Account, OpenSession
 from coach.workspace.permissions import can_manage, can_review
@@ -69,6 +70,19 @@ async def require_user(request: Request) -> Account:
     return user_of(request)
 
 
+def _sends_form(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith(("application/x-www-form", "multipart/"))
+
+
+def csrf_matches(request: Request, session: OpenSession, form: FormData | None) -> None:
+    """The header htmx sends, or else the form's hidden field, must be the session's token."""
+    sent = request.headers.get("X-CSRF-Token", "")
+    if not sent and form is not None and _sends_form(request):
+        sent = str(form.get("csrf_token", ""))
+    if not sent or not secrets.compare_digest(sent, session.csrf):
+        raise CsrfFailed()
+
+
 async def check_csrf(request: Request) -> None:
     """For every unsafe request from a page: the token must match the session's."""
     if request.method not in UNSAFE:
@@ -76,11 +90,8 @@ async def check_csrf(request: Request) -> None:
     session = await open_session(request)
     if session is None:
         raise NeedLogin()
-    sent = request.headers.get("X-CSRF-Token", "")
-    if not sent and request.headers.get("content-type", "").startswith(("application/x-www-form", "multipart/")):
-        sent = str((await form_of(request)).get("csrf_token", ""))  # starlette caches the parsed form
-    if not sent or not secrets.compare_digest(sent, session.csrf):
-        raise CsrfFailed()
+    needs_form = not request.headers.get("X-CSRF-Token", "") and _sends_form(request)
+    csrf_matches(request, session, await form_of(request) if needs_form else None)  # the form is read once
 
 
 async def require_dx(who: Annotated[Account, Depends(require_user)]) -> Account:

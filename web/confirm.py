@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 from fastapi.responses import Response
+from starlette.datastructures import FormData
 
 from coach.app import Services
-from web.forms import form_of
 from web.htmx import render
 
 
@@ -23,8 +23,8 @@ class Confirm:
     cancel: str = "/admin"
 
 
-async def confirmed(request: Request) -> bool:
-    return (await form_of(request)).get("confirmed") == "1"
+def confirmed(form: FormData) -> bool:
+    return form.get("confirmed") == "1"
 
 
 def confirm_page(request: Request, services: Services, confirm: Confirm) -> Response:

@@ -1,12 +1,12 @@
-"""Reading HTML forms: the one place the web layer reads form data (cleaned by coach/cleaning.py),
-and the sheet editor's form with its values as typed and Japanese errors per field."""
+"""Reading HTML forms: the one place the web layer reads form data (cleaned by coach/cleaning.py;
+`FormDep` for routes), and the sheet editor's form with its values as typed and Japanese errors per field."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
@@ -25,6 +25,12 @@ async def form_of(request: Request) -> FormData:
     form = FormData([(clean_text(k), clean_text(v) if isinstance(v, str) else v) for k, v in raw.multi_items()])
     request.state.clean_form = form
     return form
+
+
+FormDep = Annotated[FormData, Depends(form_of)]
+"""The form, read on the event loop (reading the body is I/O) before the route runs: a route that
+declares it can be a plain `def`, which FastAPI runs in a worker thread, so its database work never
+stops the event loop (issue #10; tests/loop_guard.py fails any request that runs SQL on the loop)."""
 
 
 @dataclass

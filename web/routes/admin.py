@@ -5,7 +5,6 @@ page of its own (web/confirm.py); every successful POST answers 303 to a GET (we
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.errors import BadInput, FieldError
@@ -15,7 +14,7 @@ from web.admin_page import admin_page, back
 from web.auth import DxDep, check_csrf
 from web.confirm import Confirm, confirm_page, confirmed
 from web.deps import ServicesDep
-from web.forms import form_of
+from web.forms import FormDep
 from web.params import ThemeId, UserId
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
@@ -27,13 +26,12 @@ def admin(request: Request, who: DxDep, services: ServicesDep) -> Response:
 
 
 @router.post("/admin/accounts")
-async def create_account(request: Request, who: DxDep, services: ServicesDep) -> Response:
-    form = await form_of(request)
+def create_account(request: Request, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     values = {k: str(form.get(k, "")).strip() for k in ("login", "name", "role", "section", "email")}
     password = new_password()
     try:
-        account = await run_in_threadpool(  # argon2 hashing stays off the event loop
-            services.accounts.create, who.organisation_id, values["login"], values["name"], values["role"],
+        account = services.accounts.create(  # argon2 hashing: in this worker thread, off the event loop
+            who.organisation_id, values["login"], values["name"], values["role"],
             password, values["section"] if values["role"] == "staff" else None, values["email"])
     except BadInput as exc:
         errors = {e.field: e.reason for e in exc.errors}
@@ -53,12 +51,12 @@ def confirm_reset(request: Request, user_id: UserId, who: DxDep, services: Servi
 
 
 @router.post("/admin/accounts/{user_id}/password")
-async def reset_password(request: Request, user_id: UserId, who: DxDep, services: ServicesDep) -> Response:
-    if not await confirmed(request):  # a one-click form of an older page: ask first
+def reset_password(request: Request, user_id: UserId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
+    if not confirmed(form):  # a one-click form of an older page: ask first
         return RedirectResponse(f"/admin/accounts/{user_id}/password", status_code=303)
     account = services.accounts.get(user_id, who.organisation_id)
     password = new_password()
-    await run_in_threadpool(services.accounts.set_password, user_id, who.organisation_id, password)
+    services.accounts.set_password(user_id, who.organisation_id, password)
     services.reviews.audit(who, None, PasswordReset(account.login))
     return back(request, services, login=account.login, password=password,
                 flash=f"{account.name}さんのパスワードを新しくしました。今のログインは切れます。")
@@ -74,11 +72,11 @@ def confirm_deactivate(request: Request, user_id: UserId, who: DxDep, services: 
 
 
 @router.post("/admin/accounts/{user_id}/active")
-async def set_active(request: Request, user_id: UserId, who: DxDep, services: ServicesDep) -> Response:
-    active = (await form_of(request)).get("active") == "1"
+def set_active(request: Request, user_id: UserId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
+    active = form.get("active") == "1"
     if user_id == who.id and not active:
         raise BadInput([FieldError("active", None, "自分のアカウントは停止できません。")])
-    if not active and not await confirmed(request):
+    if not active and not confirmed(form):
         return RedirectResponse(f"/admin/accounts/{user_id}/deactivate", status_code=303)
     account = services.accounts.get(user_id, who.organisation_id)
     services.accounts.set_active(user_id, who.organisation_id, active)
@@ -87,9 +85,9 @@ async def set_active(request: Request, user_id: UserId, who: DxDep, services: Se
 
 
 @router.post("/admin/sections")
-async def add_sections(request: Request, who: DxDep, services: ServicesDep) -> Response:
+def add_sections(request: Request, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     """Paste the town's list of sections (one per line): the overview counts which have a sheet."""
-    text = str((await form_of(request)).get("names", ""))
+    text = str(form.get("names", ""))
     names = [n.strip() for n in text.replace("、", "\n").splitlines() if n.strip()]
     if any(len(n) > 100 for n in names):
         raise BadInput([FieldError("names", None, "係名は100文字以内で、1行に1つずつ書いてください。")])
@@ -99,8 +97,8 @@ async def add_sections(request: Request, who: DxDep, services: ServicesDep) -> R
 
 
 @router.post("/admin/themes")
-async def add_theme(request: Request, who: DxDep, services: ServicesDep) -> Response:
-    name = str((await form_of(request)).get("name", ""))
+def add_theme(request: Request, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
+    name = str(form.get("name", ""))
     try:
         services.cycle.add_theme(who, name)
     except BadInput as exc:
@@ -123,8 +121,8 @@ def confirm_remove_theme(request: Request, theme_id: ThemeId, who: DxDep, servic
 
 
 @router.post("/admin/themes/{theme_id}/delete")
-async def remove_theme(request: Request, theme_id: ThemeId, who: DxDep, services: ServicesDep) -> Response:
-    if not await confirmed(request):
+def remove_theme(request: Request, theme_id: ThemeId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
+    if not confirmed(form):
         return RedirectResponse(f"/admin/themes/{theme_id}/delete", status_code=303)
     services.cycle.remove_theme(who, theme_id)
     return RedirectResponse("/admin#themes", status_code=303)

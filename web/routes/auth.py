@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coach.cleaning import normalise_login
@@ -17,11 +16,12 @@ from web.auth import (
     CsrfFailed,
     UserDep,
     check_csrf,
+    csrf_matches,
     session_of,
     set_session_cookie,
 )
 from web.deps import ServicesDep
-from web.forms import form_of
+from web.forms import FormDep
 from web.htmx import render
 
 router = APIRouter(include_in_schema=False)
@@ -52,8 +52,7 @@ def login_form(request: Request, services: ServicesDep) -> Response:
 
 
 @router.post("/login")
-async def login(request: Request, services: ServicesDep) -> Response:
-    form = await form_of(request)
+def login(request: Request, services: ServicesDep, form: FormDep) -> Response:
     sent, expected = str(form.get("csrf_token", "")), request.cookies.get(LOGIN_COOKIE, "")
     if not sent or not expected or not secrets.compare_digest(sent, expected):
         raise CsrfFailed()
@@ -65,8 +64,8 @@ async def login(request: Request, services: ServicesDep) -> Response:
     if attempt is None:
         return _login_page(request, services, shown, "ログインの失敗が続いたため、15分ほど受け付けを止めています。"
                            "パスワードが分からないときは DX推進チームに連絡してください。", 429)
-    # argon2 is deliberately slow: it runs in the thread pool, never on the event loop
-    account = await run_in_threadpool(services.accounts.authenticate, login_id, password)
+    # argon2 is deliberately slow: like all of this route, it runs in a worker thread, never on the event loop
+    account = services.accounts.authenticate(login_id, password)
     if account is None:
         return _login_page(request, services, shown, "ログインIDかパスワードが違います。", 401)
     services.login_throttle.passed(login_id, attempt)
@@ -81,9 +80,10 @@ async def login(request: Request, services: ServicesDep) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request, services: ServicesDep) -> Response:
-    if session_of(request) is not None:
-        await check_csrf(request)
+def logout(request: Request, services: ServicesDep, form: FormDep) -> Response:
+    session = session_of(request)
+    if session is not None:
+        csrf_matches(request, session, form)
         services.accounts.close_session(request.cookies.get(COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
@@ -96,12 +96,12 @@ def account_page(request: Request, who: UserDep, services: ServicesDep) -> Respo
 
 
 @router.post("/account/password", dependencies=[Depends(check_csrf)])
-async def change_password(request: Request, who: UserDep, services: ServicesDep) -> Response:
-    """Change one's own password. Every other session of the account ends; this one carries on."""
-    form = await form_of(request)
+def change_password(request: Request, who: UserDep, services: ServicesDep, form: FormDep) -> Response:
+    """Change one's own password (argon2 in this worker thread). Every other session of the account
+    ends; this one carries on."""
     current, new, again = (str(form.get(k, "")) for k in ("current", "new", "again"))
     errors = {}
-    if await run_in_threadpool(services.accounts.authenticate, who.login, current) is None:
+    if services.accounts.authenticate(who.login, current) is None:
         errors["current"] = "今のパスワードが違います。"
     elif new != again:
         errors["again"] = "新しいパスワードが2回とも同じになるように入力してください。"
@@ -110,7 +110,7 @@ async def change_password(request: Request, who: UserDep, services: ServicesDep)
     if errors:
         context = {"org_name": services.organisation_name, "errors": errors, "flash": ""}
         return render(request, "account.html", context, status_code=422)
-    await run_in_threadpool(services.accounts.set_password, who.id, who.organisation_id, new)
+    services.accounts.set_password(who.id, who.organisation_id, new)
     services.reviews.audit(who, None, PasswordChanged(who.login))
     token, _ = services.accounts.open_session(who)
     response = RedirectResponse("/account?changed=1", status_code=303)

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from coach.jobs import DIED, JobView
 from web.access import editable
@@ -35,8 +36,9 @@ def _sse(event: str, html: str) -> str:
 async def events(request: Request, sheet_id: SheetId, job_id: str, who: UserDep, repo: RepoDep,
                  services: ServicesDep) -> Response:
     """Progress of a job that any worker may be running: its row is read every POLL seconds until it
-    leaves "running" or its deadline passes (then it is marked failed), and the final panel is sent."""
-    stored = editable(repo, who, sheet_id)
+    leaves "running" or its deadline passes (then it is marked failed), and the final panel is sent.
+    A stream, so this stays a coroutine: every read and the final panel run in a worker thread."""
+    stored = await run_in_threadpool(editable, repo, who, sheet_id)
     org = who.organisation_id
 
     def panel(**extra: Any) -> str:
@@ -50,8 +52,8 @@ async def events(request: Request, sheet_id: SheetId, job_id: str, who: UserDep,
             if job is None:
                 yield _sse("done", panel(deep_state="idle"))
                 return
-            if job.state != "running":
-                yield _sse("done", _final(job))
+            if job.state != "running":  # the final panel runs the rules (CPU): off the loop too
+                yield _sse("done", await asyncio.to_thread(_final, job))
                 return
             if await request.is_disconnected():
                 return

@@ -13,7 +13,7 @@ from coach.repository import StoredSheet
 from coach.workspace.links import REJECTED, Group, groups
 from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
-from web.forms import form_of
+from web.forms import FormDep
 from web.htmx import render
 from web.params import LinkId, SheetId, bounded_id
 
@@ -32,15 +32,13 @@ def _back(sheet_id: int, done: str) -> Response:
 
 
 @router.post("/review/{sheet_id}/links")
-async def link(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
-    form = await form_of(request)
+def link(sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     services.links.link(who, sheet_id, _other(form.get("other")), str(form.get("label", "")))
     return _back(sheet_id, "linked")
 
 
 @router.post("/review/{sheet_id}/links/reject")
-async def reject(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
-    form = await form_of(request)
+def reject(sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     services.links.reject(who, sheet_id, _other(form.get("other")))
     return _back(sheet_id, "rejected")
 

@@ -31,7 +31,7 @@ from coach.workspace.review import COMMENT_FIELDS, Review
 from coach.workspace.submission import state_of
 from web.auth import DxDep, check_csrf
 from web.deps import ServicesDep
-from web.forms import form_of
+from web.forms import FormDep
 from web.htmx import render
 from web.linked import review_context
 from web.params import MAX_ID, SheetId, bounded_id
@@ -191,9 +191,8 @@ def _back(sheet_id: int, done: str, anchor: str = "") -> Response:
 
 
 @router.post("/review/{sheet_id}/findings")
-async def judge(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+def judge(sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     stored = _stored(services, who, sheet_id)
-    form = await form_of(request)
     key = (str(form.get("code", "")), str(form.get("field", "")), str(form.get("item", "")))
     finding = _finding(shown_findings(services, stored, services.reviews.get(sheet_id))[0], key)
     services.reviews.judge(who, sheet_id, stored.version, finding, str(form.get("verdict", "")))
@@ -208,9 +207,8 @@ def _finding(findings: list[Finding], key: tuple[str, str, str]) -> Finding:
 
 
 @router.post("/review/{sheet_id}/missed")
-async def missed(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+def missed(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     stored = _stored(services, who, sheet_id)
-    form = await form_of(request)
     code, field, row = str(form.get("code", "")), str(form.get("field", "")), str(form.get("item", ""))
     if form.get("target"):  # the page's one select: code|field|row index (0-based)
         code, field, index = (str(form.get("target", "")).split("|") + ["", ""])[:3]
@@ -227,9 +225,8 @@ def _typed(form: Any) -> dict[str, str]:
 
 
 @router.post("/review/{sheet_id}/comments")
-async def comment(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+def comment(sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     stored = _stored(services, who, sheet_id)
-    form = await form_of(request)
     item = _row_index(str(form.get("item", "")))
     field = str(form.get("field", "general"))
     review = services.reviews.get(sheet_id)
@@ -241,9 +238,8 @@ async def comment(request: Request, sheet_id: SheetId, who: DxDep, services: Ser
 
 
 @router.post("/review/{sheet_id}/decision")
-async def decide(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+def decide(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     stored = _stored(services, who, sheet_id)
-    form = await form_of(request)
     try:
         services.decide(who, stored, str(form.get("decision", "")), str(form.get("note", "")))
     except BadInput as exc:
@@ -252,26 +248,23 @@ async def decide(request: Request, sheet_id: SheetId, who: DxDep, services: Serv
 
 
 @router.post("/review/{sheet_id}/stage")
-async def stage(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+def stage(sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     _stored(services, who, sheet_id)
-    form = await form_of(request)
     services.cycle.move(who, sheet_id, str(form.get("stage", "")), _date(str(form.get("on", ""))))
     return _back(sheet_id, "stage", "#cycle")
 
 
 @router.post("/review/{sheet_id}/themes")
-async def themes(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+def themes(sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     _stored(services, who, sheet_id)
-    form = await form_of(request)
     ids = [i for v in form.getlist("theme") if isinstance(v, str) and (i := bounded_id(v)) is not None]
     services.cycle.set_sheet_themes(who, sheet_id, ids)
     return _back(sheet_id, "themes", "#cycle")
 
 
 @router.post("/review/{sheet_id}/outcomes")
-async def outcome(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep) -> Response:
+def outcome(request: Request, sheet_id: SheetId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     _stored(services, who, sheet_id)
-    form = await form_of(request)
     try:
         services.cycle.add_outcome(who, sheet_id, str(form.get("kind", "")), str(form.get("value", "")),
                                    str(form.get("unit", "")), _date(str(form.get("on", ""))),

@@ -12,7 +12,7 @@ from web.admin_page import admin_page, back
 from web.auth import DxDep, check_csrf
 from web.confirm import confirmed
 from web.deps import ServicesDep
-from web.forms import form_of
+from web.forms import FormDep
 from web.htmx import render
 from web.params import TokenId
 
@@ -21,8 +21,7 @@ FIELDS = ("token_name", "scope", "reach", "expires_on")
 
 
 @router.post("/admin/tokens")
-async def create_token(request: Request, who: DxDep, services: ServicesDep) -> Response:
-    form = await form_of(request)
+def create_token(request: Request, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
     values = {k: str(form.get(k, "")).strip() for k in FIELDS}
     try:
         secret, token = services.tokens.create(who, values["token_name"], values["scope"],
@@ -42,8 +41,8 @@ def confirm_revoke(request: Request, token_id: TokenId, who: DxDep, services: Se
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
-async def revoke(request: Request, token_id: TokenId, who: DxDep, services: ServicesDep) -> Response:
-    if not await confirmed(request):  # asked on the page above first
+def revoke(request: Request, token_id: TokenId, who: DxDep, services: ServicesDep, form: FormDep) -> Response:
+    if not confirmed(form):  # asked on the page above first
         return RedirectResponse(f"/admin/tokens/{token_id}/revoke", status_code=303)
     token = services.tokens.revoke(who, token_id)
     return back(request, services, "/admin#tokens",

@@ -183,14 +183,19 @@ def import_form(request: Request, who: DxDep, services: ServicesDep) -> Response
 @router.post("/import", response_class=HTMLResponse)
 async def import_preview(request: Request, file: UploadFile, who: DxDep, services: ServicesDep) -> Response:
     data = await file.read(exchange.MAX_BYTES + 1)
-    filename = (file.filename or "")[:200]
+    return await in_pool(_preview, request, services, who, (file.filename or "")[:200], data)
+
+
+def _preview(request: Request, services: Services, who: Account, filename: str, data: bytes) -> Response:
+    """In the upload pool: read the file, keep it as a preview, show what would happen (the page's
+    header reads the database too)."""
     context = _context(services, filename)
     try:
-        rows = await in_pool(_plan, services, who, filename, data)
+        rows = _plan(services, who, filename, data)
     except BadInput as exc:
         context["error"] = exc.errors[0].reason if exc.errors else exc.message
         return render(request, "import.html", context, status_code=422)
-    token = await in_pool(services.previews.add, who.id, filename, data)
+    token = services.previews.add(who.id, filename, data)
     context.update(rows=rows, token=token)
     return render(request, "import.html", context)
 
@@ -198,8 +203,13 @@ async def import_preview(request: Request, file: UploadFile, who: DxDep, service
 @router.post("/import/{token}", response_class=HTMLResponse)
 async def import_confirm(request: Request, token: str, who: DxDep, services: ServicesDep,
                          status: Annotated[str, Form()] = SheetStatus.DRAFT) -> Response:
+    return await in_pool(_confirm, request, services, who, token, exchange.import_state(status))
+
+
+def _confirm(request: Request, services: Services, who: Account, token: str, status: str) -> Response:
+    """In the upload pool: the import, or the page that says why not (`status` is checked)."""
     try:
-        created, updated = await in_pool(_import, services, who, token, exchange.import_state(status))
+        created, updated = _import(services, who, token, status)
     except NotPending:
         return render(request, "import.html", _context(
             services, error="確認待ちの取り込みが見つかりません（1時間で破棄されます）。もう一度ファイルを選んでください。"),
