@@ -48,12 +48,12 @@ async def events(request: Request, sheet_id: SheetId, job_id: str, who: UserDep,
     async def stream() -> AsyncIterator[str]:
         polls = int((services.jobs.deadline + 5) / POLL) + 1  # bounded even if the clock misbehaves
         for _ in range(polls):
-            job = await asyncio.to_thread(services.jobs.get, job_id, sheet_id, org)
+            job = await run_in_threadpool(services.jobs.get, job_id, sheet_id, org)
             if job is None:
                 yield _sse("done", panel(deep_state="idle"))
                 return
             if job.state != "running":  # the final panel runs the rules (CPU): off the loop too
-                yield _sse("done", await asyncio.to_thread(_final, job))
+                yield _sse("done", await run_in_threadpool(_final, job))
                 return
             if await request.is_disconnected():
                 return

@@ -103,7 +103,7 @@ async def create(request: Request, who: UserDep, critic: CriticDep, services: Se
     return await in_thread(request, _create, request, who, critic, services, form)
 
 
-def _create(request: Request, who: Account, critic: CriticDep, services: Services, form: FormData) -> Response:
+def _create(request: Request, who: Account, critic: CritiqueService, services: Services, form: FormData) -> Response:
     # the section comes from the account, whatever the form says
     values = {"section": who.section or "", "title": str(form.get("title", "")).strip()}
     errors = {}
