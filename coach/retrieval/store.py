@@ -1,8 +1,11 @@
 """The vector index on Chroma: embedded PersistentClient by default, HttpClient for a server.
 
-The database is the source of truth; this is an index of it. One collection per embedding
-function and configuration, so vectors of different models never mix. Every query is filtered
-by organisation: another municipality's sheets are never returned.
+The database is the source of truth; this is an index of it. One collection per organisation and
+embedding (function and configuration): vectors of different models never mix, and a query reads
+only its own municipality's collection, so another town's sheets are never returned. (Until 0.x
+one collection held every organisation and each query filtered it by metadata; that filter cost
+Chroma ~50 ms at 10,000 sheets against ~6 ms for a collection of the town's own. Such a collection
+is split into per-organisation ones the first time the store opens it, vectors copied as they are.)
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError
 
 from coach.sheet import FIELDS as SHEET_FIELDS
 from coach.sheet import Sheet
 
 log = logging.getLogger("coach.retrieval")
 PREFIX = "sheets-"
+ORG_MARK = "-org"  # a base collection name + ORG_MARK + the organisation's id: that town's collection
 UPSERT_BATCH = 500  # entries per Chroma call (its own maximum is 5,461 embedded; memory stays flat)
 
 
@@ -123,6 +128,10 @@ def collection_name(ef: EmbeddingFunction[Documents]) -> str:
     return f"{PREFIX}{ef.name()}-{digest}"
 
 
+def org_collection_name(base: str, organisation_id: int) -> str:
+    return f"{base}{ORG_MARK}{int(organisation_id)}"
+
+
 def connector(data_dir: Path, url: str = "") -> Callable[[], ClientAPI]:
     return lambda: make_client(data_dir, url)
 
@@ -151,8 +160,9 @@ class SimilarStore:
         # a start, and two embedded clients built at once for one folder fail half-built.
         self._opening = threading.RLock()
         self.ef = ef
-        self.name = collection_name(ef)
-        self._collection: Collection | None = None
+        self.name = collection_name(ef)  # the base name; each organisation's collection adds ORG_MARK + id
+        self._collections: dict[int, Collection] = {}
+        self._checked = False  # the product's collections were looked at: no other embedding, none to split
 
     @property
     def client(self) -> ClientAPI:
@@ -168,61 +178,110 @@ class SimilarStore:
         return client
 
     def _forget(self) -> None:
-        """After an error, reconnect next time (the server may have restarted)."""
+        """After an error, reconnect and look again next time (the server may have restarted)."""
         self._client = None
-        self._collection = None
+        self._collections = {}
+        self._checked = False
 
-    # -- the collection -----------------------------------------------------------------------------
+    # -- the collections ------------------------------------------------------------------------------
+
+    def _ours(self, name: str) -> bool:
+        return name == self.name or name.startswith(self.name + ORG_MARK)
+
+    def _names(self) -> list[str]:
+        return [c.name if hasattr(c, "name") else str(c) for c in self.client.list_collections()]
 
     def others(self) -> list[str]:
         """Collections of this product made with another embedding."""
         try:
-            names = [c.name if hasattr(c, "name") else str(c) for c in self.client.list_collections()]
+            names = self._names()
         except StoreUnavailable:
             raise
         except Exception as exc:
             self._forget()
             raise StoreUnavailable(str(exc)) from exc
-        return [n for n in names if n.startswith(PREFIX) and n != self.name]
+        return [n for n in names if n.startswith(PREFIX) and not self._ours(n)]
 
-    def collection(self, create: bool = False) -> Collection:
-        collection = self._collection
+    def collection(self, organisation_id: int, create: bool = False) -> Collection | None:
+        """The organisation's collection; None when it has none yet and `create` is false (nothing indexed)."""
+        collection = self._collections.get(organisation_id)
         if collection is not None:
             return collection
         with self._opening:
-            return self._open_collection(create)
+            try:
+                return self._open(organisation_id, create)
+            except (IndexMismatch, StoreUnavailable):
+                raise
+            except Exception as exc:
+                self._forget()
+                raise StoreUnavailable(str(exc)) from exc
 
-    def _open_collection(self, create: bool) -> Collection:
-        if self._collection is not None:  # another thread opened it while this one waited
-            return self._collection
-        try:
-            names = [c.name if hasattr(c, "name") else str(c) for c in self.client.list_collections()]
-            if self.name in names:
+    def _open(self, organisation_id: int, create: bool) -> Collection | None:
+        if organisation_id in self._collections:  # another thread opened it while this one waited
+            return self._collections[organisation_id]
+        self._check()
+        name = org_collection_name(self.name, organisation_id)
+        if create:
+            # get_or_create: another process may make the same town's collection at the same moment
+            collection = self.client.get_or_create_collection(
+                name, embedding_function=cast(Any, self.ef), configuration={"hnsw": {"space": "cosine"}},
+                metadata={"product": "curry-coach", "organisation": int(organisation_id)},
+            )
+        else:
+            try:
                 # No function passed: Chroma rebuilds it from the stored config via the registry.
-                self._collection = self.client.get_collection(self.name)
-            elif create or not [n for n in names if n.startswith(PREFIX)]:
-                self._collection = self.client.create_collection(
-                    self.name, embedding_function=cast(Any, self.ef), configuration={"hnsw": {"space": "cosine"}},
-                    metadata={"product": "curry-coach"},
-                )
-            else:
-                raise IndexMismatch(
-                    f"検索用の索引は別の埋め込み（{', '.join(n for n in names if n.startswith(PREFIX))}）で"
-                    f"作られています。今の設定（{self.ef.name()}）で使うには `coach reindex` を実行してください。"
-                )
-        except (IndexMismatch, StoreUnavailable):
-            raise
-        except Exception as exc:
-            self._forget()
-            raise StoreUnavailable(str(exc)) from exc
-        return self._collection
+                collection = self.client.get_collection(name)
+            except NotFoundError:
+                self._checked = False  # look again next time: a rebuild with another embedding may have run
+                return None
+        self._collections[organisation_id] = collection
+        return collection
+
+    def _check(self) -> None:
+        """Once per connection: refuse an index of another embedding (`rebuild` replaces it), and split
+        a collection of every organisation, as earlier versions kept, into per-organisation ones."""
+        if self._checked:
+            return
+        names = self._names()
+        if self.name in names:
+            self._checked = True  # while splitting, opening the towns' collections must not split again
+            self._split(self.client.get_collection(self.name))
+        elif not any(self._ours(n) for n in names) and any(n.startswith(PREFIX) for n in names):
+            raise IndexMismatch(
+                f"検索用の索引は別の埋め込み（{', '.join(n for n in names if n.startswith(PREFIX))}）で"
+                f"作られています。今の設定（{self.ef.name()}）で使うには `coach reindex` を実行してください。"
+            )
+        self._checked = True
+
+    def _split(self, shared: Collection) -> None:
+        """Copy a shared collection's records (vectors, documents, metadata as they are: no embedding
+        again, stored tags kept) into each organisation's collection, then drop it."""
+        moved = 0
+        while page := shared.get(include=cast(Any, ["embeddings", "documents", "metadatas"]), limit=UPSERT_BATCH,
+                                 offset=moved):
+            if not page["ids"]:
+                break
+            rows = list(zip(page["ids"], cast(Any, page["embeddings"]), cast(Any, page["documents"]),
+                            cast(Any, page["metadatas"]), strict=True))
+            for org in {int(meta["org"]) for *_, meta in rows}:
+                mine = [row for row in rows if int(row[3]["org"]) == org]
+                target = self._open(org, create=True)
+                assert target is not None
+                target.upsert(ids=[r[0] for r in mine], embeddings=[r[1] for r in mine],
+                              documents=[r[2] for r in mine], metadatas=[r[3] for r in mine])
+            moved += len(rows)
+        self.client.delete_collection(self.name)
+        log.info("similar-sheet index: %d vectors moved into one collection per organisation", moved)
 
     def is_new(self) -> bool:
         return self.count() == 0
 
     def count(self) -> int:
+        """Vectors of this embedding, every organisation together."""
         try:
-            return int(self.collection().count())
+            with self._opening:
+                self._check()
+            return sum(int(self.client.get_collection(n).count()) for n in self._names() if self._ours(n))
         except (IndexMismatch, StoreUnavailable):
             raise
         except Exception as exc:
@@ -236,13 +295,19 @@ class SimilarStore:
         which is 5,461 records embedded — a town's first start with more sheets used to fail whole)."""
         done, rest = 0, iter(entries)
         while batch := list(islice(rest, UPSERT_BATCH)):
-            self._upsert(batch)
+            by_org: dict[int, list[Entry]] = {}
+            for e in batch:
+                by_org.setdefault(e.organisation_id, []).append(e)
+            for org, entries_of_org in by_org.items():
+                self._upsert(org, entries_of_org)
             done += len(batch)
         return done
 
-    def _upsert(self, batch: list[Entry]) -> None:
+    def _upsert(self, organisation_id: int, batch: list[Entry]) -> None:
         try:
-            self.collection().upsert(
+            collection = self.collection(organisation_id, create=True)
+            assert collection is not None
+            collection.upsert(
                 ids=[e.key for e in batch],
                 documents=[sheet_text(e.sheet, e.tags) for e in batch],
                 metadatas=[
@@ -263,7 +328,9 @@ class SimilarStore:
         if not ids:
             return
         try:
-            self.collection().delete(where=cast(Any, {"$and": [{"org": organisation_id}, {"db_id": {"$in": ids}}]}))
+            collection = self.collection(organisation_id)
+            if collection is not None:
+                collection.delete(where=cast(Any, {"db_id": {"$in": ids}}))
         except (IndexMismatch, StoreUnavailable):
             raise
         except Exception as exc:
@@ -274,15 +341,19 @@ class SimilarStore:
                 batch_size: int = 256) -> int:
         """Drop every collection of this product and index `entries` afresh."""
         try:
-            for name in [*self.others(), self.name]:
-                try:
-                    self.client.delete_collection(name)
-                except Exception:  # absent is fine
-                    pass
+            names = [n for n in self._names() if n.startswith(PREFIX)]
         except StoreUnavailable:
             raise
-        self._collection = None
-        self.collection(create=True)
+        except Exception as exc:
+            self._forget()
+            raise StoreUnavailable(str(exc)) from exc
+        for name in names:
+            try:
+                self.client.delete_collection(name)
+            except Exception:  # absent is fine
+                pass
+        self._collections = {}
+        self._checked = True  # nothing of this product is left: no other embedding, nothing to split
         done = 0
         batch: list[Entry] = []
         for entry in entries:
@@ -303,48 +374,52 @@ class SimilarStore:
               tags: tuple[str, ...] = ()) -> list[Hit]:
         """The k most similar sheets of the same organisation, best first, whoever may read them:
         `SimilarService` keeps those the caller may see (by the database, not this index's copy).
-        `tags`: the query sheet's stored LLM problem tags, if any."""
-        where = _scope(organisation_id, exclude_ref)
+        `tags`: the query sheet's stored LLM problem tags, if any. The query sheet itself
+        (`exclude_ref`) is left out here, not by a metadata filter: a filter makes Chroma's search slow."""
         try:
-            # Chroma answers fewer than k when fewer match (no count first: it cost a call per query).
-            result = self.collection().query(
-                query_embeddings=self.ef.embed_query([sheet_text(sheet, tags)]), n_results=k, where=where,
-                include=["metadatas", "distances", "documents"],
-            )
+            collection = self.collection(organisation_id)
+            if collection is None or k <= 0:
+                return []
+            embedding = self.ef.embed_query([sheet_text(sheet, tags)])
+            asked = k + (exclude_ref is not None)
+            while True:
+                # Chroma answers fewer than asked when fewer are stored (no count first: it cost a call per query).
+                result = collection.query(query_embeddings=embedding, n_results=asked,
+                                          include=["metadatas", "distances", "documents"])
+                metas = (result.get("metadatas") or [[]])[0]
+                dists = (result.get("distances") or [[]])[0]
+                docs = (result.get("documents") or [[]])[0]
+                hits = [_hit(meta, round(1.0 - float(dist), 4), doc)
+                        for meta, dist, doc in zip(metas, dists, docs, strict=False)]
+                kept = [h for h in hits if exclude_ref is None or h.ref != str(exclude_ref)]
+                if len(kept) >= k or len(hits) < asked:
+                    return kept[:k]
+                asked *= 2  # several records carry the excluded ref (an import and a sheet): ask deeper
         except (IndexMismatch, StoreUnavailable):
             raise
         except Exception as exc:
             self._forget()
             raise StoreUnavailable(str(exc)) from exc
-        metas = (result.get("metadatas") or [[]])[0]
-        dists = (result.get("distances") or [[]])[0]
-        docs = (result.get("documents") or [[]])[0]
-        return [_hit(meta, round(1.0 - float(dist), 4), doc) for meta, dist, doc in zip(metas, dists, docs, strict=False)]
 
     def get(self, organisation_id: int, db_ids: Iterable[int], exclude_ref: str | None = None) -> list[Hit]:
         """Sheets by database id, in the same scope as `query`; their score is 0 (no query)."""
         ids = sorted(set(db_ids))
         if not ids:
             return []
-        where = {"$and": [_scope(organisation_id, exclude_ref), {"db_id": {"$in": ids}}]}
         try:
-            result = self.collection().get(where=cast(Any, where), include=cast(Any, ["metadatas", "documents"]))
+            collection = self.collection(organisation_id)
+            if collection is None:
+                return []
+            result = collection.get(where=cast(Any, {"db_id": {"$in": ids}}),
+                                    include=cast(Any, ["metadatas", "documents"]))
         except (IndexMismatch, StoreUnavailable):
             raise
         except Exception as exc:
             self._forget()
             raise StoreUnavailable(str(exc)) from exc
         docs = result.get("documents") or []
-        return [_hit(meta, 0.0, doc) for meta, doc in zip(result.get("metadatas") or [], docs, strict=False)]
-
-
-def _scope(organisation_id: int, exclude_ref: str | None) -> dict[str, Any]:
-    """Every read: this organisation only, never the query sheet itself. Who may see which hit is
-    decided afterwards on the database's sheet (`SimilarService`), not on this index's copy."""
-    clauses: list[dict[str, Any]] = [{"org": organisation_id}]
-    if exclude_ref is not None:
-        clauses.append({"ref": {"$ne": str(exclude_ref)}})
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        hits = [_hit(meta, 0.0, doc) for meta, doc in zip(result.get("metadatas") or [], docs, strict=False)]
+        return [h for h in hits if exclude_ref is None or h.ref != str(exclude_ref)]
 
 
 def _hit(meta: Mapping[str, Any], score: float, doc: str | None) -> Hit:

@@ -40,7 +40,8 @@ def app(data_dir: Path, template: Path, **llm: Any) -> Iterator[TestClient]:
 
 
 def document(client: TestClient, sid: int) -> str:
-    got = client.app.state.services.similar.store.collection().get(ids=[f"db:{sid}"], include=["documents"])  # type: ignore[attr-defined]
+    services = client.app.state.services  # type: ignore[attr-defined]
+    got = services.similar.store.collection(services.organisation_id).get(ids=[f"db:{sid}"], include=["documents"])
     return str(got["documents"][0])
 
 

@@ -103,7 +103,7 @@ def test_two_drainers_do_not_process_a_row_twice(repo: SheetRepository, data_dir
     counters, indexers = [], []
     for _ in range(2):
         s = store(data_dir)
-        s.collection(create=True)  # open the embedded client before the threads (Chroma's start is not thread-safe)
+        s.collection(org, create=True)  # open the embedded client before the threads (Chroma's start is not thread-safe)
         counters.append(Counting(s))
         indexers.append(Indexer(Outbox(repo.sessions), repo, s, batch=4))
     go = threading.Barrier(2)

@@ -92,7 +92,7 @@ import json, chromadb
 from chromadb.config import Settings
 import coach.retrieval.embeddings  # registers the functions, as the app does
 c = chromadb.PersistentClient(path={str(tmp_path / 'chroma')!r}, settings=Settings(anonymized_telemetry=False))
-col = c.get_collection({store.name!r})
+col = c.get_collection({store.name + '-org1'!r})
 col.add(ids=["new"], documents=["申告の電話がひっきりなしにかかる"])
 got = col.get(ids=["new"], include=["embeddings"])["embeddings"][0]
 print(json.dumps([float(x) for x in got]))
@@ -113,7 +113,7 @@ def test_any_number_of_entries_is_sent_in_batches_under_chromas_maximum(store: S
     assert module.UPSERT_BATCH <= store.client.get_max_batch_size()
     monkeypatch.setattr(module, "UPSERT_BATCH", 2)
     sizes: list[int] = []
-    real = store.collection(create=True)
+    real = store.collection(1, create=True)
     sent = real.upsert
 
     def spy(**kw):  # type: ignore[no-untyped-def]
@@ -147,7 +147,7 @@ def _open_at_once(folder: Path, threads: int = 8) -> tuple[list[BaseException], 
     def open_it() -> None:
         start.wait(timeout=10)
         try:
-            opened.append(store.collection(create=True))
+            opened.append(store.collection(1, create=True))
         except BaseException as exc:  # collected and checked by the test
             errors.append(exc)
 
@@ -168,3 +168,75 @@ def test_threads_opening_a_new_store_at_once_share_one_client(tmp_path: Path, at
     errors, clients, collections = _open_at_once(tmp_path / f"race{attempt}")
     assert errors == [] and clients == 1, (errors, clients)
     assert len(collections) == 1
+
+
+def _shared_collection_as_before(store: SimilarStore, entries: list[Entry]) -> None:
+    """What versions before the per-organisation collections wrote: one collection named after the
+    embedding, every town's records in it, told apart by the "org" metadata."""
+    from coach.retrieval.store import sheet_text
+
+    shared = store.client.create_collection(store.name, embedding_function=store.ef,  # type: ignore[arg-type]
+                                            configuration={"hnsw": {"space": "cosine"}})
+    shared.upsert(ids=[e.key for e in entries], documents=[sheet_text(e.sheet, e.tags) for e in entries],
+                  metadatas=[{"ref": e.ref, "source": e.source, "db_id": e.db_id, "org": e.organisation_id,
+                              "section": e.section, "title": e.title, "status": e.status} for e in entries])
+
+
+def test_a_shared_collection_of_an_earlier_version_is_split_by_town_without_embedding_again(
+        store: SimilarStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    tagged = Entry(ref="s4", source="db", db_id=4, organisation_id=2, section=MAP.section, title=MAP.title,
+                   status="submitted", sheet=MAP, tags=("電話対応",))
+    old = [entry("s1", PHONE, org=1), entry("s2", PHONE2, org=2), entry("s3", MAP, org=1), tagged]
+    _shared_collection_as_before(store, old)
+    before = store.client.get_collection(store.name).get(include=["embeddings", "documents"])  # type: ignore[list-item]
+    vectors = {i: [float(x) for x in v] for i, v in zip(before["ids"], before["embeddings"], strict=True)}  # type: ignore[arg-type]
+
+    def no_embedding(self: object, input: object) -> object:  # noqa: A002  # Chroma checks the signature
+        raise AssertionError("vectors are copied, not embedded again")
+
+    monkeypatch.setattr(type(store.ef), "__call__", no_embedding)
+    assert store.count() == 4  # the first look splits it
+    names = {c.name for c in store.client.list_collections()}
+    assert store.name not in names and names == {f"{store.name}-org1", f"{store.name}-org2"}
+    for org, keys in ((1, {"import:s1", "import:s3"}), (2, {"import:s2", "db:s4"})):
+        got = store.collection(org).get(include=["embeddings", "documents"])  # type: ignore[union-attr,list-item]
+        assert set(got["ids"]) == keys
+        for key, vector in zip(got["ids"], got["embeddings"], strict=True):  # type: ignore[arg-type]
+            assert [float(x) for x in vector] == pytest.approx(vectors[key])
+        if org == 2:
+            assert "電話対応" in got["documents"][got["ids"].index("db:s4")]  # type: ignore[index]  # tags kept
+    monkeypatch.undo()
+    assert [h.ref for h in store.query(1, PHONE2, k=5)] == ["s1", "s3"]  # still one town's sheets only
+    assert {h.ref for h in store.query(2, PHONE, k=5)} == {"s2", "s4"}
+
+
+def test_each_town_has_its_own_collection_holding_only_its_sheets(store: SimilarStore) -> None:
+    store.upsert([entry("s1", PHONE, org=1), entry("s2", PHONE2, org=2), entry("s3", MAP, org=2)])
+    mine = store.collection(1)
+    assert mine is not None and mine.get()["ids"] == ["import:s1"]
+    assert store.collection(3) is None and store.query(3, PHONE) == [] and store.get(3, [1, 2]) == []
+    assert store.count() == 3
+    store.delete(2, [2])
+    assert [h.ref for h in store.query(2, PHONE, k=5)] == ["s3"]
+
+
+def test_the_excluded_sheet_never_takes_a_place_even_when_several_records_carry_its_ref(store: SimilarStore) -> None:
+    """The query sheet is left out after the search, not by a filter: if its ref is held by more than
+    one record (an imported sheet and a stored one), the search goes deeper until k others are found."""
+    twin = Entry(ref="s1", source="db", db_id=1, organisation_id=1, section=PHONE.section, title=PHONE.title,
+                 status="draft", sheet=PHONE)
+    store.upsert([entry("s1", PHONE), twin, entry("s2", PHONE2), entry("s3", MAP)])
+    hits = store.query(1, PHONE, k=2, exclude_ref="s1")
+    assert [h.ref for h in hits] == ["s2", "s3"]
+    assert [h.ref for h in store.get(1, [0, 1, 2], exclude_ref="s1")] == ["s2"]
+
+
+def test_writing_is_refused_too_while_the_index_is_of_another_embedding(tmp_path: Path) -> None:
+    first = SimilarStore(connector(tmp_path), ProblemNgramEmbedding())
+    first.upsert([entry("s1", PHONE)])
+    other = SimilarStore(connector(tmp_path), CharNgramEmbedding())
+    with pytest.raises(IndexMismatch):
+        other.upsert([entry("s2", PHONE2)])
+    with pytest.raises(IndexMismatch):
+        other.count()
+    assert other.others() == [f"{first.name}-org1"]  # nothing of its own was made
