@@ -22,7 +22,8 @@ import numpy as np
 
 from coach.retrieval.embeddings import ProblemNgramEmbedding
 from coach.retrieval.panel import DEPTH as PANEL_DEPTH
-from coach.retrieval.store import Entry, SimilarStore, connector, sheet_text
+from coach.retrieval.store import Entry, SimilarStore, connector
+from coach.retrieval.texts import sheet_text
 from coach.sheet import Sheet
 from coach.status import SheetStatus
 

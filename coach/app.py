@@ -190,7 +190,7 @@ def _index_if_new(similar: SimilarService, repo: SheetRepository) -> None:
     from coach.retrieval.store import IndexMismatch, StoreUnavailable
 
     try:
-        if repo.count() and similar.store.count() == 0:  # an empty database opens no store at start
+        if repo.count() and similar.store.is_new():  # an empty database opens no store at start
             similar.store.upsert(entry_of(s) for s in repo.all())
     except IndexMismatch as exc:
         log.warning("%s", exc)

@@ -19,7 +19,8 @@ import numpy as np
 from coach.retrieval import evaluation as rev
 from coach.retrieval.embeddings import ProblemNgramEmbedding
 from coach.retrieval.links import LinkGraph, linked_to_top, rerank
-from coach.retrieval.store import Hit, sheet_text
+from coach.retrieval.store import Hit
+from coach.retrieval.texts import sheet_text
 
 ROOT = Path(__file__).resolve().parents[1]
 # each pool has its own tag vocabulary: the first two were tagged together, the second set on its own

@@ -22,7 +22,7 @@ from coach.llm.tagger import ProblemTagger
 from coach.retrieval import evaluation as rev
 from coach.retrieval.embeddings import ProblemNgramEmbedding
 from coach.retrieval.problem_tags import problem_digest
-from coach.retrieval.store import sheet_text
+from coach.retrieval.texts import sheet_text
 from coach.settings import Settings
 
 ROW = "llm-tags: LLM problem tags from the closed list, in the shipped embedding's concept channel"

@@ -18,7 +18,7 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from coach.retrieval.concepts import CONCEPTS_VERSION, weighted_concept_vector
-from coach.retrieval.store import plain_text, split_fields, tags_of
+from coach.retrieval.texts import plain_text, split_fields, tags_of
 
 _NOISE = re.compile(r"[\s、。，．・「」『』（）()\[\]【】!！?？:：;；/／\-‐ー―…]+")
 _DIGITS = re.compile(r"\d+")

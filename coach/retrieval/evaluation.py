@@ -20,7 +20,8 @@ from chromadb.api.types import Documents, EmbeddingFunction
 
 from coach.retrieval.concepts import concept_vector
 from coach.retrieval.embeddings import CharNgramEmbedding, ProblemNgramEmbedding
-from coach.retrieval.store import Entry, SimilarStore, connector, sheet_text
+from coach.retrieval.store import Entry, SimilarStore, connector
+from coach.retrieval.texts import sheet_text
 from coach.sheet import Sheet
 from coach.status import SheetStatus
 

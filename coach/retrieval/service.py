@@ -14,16 +14,8 @@ from coach.repository import SheetRepository
 from coach.retrieval.concepts import concepts_in
 from coach.retrieval.embeddings import OpenAICompatibleEmbedding, ProblemNgramEmbedding
 from coach.retrieval.links import LinkGraph, widened, with_links
-from coach.retrieval.store import (
-    Entry,
-    Hit,
-    IndexMismatch,
-    SimilarStore,
-    StoreUnavailable,
-    connector,
-    sheet_text,
-    split_fields,
-)
+from coach.retrieval.store import Entry, Hit, IndexMismatch, SimilarStore, StoreUnavailable, connector
+from coach.retrieval.texts import sheet_text, split_fields
 from coach.retrieval.words import shared_words as shared_nouns
 from coach.settings import Settings
 from coach.sheet import Sheet

@@ -16,7 +16,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,13 +26,14 @@ from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
 
-from coach.sheet import FIELDS as SHEET_FIELDS
+from coach.retrieval.texts import sheet_text, without_tags
 from coach.sheet import Sheet
 
 log = logging.getLogger("coach.retrieval")
 PREFIX = "sheets-"
 ORG_MARK = "-org"  # a base collection name + ORG_MARK + the organisation's id: that town's collection
 UPSERT_BATCH = 500  # entries per Chroma call (its own maximum is 5,461 embedded; memory stays flat)
+HELD = 4 * UPSERT_BATCH  # entries gathered by town before the fullest town's are sent
 
 
 class StoreUnavailable(RuntimeError):
@@ -76,50 +76,6 @@ class Hit:
     @property
     def id(self) -> int | str:
         return int(self.ref) if self.source == "db" and self.ref.isdigit() else self.ref
-
-
-FIELD_SEP = "\x1f"  # ASCII unit separator; one typed into a sheet is replaced by a space
-FIELDS = ("title", *SHEET_FIELDS)
-
-
-def sheet_text(sheet: Sheet, tags: tuple[str, ...] = ()) -> str:
-    """What is embedded: the whole sheet except the margin (solution ideas are not the problem).
-
-    Fields are kept apart by FIELD_SEP so that an embedding can weigh them (see `split_fields`).
-    `tags`: the sheet's LLM problem tags (coach/llm/tagger.py), a last field only when there are some.
-    """
-    fields = [sheet.title, sheet.asis, sheet.tobe, sheet.purpose, "\n".join(sheet.problems), "\n".join(sheet.tasks)]
-    if tags:
-        fields.append(TAG_SEP.join(tags))
-    return FIELD_SEP.join(f.replace(FIELD_SEP, " ") for f in fields)
-
-
-TAG_SEP = "｜"
-
-
-def split_fields(text: str) -> dict[str, str] | None:
-    """The fields of a `sheet_text` (with "tags" when it has them), or None for plain text (one field)."""
-    parts = text.split(FIELD_SEP)
-    if len(parts) == len(FIELDS) + 1:
-        return {**dict(zip(FIELDS, parts[:-1], strict=True)), "tags": parts[-1]}
-    return dict(zip(FIELDS, parts, strict=True)) if len(parts) == len(FIELDS) else None
-
-
-def tags_of(text: str) -> tuple[str, ...]:
-    """The LLM problem tags a `sheet_text` carries (none for most)."""
-    fields = split_fields(text)
-    return tuple(t for t in fields["tags"].split(TAG_SEP) if t) if fields and "tags" in fields else ()
-
-
-def without_tags(text: str) -> str:
-    """A `sheet_text` as the sheet wrote it: what people are shown and matched against (never the tags)."""
-    parts = text.split(FIELD_SEP)
-    return FIELD_SEP.join(parts[:len(FIELDS)]) if len(parts) == len(FIELDS) + 1 else text
-
-
-def plain_text(text: str) -> str:
-    """A `sheet_text` as lines, for people and for embeddings that do not weigh fields (tags left out)."""
-    return without_tags(text).replace(FIELD_SEP, "\n")
 
 
 def collection_name(ef: EmbeddingFunction[Documents]) -> str:
@@ -219,32 +175,35 @@ class SimilarStore:
     def _open(self, organisation_id: int, create: bool) -> Collection | None:
         if organisation_id in self._collections:  # another thread opened it while this one waited
             return self._collections[organisation_id]
-        self._check()
-        name = org_collection_name(self.name, organisation_id)
+        # Before making a town's collection, look again: `coach reindex` with another embedding may
+        # have replaced the index since this process looked (once per town and process).
+        self._check(again=create)
         if create:
-            # get_or_create: another process may make the same town's collection at the same moment
-            collection = self.client.get_or_create_collection(
-                name, embedding_function=cast(Any, self.ef), configuration={"hnsw": {"space": "cosine"}},
-                metadata={"product": "curry-coach", "organisation": int(organisation_id)},
-            )
+            collection = self._make(organisation_id)
         else:
             try:
                 # No function passed: Chroma rebuilds it from the stored config via the registry.
-                collection = self.client.get_collection(name)
+                collection = self.client.get_collection(org_collection_name(self.name, organisation_id))
             except NotFoundError:
-                self._checked = False  # look again next time: a rebuild with another embedding may have run
-                return None
+                return None  # nothing of this town is indexed yet; asked again on the next read
         self._collections[organisation_id] = collection
         return collection
 
-    def _check(self) -> None:
-        """Once per connection: refuse an index of another embedding (`rebuild` replaces it), and split
-        a collection of every organisation, as earlier versions kept, into per-organisation ones."""
-        if self._checked:
+    def _make(self, organisation_id: int) -> Collection:
+        # get_or_create: another process may make the same town's collection at the same moment
+        return self.client.get_or_create_collection(
+            org_collection_name(self.name, organisation_id), embedding_function=cast(Any, self.ef),
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"product": "curry-coach", "organisation": int(organisation_id)},
+        )
+
+    def _check(self, again: bool = False) -> None:
+        """Once per connection (or `again`): refuse an index of another embedding (`rebuild` replaces
+        it), and split a collection of every organisation, as earlier versions kept, by town."""
+        if self._checked and not again:
             return
         names = self._names()
         if self.name in names:
-            self._checked = True  # while splitting, opening the towns' collections must not split again
             self._split(self.client.get_collection(self.name))
         elif not any(self._ours(n) for n in names) and any(n.startswith(PREFIX) for n in names):
             raise IndexMismatch(
@@ -255,33 +214,67 @@ class SimilarStore:
 
     def _split(self, shared: Collection) -> None:
         """Copy a shared collection's records (vectors, documents, metadata as they are: no embedding
-        again, stored tags kept) into each organisation's collection, then drop it."""
+        again, stored tags kept) into each organisation's collection, then drop it. Runs under the
+        opening lock, so no thread of this process reads a town half copied. `add`, not `upsert`: a
+        record another process has already written to a town's collection is newer and stays."""
         moved = 0
-        while page := shared.get(include=cast(Any, ["embeddings", "documents", "metadatas"]), limit=UPSERT_BATCH,
-                                 offset=moved):
-            if not page["ids"]:
-                break
-            rows = list(zip(page["ids"], cast(Any, page["embeddings"]), cast(Any, page["documents"]),
-                            cast(Any, page["metadatas"]), strict=True))
-            for org in {int(meta["org"]) for *_, meta in rows}:
-                mine = [row for row in rows if int(row[3]["org"]) == org]
-                target = self._open(org, create=True)
-                assert target is not None
-                target.upsert(ids=[r[0] for r in mine], embeddings=[r[1] for r in mine],
-                              documents=[r[2] for r in mine], metadatas=[r[3] for r in mine])
-            moved += len(rows)
-        self.client.delete_collection(self.name)
+        towns: dict[int, Collection] = {}
+        try:
+            while rows := self._page(shared, moved):
+                for org in {int(meta["org"]) for *_, meta in rows}:
+                    mine = [row for row in rows if int(row[3]["org"]) == org]
+                    town = towns[org] if org in towns else towns.setdefault(org, self._make(org))
+                    town.add(ids=[r[0] for r in mine], embeddings=[r[1] for r in mine],
+                             documents=[r[2] for r in mine], metadatas=[r[3] for r in mine])
+                moved += len(rows)
+            self.client.delete_collection(self.name)
+        except NotFoundError:
+            # Another process split it too and dropped it after copying every record (or a rebuild
+            # dropped it to write everything afresh): nothing is missing.
+            log.info("similar-sheet index: the shared collection was split by another process")
+            return
         log.info("similar-sheet index: %d vectors moved into one collection per organisation", moved)
 
+    @staticmethod
+    def _page(shared: Collection, offset: int) -> list[tuple[Any, Any, Any, Any]]:
+        page = shared.get(include=cast(Any, ["embeddings", "documents", "metadatas"]), limit=UPSERT_BATCH,
+                          offset=offset)
+        return list(zip(page["ids"], cast(Any, page["embeddings"]) if page["ids"] else [],
+                        cast(Any, page["documents"]) if page["ids"] else [],
+                        cast(Any, page["metadatas"]) if page["ids"] else [], strict=True))
+
+    def ready(self) -> None:
+        """Raise StoreUnavailable or IndexMismatch unless the store answers and holds this embedding's
+        index: for the readiness probe, two calls however many towns there are."""
+        try:
+            self.client.heartbeat()
+            with self._opening:
+                self._check(again=True)
+        except (IndexMismatch, StoreUnavailable):
+            raise
+        except Exception as exc:
+            self._forget()
+            raise StoreUnavailable(str(exc)) from exc
+
     def is_new(self) -> bool:
-        return self.count() == 0
+        """Nothing of this embedding is indexed (stops at the first town with a record)."""
+        return not any(self._counts(stop_at_first=True))
 
     def count(self) -> int:
         """Vectors of this embedding, every organisation together."""
+        return sum(self._counts())
+
+    def _counts(self, stop_at_first: bool = False) -> list[int]:
         try:
             with self._opening:
                 self._check()
-            return sum(int(self.client.get_collection(n).count()) for n in self._names() if self._ours(n))
+            counts = []
+            for collection in self.client.list_collections():
+                if self._ours(collection.name):
+                    counts.append(int(collection.count()))
+                    if stop_at_first and counts[-1]:
+                        break
+            return counts
         except (IndexMismatch, StoreUnavailable):
             raise
         except Exception as exc:
@@ -291,16 +284,23 @@ class SimilarStore:
     # -- writing --------------------------------------------------------------------------------------
 
     def upsert(self, entries: Iterable[Entry]) -> int:
-        """Index `entries` (any number: sent in batches of UPSERT_BATCH, well under Chroma's own maximum,
-        which is 5,461 records embedded — a town's first start with more sheets used to fail whole)."""
-        done, rest = 0, iter(entries)
-        while batch := list(islice(rest, UPSERT_BATCH)):
-            by_org: dict[int, list[Entry]] = {}
-            for e in batch:
-                by_org.setdefault(e.organisation_id, []).append(e)
-            for org, entries_of_org in by_org.items():
-                self._upsert(org, entries_of_org)
-            done += len(batch)
+        """Index `entries`, any number, sent to each town's collection in batches of UPSERT_BATCH (well
+        under Chroma's own maximum, 5,461 records embedded: a town's first start with more sheets used
+        to fail whole). Entries of several towns come interleaved (a rebuild reads them by id): each
+        town's are gathered, at most HELD entries at once, so that calls stay full and memory flat."""
+        done, held = 0, 0
+        pending: dict[int, list[Entry]] = {}
+        for e in entries:
+            rows = pending.setdefault(e.organisation_id, [])
+            rows.append(e)
+            done, held = done + 1, held + 1
+            if len(rows) >= UPSERT_BATCH or held >= HELD:
+                org = e.organisation_id if len(rows) >= UPSERT_BATCH else max(pending, key=lambda o: len(pending[o]))
+                sent = pending.pop(org)
+                self._upsert(org, sent)
+                held -= len(sent)
+        for org, rows in pending.items():
+            self._upsert(org, rows)
         return done
 
     def _upsert(self, organisation_id: int, batch: list[Entry]) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from coach.retrieval.embeddings import ProblemNgramEmbedding
-from coach.retrieval.store import collection_name, tags_of
+from coach.retrieval.store import collection_name
+from coach.retrieval.texts import tags_of
 from coach.settings import Settings
 from tests.conftest import LOOPBACK, empty_sqlite, ensure_account, indexed, logged_in, make_sheet, sheet_data
 from tests.llm.conftest import tool_reply

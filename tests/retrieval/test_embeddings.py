@@ -42,7 +42,7 @@ def test_concepts_name_the_shared_problem() -> None:
 
 
 def test_fields_are_weighted_and_a_typed_separator_cannot_shift_them() -> None:
-    from coach.retrieval.store import FIELD_SEP, sheet_text, split_fields
+    from coach.retrieval.texts import FIELD_SEP, sheet_text, split_fields
 
     ef = ProblemNgramEmbedding()
     base = make_sheet(asis="申請書の内容を台帳に打ち直している。", tobe="窓口で予約ができている。")

@@ -71,7 +71,7 @@ def test_shared_words_are_shown_as_written_not_in_dictionary_form() -> None:
 
 
 def test_the_passage_shown_is_from_the_problem_not_the_wish() -> None:
-    from coach.retrieval.store import sheet_text
+    from coach.retrieval.texts import sheet_text
 
     query = make_sheet(asis="窓口が混雑して、住民を長く待たせている。")
     other = make_sheet(section="福祉係", title="タクシー券", asis="申請の受付で窓口に行列ができる。",

@@ -173,7 +173,7 @@ def test_threads_opening_a_new_store_at_once_share_one_client(tmp_path: Path, at
 def _shared_collection_as_before(store: SimilarStore, entries: list[Entry]) -> None:
     """What versions before the per-organisation collections wrote: one collection named after the
     embedding, every town's records in it, told apart by the "org" metadata."""
-    from coach.retrieval.store import sheet_text
+    from coach.retrieval.texts import sheet_text
 
     shared = store.client.create_collection(store.name, embedding_function=store.ef,  # type: ignore[arg-type]
                                             configuration={"hnsw": {"space": "cosine"}})
@@ -240,3 +240,99 @@ def test_writing_is_refused_too_while_the_index_is_of_another_embedding(tmp_path
     with pytest.raises(IndexMismatch):
         other.count()
     assert other.others() == [f"{first.name}-org1"]  # nothing of its own was made
+
+
+def test_the_split_goes_page_by_page_and_keeps_what_another_process_wrote_since(
+        store: SimilarStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two replicas of a new version may split at once: a record one has written since (a newer save)
+    must not be overwritten by the other's copy of the shared collection."""
+    import coach.retrieval.store as module
+
+    monkeypatch.setattr(module, "UPSERT_BATCH", 2)  # three pages of records
+    _shared_collection_as_before(store, [entry("s1", PHONE), entry("s2", PHONE2), entry("s3", MAP),
+                                         entry("s4", PHONE, org=2), entry("s5", MAP, org=2)])
+    newer = SimilarStore(connector(Path("/nonexistent")), store.ef)
+    newer._client = store.client  # another replica on the same Chroma, already past its split
+    newer._checked = True
+    newer.upsert([entry("s2", MAP)])  # s2 saved again since: its text is now MAP's
+    assert store.count() == 5
+    assert {h.ref for h in store.query(1, PHONE, k=5, exclude_ref="s1")} == {"s2", "s3"}
+    assert store.get(1, [2])[0].title == MAP.title  # the newer record stayed
+    assert {h.ref for h in store.query(2, PHONE, k=5)} == {"s4", "s5"}
+
+
+def test_a_split_another_process_finished_first_is_not_an_error(store: SimilarStore,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import coach.retrieval.store as module
+
+    monkeypatch.setattr(module, "UPSERT_BATCH", 2)
+    _shared_collection_as_before(store, [entry(f"s{n}", PHONE) for n in range(1, 6)])
+    pages = SimilarStore._page
+
+    def other_replica_finishes(shared, offset):  # type: ignore[no-untyped-def]
+        if offset:  # after this replica's first page, the other one has copied everything and dropped it
+            rest = shared.get(include=["embeddings", "documents", "metadatas"], offset=offset)
+            store.client.get_collection(f"{store.name}-org1").add(
+                ids=rest["ids"], embeddings=rest["embeddings"], documents=rest["documents"], metadatas=rest["metadatas"])
+            store.client.delete_collection(store.name)
+        return pages(shared, offset)
+
+    monkeypatch.setattr(SimilarStore, "_page", staticmethod(other_replica_finishes))
+    assert store.count() == 5
+    assert len(store.query(1, PHONE, k=10)) == 5
+
+
+def test_a_town_first_written_after_a_reindex_with_another_embedding_is_refused(tmp_path: Path) -> None:
+    """A running server (old settings) had looked at the index before `coach reindex` replaced it with
+    another embedding: writing a town it had not opened yet must not make a collection of the old
+    embedding (later processes would take it for a valid, nearly empty index)."""
+    running = SimilarStore(connector(tmp_path), ProblemNgramEmbedding())
+    running.upsert([entry("s1", PHONE)])
+    SimilarStore(connector(tmp_path), CharNgramEmbedding()).rebuild([entry("s1", PHONE)], total=1)
+    with pytest.raises(IndexMismatch):
+        running.upsert([entry("s3", MAP, org=3)])
+    assert not [c.name for c in running.client.list_collections() if c.name.startswith(running.name)]
+
+
+class _CountingClient:
+    """The store's client with its calls counted (which Chroma calls a read or a probe costs)."""
+
+    def __init__(self, real: object) -> None:
+        self.real = real
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        self.calls.append(name)
+        return getattr(self.real, name)
+
+
+def test_reads_of_a_town_without_sheets_and_the_readiness_probe_cost_a_fixed_number_of_calls(
+        store: SimilarStore) -> None:
+    store.upsert([entry(f"s{n}", PHONE, org=n) for n in range(1, 13)])  # twelve towns
+    counting = _CountingClient(store.client)
+    store._client = counting  # type: ignore[assignment]
+    for _ in range(5):
+        assert store.query(99, PHONE) == []
+    assert counting.calls == ["get_collection"] * 5  # no listing of every town's collection per read
+    counting.calls.clear()
+    store.ready()
+    assert counting.calls == ["heartbeat", "list_collections"]
+
+
+def test_interleaved_towns_are_sent_in_full_batches(store: SimilarStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild reads sheets by id, so towns come interleaved: each call still carries one town's full batch."""
+    import coach.retrieval.store as module
+
+    monkeypatch.setattr(module, "UPSERT_BATCH", 3)
+    monkeypatch.setattr(module, "HELD", 12)
+    sizes: list[tuple[int, int]] = []
+    real = SimilarStore._upsert
+
+    def spy(self, org, batch):  # type: ignore[no-untyped-def]
+        sizes.append((org, len(batch)))
+        return real(self, org, batch)
+
+    monkeypatch.setattr(SimilarStore, "_upsert", spy)
+    assert store.upsert(entry(f"s{n}", PHONE, org=1 + n % 3) for n in range(1, 19)) == 18
+    assert sorted(sizes) == [(1, 3), (1, 3), (2, 3), (2, 3), (3, 3), (3, 3)]
+    assert store.count() == 18

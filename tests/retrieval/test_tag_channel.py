@@ -14,7 +14,8 @@ from coach.llm.tagger import ProblemTagger
 from coach.repository import SheetRepository
 from coach.retrieval.embeddings import ProblemNgramEmbedding
 from coach.retrieval.problem_tags import ProblemTags
-from coach.retrieval.store import collection_name, plain_text, sheet_text, split_fields, tags_of
+from coach.retrieval.store import collection_name
+from coach.retrieval.texts import plain_text, sheet_text, split_fields, tags_of
 from tests.conftest import make_sheet
 
 MINUTES, PHONE = "会議録・文字起こし", "問い合わせ対応の負担"

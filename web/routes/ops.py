@@ -47,7 +47,7 @@ def readyz(services: ServicesDep) -> JSONResponse:
         log.exception("readiness: database unreachable")
         checks["database"] = checks["migrations"] = "unavailable"
     try:
-        services.similar.store.count()
+        services.similar.store.ready()
     except IndexMismatch:
         checks["vector_store"] = "needs_reindex"
     except Exception:
