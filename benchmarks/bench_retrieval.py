@@ -1,5 +1,5 @@
-"""Index 10,000 generated sheets of two organisations, then time one organisation's queries: k=5 and
-the editor's panel (k=DEPTH, with and without the query sheet left out) on embedded Chroma, k=5 over
+"""Index 10,000 generated sheets of two organisations (BENCH_ORGS), then time one organisation's
+queries: k=5 and the editor's panel (k=DEPTH, with and without the query sheet left out) on embedded Chroma, k=5 over
 HTTP, and a brute-force numpy baseline on the same vectors. Results to stdout and
 benchmarks/out/retrieval.json."""
 
@@ -30,6 +30,7 @@ from coach.status import SheetStatus
 ROOT = Path(__file__).resolve().parents[1]
 N = int(os.environ.get("BENCH_SHEETS", "10000"))
 QUERIES = int(os.environ.get("BENCH_QUERIES", "200"))
+ORGS = int(os.environ.get("BENCH_ORGS", "2"))  # 50: a prefecture, ~200 sheets a town
 
 
 def generate(n: int, seed: int = 7) -> list[Sheet]:
@@ -69,7 +70,7 @@ def timings(fn, queries: list[Sheet]) -> dict[str, float]:  # type: ignore[no-un
 def index(store: SimilarStore, sheets: list[Sheet]) -> float:
     start = time.perf_counter()
     for lo in range(0, len(sheets), 500):
-        store.upsert(Entry(ref=str(i), source="db", db_id=i, organisation_id=1 + i % 2, section=s.section,
+        store.upsert(Entry(ref=str(i), source="db", db_id=i, organisation_id=1 + i % ORGS, section=s.section,
                            title=s.title, status=SheetStatus.SUBMITTED, sheet=s)
                      for i, s in enumerate(sheets[lo:lo + 500], lo))
     return time.perf_counter() - start
@@ -79,12 +80,12 @@ def main() -> None:
     sheets = generate(N)
     queries = generate(QUERIES, seed=11)
     ef = ProblemNgramEmbedding()
-    report: dict[str, object] = {"sheets": N, "queries": QUERIES, "organisations": 2}
+    report: dict[str, object] = {"sheets": N, "queries": QUERIES, "organisations": ORGS}
 
     start = time.perf_counter()
     matrix = np.array(ef([sheet_text(s) for s in sheets]), dtype=np.float32)
     report["embed_all_s"] = time.perf_counter() - start
-    orgs = np.array([1 + i % 2 for i in range(N)])
+    orgs = np.array([1 + i % ORGS for i in range(N)])
 
     def brute(q: Sheet) -> list[int]:
         v = np.asarray(ef.embed_query([sheet_text(q)])[0], dtype=np.float32)
