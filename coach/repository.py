@@ -350,10 +350,11 @@ class SheetRepository:
             s.execute(delete(SheetRow).where(SheetRow.id == row.id))
 
     def all(self) -> Iterator[StoredSheet]:
-        """Every sheet of every organisation, for rebuilding the index."""
+        """Every sheet of every organisation, for rebuilding the index (town by town: the index keeps
+        one collection per town and writes each in full batches)."""
         stale: _Stale = []
         with self._sessions() as s:
-            for row in s.execute(self._with_latest().order_by(SheetRow.id)):
+            for row in s.execute(self._with_latest().order_by(SheetRow.organisation_id, SheetRow.id)):
                 yield self._read_joined(row, stale)
         self._store_stale(stale)
 

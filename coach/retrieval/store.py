@@ -283,11 +283,12 @@ class SimilarStore:
 
     # -- writing --------------------------------------------------------------------------------------
 
-    def upsert(self, entries: Iterable[Entry]) -> int:
+    def upsert(self, entries: Iterable[Entry], sent: Callable[[int], None] | None = None) -> int:
         """Index `entries`, any number, sent to each town's collection in batches of UPSERT_BATCH (well
         under Chroma's own maximum, 5,461 records embedded: a town's first start with more sheets used
         to fail whole). Entries of several towns come interleaved (a rebuild reads them by id): each
-        town's are gathered, at most HELD entries at once, so that calls stay full and memory flat."""
+        town's are gathered, at most HELD entries at once, so that calls stay full and memory flat.
+        `sent`: told how many entries are in the index so far, after each call."""
         done, held = 0, 0
         pending: dict[int, list[Entry]] = {}
         for e in entries:
@@ -296,9 +297,11 @@ class SimilarStore:
             done, held = done + 1, held + 1
             if len(rows) >= UPSERT_BATCH or held >= HELD:
                 org = e.organisation_id if len(rows) >= UPSERT_BATCH else max(pending, key=lambda o: len(pending[o]))
-                sent = pending.pop(org)
-                self._upsert(org, sent)
-                held -= len(sent)
+                batch = pending.pop(org)
+                self._upsert(org, batch)
+                held -= len(batch)
+                if sent:
+                    sent(done - held)
         for org, rows in pending.items():
             self._upsert(org, rows)
         return done
@@ -337,9 +340,10 @@ class SimilarStore:
             self._forget()
             raise StoreUnavailable(str(exc)) from exc
 
-    def rebuild(self, entries: Iterable[Entry], total: int, progress: Callable[[int, int], None] | None = None,
-                batch_size: int = 256) -> int:
-        """Drop every collection of this product and index `entries` afresh."""
+    def rebuild(self, entries: Iterable[Entry], total: int,
+                progress: Callable[[int, int], None] | None = None) -> int:
+        """Drop every collection of this product and index `entries` afresh (in one stream, so that
+        each town's entries are gathered into full batches)."""
         try:
             names = [n for n in self._names() if n.startswith(PREFIX)]
         except StoreUnavailable:
@@ -354,16 +358,7 @@ class SimilarStore:
                 pass
         self._collections = {}
         self._checked = True  # nothing of this product is left: no other embedding, nothing to split
-        done = 0
-        batch: list[Entry] = []
-        for entry in entries:
-            batch.append(entry)
-            if len(batch) >= batch_size:
-                done += self.upsert(batch)
-                batch = []
-                if progress:
-                    progress(done, total)
-        done += self.upsert(batch)
+        done = self.upsert(entries, sent=(lambda n: progress(n, total)) if progress else None)
         if progress:
             progress(done, total)
         return done

@@ -336,3 +336,9 @@ def test_interleaved_towns_are_sent_in_full_batches(store: SimilarStore, monkeyp
     assert store.upsert(entry(f"s{n}", PHONE, org=1 + n % 3) for n in range(1, 19)) == 18
     assert sorted(sizes) == [(1, 3), (1, 3), (2, 3), (2, 3), (3, 3), (3, 3)]
     assert store.count() == 18
+    sizes.clear()
+    seen: list[tuple[int, int]] = []  # and a rebuild, which streams every entry through one upsert
+    assert store.rebuild((entry(f"s{n}", PHONE, org=1 + n % 3) for n in range(1, 17)), total=16,
+                         progress=lambda d, t: seen.append((d, t))) == 16
+    assert sorted(sizes) == [(1, 2), (1, 3), (2, 3), (2, 3), (3, 2), (3, 3)]  # 5, 6 and 5 entries
+    assert seen[-1] == (16, 16) and [d for d, _ in seen] == sorted(d for d, _ in seen)
