@@ -73,7 +73,10 @@ class RuleCritic:
 # bounded caches: a finding depends on nothing else, so the same text gives the same findings to
 # whoever typed it. The findings are shared between calls: nothing changes a Finding once made.
 
-_REMEMBERED = 2048  # texts per cache (a few typing pauses of every sheet being written at once)
+# Texts per cache. A writer's unchanged fields are hit at every pause, so they stay; at 50 typists
+# (~45 pauses/s) an entry not hit for ~20 s goes. Bounded memory: under 50 MB per process even if every
+# text were at its maximum length (coach/sheet.py), a few MB for real sheets.
+_REMEMBERED = 1024
 
 
 def forget() -> None:
