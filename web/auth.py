@@ -8,6 +8,7 @@ programs anywhere that send an API token (`Authorization: Bearer …`, coach/wor
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import secrets
 from typing import Annotated
@@ -19,7 +20,7 @@ from coach.workspace.accounts import Account, OpenSession
 from coach.workspace.permissions import can_manage, can_review
 from coach.workspace.tokens import TokenRejected
 from web.forms import form_of
-from web.lanes import in_thread
+from web.lanes import admit_first, in_thread, in_typing_lane
 
 COOKIE = "coach_session"
 LOGIN_COOKIE = "coach_login_csrf"
@@ -83,14 +84,28 @@ def csrf_matches(request: Request, session: OpenSession, form: FormData | None) 
         raise CsrfFailed()
 
 
+def _admit(request: Request, form: FormData | None) -> None:
+    """In a worker thread: a login session whose token the request carries."""
+    session = session_of(request)
+    if session is None:
+        raise NeedLogin()
+    csrf_matches(request, session, form)
+
+
 async def check_csrf(request: Request) -> None:
-    """For every unsafe request from a page: the token must match the session's."""
+    """For every unsafe request from a page: the token must match the session's.
+
+    The editor's typing requests (web/lanes.py) check it at the start of their route's one hop to a
+    worker thread, before any of its work; every other route here, before the route runs."""
     if request.method not in UNSAFE:
+        return
+    needs_form = not request.headers.get("X-CSRF-Token", "") and _sends_form(request)
+    if in_typing_lane(request):
+        admit_first(request, functools.partial(_admit, request, await form_of(request) if needs_form else None))
         return
     session = await open_session(request)
     if session is None:
         raise NeedLogin()
-    needs_form = not request.headers.get("X-CSRF-Token", "") and _sends_form(request)
     csrf_matches(request, session, await form_of(request) if needs_form else None)  # the form is read once
 
 

@@ -11,6 +11,10 @@ pause's p95 fell to about half (README, "load bench, round 4").
 Only the editor's own requests use the lane (routes marked `@typing_lane`); everything else —
 exports, imports, password checks, the DX pages — keeps the general pool, so a slow export or a
 burst of logins never holds up typing, and typing never holds them up.
+
+A request in the lane makes one hop to a worker thread and back: its login session is looked up and
+its CSRF token checked (web/auth.py) at the start of the route's own hop, not in a hop of their own
+(each hop wakes a thread and then the event loop; under load that was a fifth of the process's CPU).
 """
 
 from __future__ import annotations
@@ -51,8 +55,23 @@ def _typing_limiter() -> CapacityLimiter:
     return limiter
 
 
+def admit_first(request: Request, admission: Callable[[], object]) -> None:
+    """`admission` (the login and CSRF checks, web/auth.py) runs in the request's next hop, before
+    the work it carries: a typing request's session lookup costs no hop of its own."""
+    request.state.admission = admission
+
+
+def _admitted(request: Request, work: Callable[[], T]) -> T:
+    admission = getattr(request.state, "admission", None)
+    if admission is not None:
+        admission()  # raises (no login, a wrong token) before any of the work runs
+        request.state.admission = None
+    return work()
+
+
 async def in_thread(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run `fn` in a worker thread of the request's lane (the database and the critic never hold the
-    event loop)."""
+    event loop), after the request's pending admission, if any."""
     limiter = _typing_limiter() if in_typing_lane(request) else None  # None: anyio's general pool
-    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=limiter)
+    work = functools.partial(_admitted, request, functools.partial(fn, *args, **kwargs))
+    return await anyio.to_thread.run_sync(work, limiter=limiter)

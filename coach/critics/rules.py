@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 from coach import lexicon as lx
 from coach.critics import messages as msg
@@ -50,12 +51,14 @@ class RuleCritic:
     name = "rules"
 
     def critique(self, sheet: Sheet) -> list[Finding]:
-        findings: list[Finding] = []
-        findings += list(self._asis(sheet))
-        findings += list(self._tobe(sheet))
-        findings += list(self._purpose(sheet))
-        findings += list(self._items(sheet, "problems"))
-        findings += list(self._items(sheet, "tasks"))
+        """Each field's findings depend on its own text (the ToBe's also on the AsIs, the purpose's on
+        the ToBe): they are remembered by those texts (`_REMEMBERED`). The editor critiques the whole
+        sheet at every typing pause while the writer changes one field, so most of a pause's analysis
+        was the same as the pause before (issue #10)."""
+        findings: list[Finding] = [
+            *_asis(sheet.asis), *_tobe(sheet.asis, sheet.tobe), *_purpose(sheet.purpose, sheet.tobe),
+            *_items("problems", sheet.problems), *_items("tasks", sheet.tasks),
+        ]
         if not findings:
             message, question = msg.encouragement()
             findings.append(
@@ -64,64 +67,96 @@ class RuleCritic:
             )
         return findings
 
-    # -- fields ------------------------------------------------------------------------------
 
-    def _asis(self, sheet: Sheet) -> Iterator[Finding]:
-        if is_placeholder(sheet.asis):
-            yield _finding("FIELD_EMPTY", "asis", None, sheet.asis.strip(), msg.field_empty("asis"))
+# -- fields ------------------------------------------------------------------------------------
+# Pure functions of the texts they are given (and of the word lists, fixed at import), remembered in
+# bounded caches: a finding depends on nothing else, so the same text gives the same findings to
+# whoever typed it. The findings are shared between calls: nothing changes a Finding once made.
 
-    def _tobe(self, sheet: Sheet) -> Iterator[Finding]:
-        tobe = sheet.tobe
-        if is_placeholder(tobe):
-            yield _finding("FIELD_EMPTY", "tobe", None, tobe.strip(), msg.field_empty("tobe"))
-            return
-        spans = sentences(tobe)
-        for span in spans:
-            if _names_means(span.norm):
-                evidence = _means_clause(span, _names_means)
-                yield _finding("SOLUTION_IN_SHEET", "tobe", None, evidence, msg.solution("tobe", evidence))
-                return
-        mirror = _mirror_sentence(sheet.asis, spans)
-        if mirror is not None:
-            yield _finding("TOBE_MIRRORS_ASIS", "tobe", None, mirror.original, msg.tobe_mirrors(mirror.original))
-            return
-        vague = _vague_words(tobe)
-        if vague:
-            yield _finding("TOBE_VAGUE", "tobe", None, vague[0], msg.tobe_vague(vague))
+# Texts per cache. A writer's unchanged fields are hit at every pause, so they stay; at 50 typists
+# (~45 pauses/s) an entry not hit for ~20 s goes. Bounded memory: under 50 MB per process even if every
+# text were at its maximum length (coach/sheet.py), a few MB for real sheets.
+_REMEMBERED = 1024
 
-    def _purpose(self, sheet: Sheet) -> Iterator[Finding]:
-        purpose = sheet.purpose
-        if is_placeholder(purpose):
-            yield _finding("PURPOSE_MISSING", "purpose", None, purpose.strip(), msg.purpose_missing("empty", ""))
-            return
-        kind = purpose_defect(purpose, sheet.tobe)
-        if kind:
-            evidence = purpose.strip()
-            yield _finding("PURPOSE_MISSING", "purpose", None, evidence, msg.purpose_missing(kind, evidence))
 
-    def _items(self, sheet: Sheet, field: str) -> Iterator[Finding]:
-        items: list[str] = getattr(sheet, field)
-        real = [(i, text) for i, text in enumerate(items) if not is_placeholder(text)]
-        if not real:
-            evidence = next((t.strip() for t in items if t.strip()), "")
-            yield _finding("FIELD_EMPTY", field, None, evidence, msg.field_empty(field))
+def forget() -> None:
+    """Empty the caches (tests compare remembered findings with findings computed afresh)."""
+    for cached in (_asis, _tobe, _purpose, _item):
+        cached.cache_clear()
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _asis(asis: str) -> tuple[Finding, ...]:
+    if is_placeholder(asis):
+        return (_finding("FIELD_EMPTY", "asis", None, asis.strip(), msg.field_empty("asis")),)
+    return ()
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _tobe(asis: str, tobe: str) -> tuple[Finding, ...]:
+    return tuple(_tobe_findings(asis, tobe))
+
+
+def _tobe_findings(asis: str, tobe: str) -> Iterator[Finding]:
+    if is_placeholder(tobe):
+        yield _finding("FIELD_EMPTY", "tobe", None, tobe.strip(), msg.field_empty("tobe"))
+        return
+    spans = sentences(tobe)
+    for span in spans:
+        if _names_means(span.norm):
+            evidence = _means_clause(span, _names_means)
+            yield _finding("SOLUTION_IN_SHEET", "tobe", None, evidence, msg.solution("tobe", evidence))
             return
-        for i, text in real:
-            spans = sentences(text)
-            if not spans:
-                continue
-            tool_span = next((s for s in spans if item_names_means(s.norm, field)), None)
-            if tool_span is not None:
-                evidence = _means_clause(tool_span, lambda norm: item_names_means(norm, field))
-                yield _finding("SOLUTION_IN_SHEET", field, i, evidence, msg.solution(field, evidence))
-                continue
-            last = spans[-1]
-            form = sentence_form(last.norm)
-            if field == "problems" and form in (Form.ACTION, Form.OBLIGATION, Form.WISH):
-                yield _finding("PROBLEM_NOT_GAP", field, i, last.original, msg.problem_not_gap(last.original, form))
-            elif field == "tasks" and form in (Form.STATE, Form.WISH):
-                yield _finding("TASK_NOT_ACTIONABLE", field, i, last.original,
-                               msg.task_not_actionable(last.original, form))
+    mirror = _mirror_sentence(asis, spans)
+    if mirror is not None:
+        yield _finding("TOBE_MIRRORS_ASIS", "tobe", None, mirror.original, msg.tobe_mirrors(mirror.original))
+        return
+    vague = _vague_words(tobe)
+    if vague:
+        yield _finding("TOBE_VAGUE", "tobe", None, vague[0], msg.tobe_vague(vague))
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _purpose(purpose: str, tobe: str) -> tuple[Finding, ...]:
+    if is_placeholder(purpose):
+        return (_finding("PURPOSE_MISSING", "purpose", None, purpose.strip(), msg.purpose_missing("empty", "")),)
+    kind = purpose_defect(purpose, tobe)
+    if kind:
+        evidence = purpose.strip()
+        return (_finding("PURPOSE_MISSING", "purpose", None, evidence, msg.purpose_missing(kind, evidence)),)
+    return ()
+
+
+def _items(field: str, items: list[str]) -> Iterator[Finding]:
+    real = [(i, found) for i, text in enumerate(items) if (found := _item(field, i, text)) is not None]
+    if not real:
+        evidence = next((t.strip() for t in items if t.strip()), "")
+        yield _finding("FIELD_EMPTY", field, None, evidence, msg.field_empty(field))
+        return
+    for _, found in real:
+        yield from found
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _item(field: str, i: int, text: str) -> tuple[Finding, ...] | None:
+    """The findings of row `i` of a list field; None for a placeholder row (not written yet)."""
+    if is_placeholder(text):
+        return None
+    spans = sentences(text)
+    if not spans:
+        return ()
+    tool_span = next((s for s in spans if item_names_means(s.norm, field)), None)
+    if tool_span is not None:
+        evidence = _means_clause(tool_span, lambda norm: item_names_means(norm, field))
+        return (_finding("SOLUTION_IN_SHEET", field, i, evidence, msg.solution(field, evidence)),)
+    last = spans[-1]
+    form = sentence_form(last.norm)
+    if field == "problems" and form in (Form.ACTION, Form.OBLIGATION, Form.WISH):
+        return (_finding("PROBLEM_NOT_GAP", field, i, last.original, msg.problem_not_gap(last.original, form)),)
+    if field == "tasks" and form in (Form.STATE, Form.WISH):
+        return (_finding("TASK_NOT_ACTIONABLE", field, i, last.original,
+                         msg.task_not_actionable(last.original, form)),)
+    return ()
 
 
 # -- detectors --------------------------------------------------------------------------------

@@ -21,9 +21,10 @@ from fastapi.testclient import TestClient
 
 import web.routes.pages
 from coach.settings import Settings
-from tests.conftest import PASSWORD, ensure_account, logged_in, make_sheet
+from tests.conftest import PASSWORD, TOWN_PC, ensure_account, logged_in, make_sheet
 from tests.servers import free_port, wait_until_up
-from web.lanes import TYPING_THREADS
+from web.auth import UNSAFE
+from web.lanes import _TYPING, TYPING_THREADS
 
 PAUSES = 3 * TYPING_THREADS  # typing pauses sent at once
 
@@ -68,6 +69,7 @@ def test_the_editors_requests_use_the_lane_and_other_pages_the_general_pool(
         r = send()
         assert r.status_code in (200, 303), (name, r.status_code, r.text[:300])
         assert limiters, name  # the database is never read on the event loop
+        assert len(limiters) == 1, (name, limiters)  # one hop: session, CSRF check and the work together
         assert all(isinstance(x, CapacityLimiter) and x.total_tokens == TYPING_THREADS for x in limiters), (
             name, limiters)
     latest = services.repo.get(sid, services.organisation_id)
@@ -77,6 +79,49 @@ def test_the_editors_requests_use_the_lane_and_other_pages_the_general_pool(
         r = staff.get(path)
         assert r.status_code == 200, (path, r.text[:300])
         assert limiters and all(x is None for x in limiters), (path, limiters)
+
+
+def _typing_routes(app: Any) -> list[tuple[str, str]]:
+    """(method, path) of every route in the editor's lane, the sheet's id left as `{sheet_id}`."""
+    out = []
+    for route in app.router.routes:
+        for inner in getattr(getattr(route, "original_router", None), "routes", [route]):
+            if getattr(inner, "endpoint", None) in _TYPING:
+                out += [(m, inner.path) for m in sorted(inner.methods)]
+    return out
+
+
+def test_the_lanes_one_hop_checks_login_and_csrf_before_any_work(
+        client: TestClient, limiters: list[CapacityLimiter | None], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session lookup and the CSRF check run inside the route's own hop (web/lanes.py): they must
+    still refuse a forged token or a missing login on every unsafe route of the lane before its work."""
+    app = client.app
+    services = app.state.services
+    stored = services.repo.create(services.organisation_id, make_sheet(section="住民窓口係"))
+    unsafe = [path for method, path in _typing_routes(app) if method in UNSAFE]
+    assert {"/sheets/{sheet_id}", "/sheets/{sheet_id}/check", "/sheets/{sheet_id}/similar"} <= set(unsafe), unsafe
+    worked: list[str] = []
+    for name in ("_check_and_autosave", "_submit", "_editor"):
+        original = getattr(web.routes.pages, name)
+        monkeypatch.setattr(web.routes.pages, name,
+                            lambda *a, _n=name, _f=original, **k: worked.append(_n) or _f(*a, **k))
+    monkeypatch.setattr(web.routes.pages, "similar_for", lambda *a, **k: worked.append("similar") or [])
+    forged = logged_in(app, "madoguchi", "staff", "住民窓口係", csrf_header=False)
+    stranger = TestClient(app, client=TOWN_PC)
+    data = {**_form(9, stored.version), "op": "save"}
+    for path in unsafe:
+        url = path.format(sheet_id=stored.id)
+        for headers in ({"X-CSRF-Token": "forged"}, {"X-CSRF-Token": "forged", "HX-Request": "true"}, {}):
+            r = forged.post(url, data={**data, "csrf_token": "forged"}, headers=headers, follow_redirects=False)
+            assert r.status_code == 403, (url, headers, r.status_code)
+        r = stranger.post(url, data=data, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login"), (url, r.status_code)
+        r = stranger.post(url, data=data, headers={"HX-Request": "true"})
+        assert r.status_code == 401, (url, r.status_code)
+    assert worked == [], worked
+    assert services.repo.get(stored.id, services.organisation_id).version == stored.version  # nothing written
+    r = stranger.get(f"/sheets/{stored.id}", follow_redirects=False)  # the editor page itself needs a login
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
 
 
 @pytest.fixture

@@ -129,9 +129,10 @@ def test_pages_do_not_query_or_critique_per_sheet(client: TestClient, monkeypatc
 # that starts a new autosave version, the ORM path's lock, latest version, insert and sheet row.
 TYPING_PAUSE_SQL = 7
 NEW_AUTOSAVE_SQL = 10
-# Hops to the thread pool and back: the session lookup, then the critique and autosave. Dependencies
-# that only read the app's state are coroutines (each plain `def` one was a hop of its own).
-TYPING_PAUSE_HOPS = 2
+# Hops to the thread pool and back: one, which looks up the session, checks the CSRF token, then
+# critiques and autosaves (web/lanes.py). Dependencies that only read the app's state are coroutines
+# (each plain `def` one was a hop of its own).
+TYPING_PAUSE_HOPS = 1
 
 
 def test_a_typing_pause_critiques_once_and_runs_a_fixed_few_statements(

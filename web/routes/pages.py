@@ -27,7 +27,7 @@ from coach.workspace.submission import check_editable
 from coach.workspace.version_authors import authors
 from web import moves
 from web.access import editable, own_section, readable, with_history, writable
-from web.auth import Forbidden, UserDep, check_csrf
+from web.auth import Forbidden, UserDep, check_csrf, user_of
 from web.compare import compared
 from web.conflict import conflict_of
 from web.deep import start_deep
@@ -132,11 +132,13 @@ FLASHES = {
 
 @router.get("/sheets/{sheet_id}", response_class=HTMLResponse)
 @typing_lane
-async def editor(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
-    return await in_thread(request, _editor, request, sheet_id, who, repo, services)
+async def editor(request: Request, sheet_id: SheetId, repo: RepoDep, services: ServicesDep) -> Response:
+    # the editor's routes take the person in their one hop (web/lanes.py): no `UserDep` hop of its own
+    return await in_thread(request, _editor, request, sheet_id, repo, services)
 
 
-def _editor(request: Request, sheet_id: int, who: Account, repo: SheetRepository, services: Services) -> Response:
+def _editor(request: Request, sheet_id: int, repo: SheetRepository, services: Services) -> Response:
+    who = user_of(request)
     stored = readable(repo, who, sheet_id)
     if not can_edit(who, stored):  # others read it; the DX team reviews it
         return _see(f"/review/{sheet_id}" if who.is_dx else f"/sheets/{sheet_id}/view")
@@ -150,18 +152,19 @@ def _editor(request: Request, sheet_id: int, who: Account, repo: SheetRepository
 
 @router.post("/sheets/{sheet_id}")
 @typing_lane
-async def submit(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, services: ServicesDep) -> Response:
+async def submit(request: Request, sheet_id: SheetId, repo: RepoDep, services: ServicesDep) -> Response:
     """The form's real action: save, add/remove a row, move a solution to the margin, submit."""
     raw = await form_of(request)
-    done = await in_thread(request, _submit, request, sheet_id, who, repo, services, raw)
+    done = await in_thread(request, _submit, request, sheet_id, repo, services, raw)
     if done is None:  # 「AIコーチに聞く」 without JavaScript posts here
-        return await start_deep(request, sheet_id, who, repo, services)
+        return await start_deep(request, sheet_id, user_of(request), repo, services)  # the session, looked up
     return done
 
 
-def _submit(request: Request, sheet_id: int, who: Account, repo: SheetRepository, services: Services,
+def _submit(request: Request, sheet_id: int, repo: SheetRepository, services: Services,
             raw: FormData) -> Response | None:
     """The form's action in a worker thread; None: the AI coach is asked (start_deep, on the loop)."""
+    who = user_of(request)
     stored = editable(repo, who, sheet_id)
     if str(raw.get("op", "")) == "revise":  # 「改訂する」 on an accepted sheet: the form's text is not read
         services.revise(who, stored)
@@ -228,11 +231,12 @@ class _Checked:
     stale: bool = False  # an autosave sent before the writer's own later save: nothing to show
 
 
-def _check_and_autosave(repo: SheetRepository, critic: CritiqueService, services: Services, who: Account,
+def _check_and_autosave(request: Request, repo: SheetRepository, critic: CritiqueService, services: Services,
                         sheet_id: int, form: SheetForm) -> _Checked:
     """The editor's typing pause, in a worker thread (database and critic never hold the event loop):
     critique what was typed, then store it with those findings (one critique, computed outside the
     write lock); indexing for similar sheets follows from the outbox, not here."""
+    who = user_of(request)
     stored: StoredSheet | SheetHead = writable(services.submissions, who, sheet_id)
     sheet = own_section(form.sheet, who) if form.sheet is not None else None
     if sheet is None:
@@ -259,11 +263,11 @@ def _check_and_autosave(repo: SheetRepository, critic: CritiqueService, services
 
 @router.post("/sheets/{sheet_id}/check", response_class=HTMLResponse)
 @typing_lane
-async def check(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep, critic: CriticDep,
+async def check(request: Request, sheet_id: SheetId, repo: RepoDep, critic: CriticDep,
                 services: ServicesDep) -> Response:
     """While typing (htmx): critique what is in the form and autosave it. Returns feedback fragments."""
     form = read_sheet_form(await form_of(request))
-    done = await in_thread(request, _check_and_autosave, repo, critic, services, who, sheet_id, form)
+    done = await in_thread(request, _check_and_autosave, request, repo, critic, services, sheet_id, form)
     if done.stale:
         return Response(status_code=204)
     context = {"stored": done.stored, "values": form.values, "errors": form.errors, "critique": done.critique,
@@ -325,12 +329,13 @@ def similar_panel(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoD
 
 @router.post("/sheets/{sheet_id}/similar", response_class=HTMLResponse)
 @typing_lane
-async def similar_live(request: Request, sheet_id: SheetId, who: UserDep, repo: RepoDep,
+async def similar_live(request: Request, sheet_id: SheetId, repo: RepoDep,
                        services: ServicesDep) -> Response:
     """While typing (htmx): similar sheets for what is in the form now, saved or not."""
     form = read_sheet_form(await form_of(request))
 
     def search() -> Response:  # in a worker thread: the index and the database never hold the loop
+        who = user_of(request)
         stored = editable(repo, who, sheet_id)
         context = {"stored": stored, "similar": similar_for(services, who, stored, form.sheet or stored.sheet),
                    "org_name": services.organisation_name}
