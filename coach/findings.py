@@ -81,7 +81,9 @@ CODE_LABELS: dict[str, str] = {
 
 
 class Finding(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Frozen: the rule critic remembers findings per field and hands the same objects to every caller
+    # (coach/critics/rules.py); a change to one would change what everyone is told.
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     code: Code | None
     field: SheetField

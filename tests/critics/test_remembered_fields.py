@@ -76,3 +76,17 @@ def test_a_pause_that_changes_one_field_analyses_only_that_field(monkeypatch: py
     assert "purpose_defect" not in calls  # the purpose and the ToBe were not read again
     assert calls.count("is_placeholder") == 1  # only the changed row
     rules.forget()
+
+
+def test_a_remembered_finding_cannot_be_changed_by_a_caller() -> None:
+    """The same Finding objects go to every caller: changing one in place would change what the next
+    writer of the same text is told, so a Finding is frozen."""
+    import pydantic
+
+    rules.forget()
+    sheet = _eval_sheets()[0]
+    found = RuleCritic().critique(sheet)
+    with pytest.raises(pydantic.ValidationError):
+        found[0].severity = "info"  # type: ignore[misc]
+    assert RuleCritic().critique(sheet) == found
+    rules.forget()
