@@ -2,10 +2,10 @@
 
 The database is the source of truth; this is an index of it. One collection per organisation and
 embedding (function and configuration): vectors of different models never mix, and a query reads
-only its own municipality's collection, so another town's sheets are never returned. (Until 0.x
-one collection held every organisation and each query filtered it by metadata; that filter cost
-Chroma ~50 ms at 10,000 sheets against ~6 ms for a collection of the town's own. Such a collection
-is split into per-organisation ones the first time the store opens it, vectors copied as they are.)
+only its own municipality's collection, so another town's sheets are never returned. (Before
+issue #14's round 5 one collection held every organisation and each query filtered it by metadata;
+that filter cost Chroma ~50 ms at 10,000 sheets against ~6 ms for a collection of the town's own.
+Such a collection is split by town the first time the store opens it, vectors copied as they are.)
 """
 
 from __future__ import annotations
@@ -223,8 +223,9 @@ class SimilarStore:
             while rows := self._page(shared, moved):
                 for org in {int(meta["org"]) for *_, meta in rows}:
                     mine = [row for row in rows if int(row[3]["org"]) == org]
-                    town = towns[org] if org in towns else towns.setdefault(org, self._make(org))
-                    town.add(ids=[r[0] for r in mine], embeddings=[r[1] for r in mine],
+                    if org not in towns:
+                        towns[org] = self._make(org)
+                    towns[org].add(ids=[r[0] for r in mine], embeddings=[r[1] for r in mine],
                              documents=[r[2] for r in mine], metadatas=[r[3] for r in mine])
                 moved += len(rows)
             self.client.delete_collection(self.name)
@@ -239,9 +240,10 @@ class SimilarStore:
     def _page(shared: Collection, offset: int) -> list[tuple[Any, Any, Any, Any]]:
         page = shared.get(include=cast(Any, ["embeddings", "documents", "metadatas"]), limit=UPSERT_BATCH,
                           offset=offset)
-        return list(zip(page["ids"], cast(Any, page["embeddings"]) if page["ids"] else [],
-                        cast(Any, page["documents"]) if page["ids"] else [],
-                        cast(Any, page["metadatas"]) if page["ids"] else [], strict=True))
+        if not page["ids"]:
+            return []
+        return list(zip(page["ids"], cast(Any, page["embeddings"]), cast(Any, page["documents"]),
+                        cast(Any, page["metadatas"]), strict=True))
 
     def ready(self) -> None:
         """Raise StoreUnavailable or IndexMismatch unless the store answers and holds this embedding's
@@ -286,7 +288,7 @@ class SimilarStore:
     def upsert(self, entries: Iterable[Entry], sent: Callable[[int], None] | None = None) -> int:
         """Index `entries`, any number, sent to each town's collection in batches of UPSERT_BATCH (well
         under Chroma's own maximum, 5,461 records embedded: a town's first start with more sheets used
-        to fail whole). Entries of several towns come interleaved (a rebuild reads them by id): each
+        to fail whole). Entries of several towns may come interleaved (the outbox's batches): each
         town's are gathered, at most HELD entries at once, so that calls stay full and memory flat.
         `sent`: told how many entries are in the index so far, after each call."""
         done, held = 0, 0
