@@ -67,11 +67,12 @@ class SheetHead:
     status: str
     version: int
     updated_at: datetime
+    external_id: str | None = None  # an imported sheet's id in its source (the similar-sheet index's ref)
 
 
 # A SheetHead's columns, in its fields' order (the sheet joined to its section).
 HEAD_COLUMNS = (SheetRow.id, SheetRow.organisation_id, Section.name, SheetRow.title, SheetRow.status,
-                SheetRow.version, SheetRow.updated_at)
+                SheetRow.version, SheetRow.updated_at, SheetRow.external_id)
 
 
 def head_of(row: Sequence[Any]) -> SheetHead:

@@ -23,6 +23,15 @@ def editable(repo: SheetRepository, who: Account, sheet_id: int) -> StoredSheet:
     return stored
 
 
+def editable_head(repo: SheetRepository, who: Account, sheet_id: int) -> SheetHead:
+    """`editable` without the sheet's text: for a request that brings the text itself (the editor's form)."""
+    head = repo.head(sheet_id, who.organisation_id)
+    if not can_read(who, head):
+        raise SheetNotFound(str(sheet_id))
+    _may_edit(who, head)
+    return head
+
+
 def writable(submissions: Submissions, who: Account, sheet_id: int) -> SheetHead:
     """Editable, and not frozen by the review cycle (an accepted sheet answers 409 with the reason).
     Reads only the sheet's head (no text): every keystroke pause of the editor passes here."""

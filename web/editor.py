@@ -11,8 +11,8 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from coach.app import Services
-from coach.repository import StoredSheet
-from coach.retrieval.entries import entry_of
+from coach.repository import SheetHead, StoredSheet
+from coach.retrieval.entries import ref_of
 from coach.retrieval.panel import Panel, build_panel
 from coach.sheet import LIST_FIELDS, Sheet
 from coach.workspace.accounts import Account
@@ -101,6 +101,7 @@ def _added_for_author(services: Services, sheet_id: int, review: Any) -> dict[st
     return out
 
 
-def similar_for(services: Services, who: Account, stored: StoredSheet, sheet: Sheet) -> Panel:
-    """The panel: what `who` may read, other sections apart from the sheet's own section."""
-    return build_panel(services.similar, who, sheet, stored.section, entry_of(stored).ref, stored.id)
+def similar_for(services: Services, who: Account, stored: StoredSheet | SheetHead, sheet: Sheet) -> Panel:
+    """The panel for `sheet` (as stored, or as typed in the form): what `who` may read, other sections
+    apart from the sheet's own section."""
+    return build_panel(services.similar, who, sheet, stored.section, ref_of(stored), stored.id)

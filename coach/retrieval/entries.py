@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING
 
-from coach.repository import StoredSheet
+from coach.repository import SheetHead, StoredSheet
 from coach.retrieval.store import Entry
 
 if TYPE_CHECKING:
@@ -15,12 +15,15 @@ if TYPE_CHECKING:
 CHUNK = 500  # sheets whose stored tags are read in one query
 
 
+def ref_of(sheet: StoredSheet | SheetHead) -> str:
+    """The sheet's ref in the index: an imported sheet's id in its source, else the database's id."""
+    return sheet.external_id if sheet.external_id is not None else str(sheet.id)
+
+
 def entry_of(stored: StoredSheet, tags: tuple[str, ...] = ()) -> Entry:
-    if stored.external_id is not None:
-        return Entry(ref=stored.external_id, source="import", db_id=stored.id, organisation_id=stored.organisation_id,
-                     section=stored.section, title=stored.title, status=stored.status, sheet=stored.sheet, tags=tags)
-    return Entry(ref=str(stored.id), source="db", db_id=stored.id, organisation_id=stored.organisation_id,
-                 section=stored.section, title=stored.title, status=stored.status, sheet=stored.sheet, tags=tags)
+    return Entry(ref=ref_of(stored), source="import" if stored.external_id is not None else "db", db_id=stored.id,
+                 organisation_id=stored.organisation_id, section=stored.section, title=stored.title,
+                 status=stored.status, sheet=stored.sheet, tags=tags)
 
 
 def entries_of(sheets: Iterable[StoredSheet], tags: ProblemTags | None = None) -> Iterator[Entry]:

@@ -8,6 +8,8 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
 from coach.settings import Settings
+from coach.sheet import Sheet
+from coach.status import SheetStatus
 from tests.conftest import LOOPBACK, indexed, section_staff, sheet_data
 
 PHONE = sheet_data(section="環境衛生係", title="ごみの問い合わせ",
@@ -82,6 +84,20 @@ def test_panel_follows_unsaved_text_while_typing(client: TestClient) -> None:
     page = BeautifulSoup(live.text, "html.parser")
     assert page.select_one("header") is None
     assert page.select_one(".similar-item")["data-id"] == str(b)
+
+
+def test_the_live_panel_of_an_imported_sheet_leaves_the_sheet_itself_out(client: TestClient) -> None:
+    """An imported sheet is indexed under its source's id: the live refresh, which reads only the sheet's
+    head, must know that id to leave the sheet out of its own panel."""
+    services = client.app.state.services
+    imported = services.repo.create(services.organisation_id, Sheet(**PHONE), status=SheetStatus.SUBMITTED,
+                                    external_id="ext-phone")  # submitted: the panel would show it
+    other = create(client, PHONE2)  # and both indexed
+    person = section_staff(client.app, "環境衛生係")
+    for body in (PHONE, {**PHONE, "title": ""}):  # the typed text; nothing valid typed (the stored text)
+        live = person.post(f"/sheets/{imported.id}/similar", data=body, headers={"HX-Request": "true"})
+        ids = [li["data-id"] for li in BeautifulSoup(live.text, "html.parser").select(".similar-item")]
+        assert str(other) in ids and str(imported.id) not in ids, ids
 
 
 def test_editing_and_saving_work_while_chroma_is_down(tmp_path: Path) -> None:
