@@ -26,7 +26,7 @@ from coach.workspace.search import SheetPage, search, sheet_query, state_choices
 from coach.workspace.submission import check_editable
 from coach.workspace.version_authors import authors
 from web import moves
-from web.access import editable, own_section, readable, with_history, writable
+from web.access import editable, editable_head, own_section, readable, with_history, writable
 from web.auth import Forbidden, UserDep, check_csrf, user_of
 from web.compare import compared
 from web.conflict import conflict_of
@@ -35,7 +35,7 @@ from web.deps import CriticDep, RepoDep, ServicesDep
 from web.editor import render_editor, similar_for
 from web.forms import SheetForm, form_of, read_sheet_form, version_number
 from web.htmx import render
-from web.lanes import in_thread, typing_lane
+from web.lanes import first_in_lane, in_thread, typing_lane
 from web.linked import linked_sheets
 from web.params import MAX_ID, SheetId, VersionNumber
 
@@ -131,7 +131,7 @@ FLASHES = {
 
 
 @router.get("/sheets/{sheet_id}", response_class=HTMLResponse)
-@typing_lane
+@first_in_lane
 async def editor(request: Request, sheet_id: SheetId, repo: RepoDep, services: ServicesDep) -> Response:
     # the editor's routes take the person in their one hop (web/lanes.py): no `UserDep` hop of its own
     return await in_thread(request, _editor, request, sheet_id, repo, services)
@@ -151,7 +151,7 @@ def _editor(request: Request, sheet_id: int, repo: SheetRepository, services: Se
 
 
 @router.post("/sheets/{sheet_id}")
-@typing_lane
+@first_in_lane
 async def submit(request: Request, sheet_id: SheetId, repo: RepoDep, services: ServicesDep) -> Response:
     """The form's real action: save, add/remove a row, move a solution to the margin, submit."""
     raw = await form_of(request)
@@ -262,7 +262,7 @@ def _check_and_autosave(request: Request, repo: SheetRepository, critic: Critiqu
 
 
 @router.post("/sheets/{sheet_id}/check", response_class=HTMLResponse)
-@typing_lane
+@first_in_lane
 async def check(request: Request, sheet_id: SheetId, repo: RepoDep, critic: CriticDep,
                 services: ServicesDep) -> Response:
     """While typing (htmx): critique what is in the form and autosave it. Returns feedback fragments."""
@@ -336,8 +336,13 @@ async def similar_live(request: Request, sheet_id: SheetId, repo: RepoDep,
 
     def search() -> Response:  # in a worker thread: the index and the database never hold the loop
         who = user_of(request)
-        stored = editable(repo, who, sheet_id)
-        context = {"stored": stored, "similar": similar_for(services, who, stored, form.sheet or stored.sheet),
+        stored: StoredSheet | SheetHead
+        if form.sheet is None:  # nothing valid typed: the stored text
+            full = editable(repo, who, sheet_id)
+            stored, sheet = full, full.sheet
+        else:  # the typed text: the sheet's head is enough
+            stored, sheet = editable_head(repo, who, sheet_id), form.sheet
+        context = {"stored": stored, "similar": similar_for(services, who, stored, sheet),
                    "org_name": services.organisation_name}
         return render(request, "similar.html", context, partial="_similar.html")  # the whole page reads the session
 
