@@ -12,8 +12,7 @@ from web.auth import Forbidden
 
 def readable(repo: SheetRepository, who: Account, sheet_id: int) -> StoredSheet:
     stored = repo.get(sheet_id, who.organisation_id)
-    if not can_read(who, stored):
-        raise SheetNotFound(str(sheet_id))
+    _may_read(who, stored, sheet_id)
     return stored
 
 
@@ -26,8 +25,7 @@ def editable(repo: SheetRepository, who: Account, sheet_id: int) -> StoredSheet:
 def editable_head(repo: SheetRepository, who: Account, sheet_id: int) -> SheetHead:
     """`editable` without the sheet's text: for a request that brings the text itself (the editor's form)."""
     head = repo.head(sheet_id, who.organisation_id)
-    if not can_read(who, head):
-        raise SheetNotFound(str(sheet_id))
+    _may_read(who, head, sheet_id)
     _may_edit(who, head)
     return head
 
@@ -36,11 +34,15 @@ def writable(submissions: Submissions, who: Account, sheet_id: int) -> SheetHead
     """Editable, and not frozen by the review cycle (an accepted sheet answers 409 with the reason).
     Reads only the sheet's head (no text): every keystroke pause of the editor passes here."""
     head, state = submissions.head_and_state(sheet_id, who.organisation_id)
-    if not can_read(who, head):
-        raise SheetNotFound(str(sheet_id))
+    _may_read(who, head, sheet_id)
     _may_edit(who, head)
     check_editable(state)
     return head
+
+
+def _may_read(who: Account, sheet: Owned, sheet_id: int) -> None:
+    if not can_read(who, sheet):  # what they may not read does not exist
+        raise SheetNotFound(str(sheet_id))
 
 
 def _may_edit(who: Account, sheet: Owned) -> None:
