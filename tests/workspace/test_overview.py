@@ -178,7 +178,10 @@ def test_the_keyword_maps_layout_is_the_one_link_at_a_time_layout_and_is_remembe
     nodes, edges = keyword_map(texts)
     assert len(nodes) >= 4 and edges
     reference = _layout_one_link_at_a_time([n.word for n in nodes], edges, seed=7)
-    assert np.allclose([[n.x, n.y] for n in nodes], reference, atol=1e-9)
+    # The same layout, not the same bits: the two add the links' pulls in another order, and 400 steps
+    # amplify a last-bit rounding difference. On some CPUs (an AMD EPYC, numpy's SIMD paths) that grew to
+    # ~1e-4 of the map's width; a thousandth of it is less than a pixel of the drawn map.
+    assert np.allclose([[n.x, n.y] for n in nodes], reference, atol=1e-3)
     before = _layout_of.cache_info().hits
     assert keyword_map(texts) == (nodes, edges)
     assert _layout_of.cache_info().hits == before + 1  # the same map again: no layout computed
