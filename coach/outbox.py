@@ -66,19 +66,27 @@ def enqueue(s: Session, sheet_id: int, organisation_id: int, version: int, updat
     re-indexed every half minute, not on every pause. A row already due keeps its earlier time, so
     continuous typing cannot postpone it for ever; a save without delay makes a waiting row due now.
     While a drainer holds the row, the time is what this save asks for (it is due again after that)."""
-    at = now()
     conn = s.connection()  # Core on the session's connection: no ORM compile step
-    conn.execute(_upsert(conn.dialect.name), {"sheet_id": sheet_id, "org": organisation_id, "version": version,
-                                                  "sheet_updated_at": updated_at, "at": at, "due": at + delay})
+    conn.execute(upsert_statement(conn.dialect.name), queued(sheet_id, organisation_id, version, updated_at, delay))
+
+
+def queued(sheet_id: int, organisation_id: int, version: int, updated_at: datetime, delay: timedelta,
+           at: datetime | None = None) -> dict[str, Any]:
+    """The parameters of `upsert_statement` (queued `at`, now unless given). Their names are no column's:
+    `fold` runs the statement with two UPDATEs as CTEs, and Core adds a parameter named like a column of
+    an UPDATE's table to what that UPDATE sets."""
+    at = at or now()
+    return {"q_sheet": sheet_id, "q_org": organisation_id, "q_version": version, "q_updated": updated_at,
+            "at": at, "due": at + delay}
 
 
 @lru_cache(maxsize=4)
-def _upsert(dialect: str) -> Any:
+def upsert_statement(dialect: str) -> Any:
     """enqueue's statement, built once per dialect (it runs on every save; its values are parameters)."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     at: Any = bindparam("at")
-    stmt = insert(T).values(sheet_id=bindparam("sheet_id"), organisation_id=bindparam("org"),
-                            version=bindparam("version"), sheet_updated_at=bindparam("sheet_updated_at"),
+    stmt = insert(T).values(sheet_id=bindparam("q_sheet"), organisation_id=bindparam("q_org"),
+                            version=bindparam("q_version"), sheet_updated_at=bindparam("q_updated"),
                             generation=1, attempts=0, queued_at=at, updated_at=at, next_attempt_at=bindparam("due"))
     held = T.c.claimed_until.is_not(None) & (T.c.claimed_until >= at)
     sooner = T.c.last_error.is_(None) & (stmt.excluded.next_attempt_at < T.c.next_attempt_at)
