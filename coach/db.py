@@ -6,11 +6,10 @@ This module imports none of them.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, create_engine, event, exc, make_url
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, create_engine, event, make_url
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
@@ -18,7 +17,6 @@ from coach import sqlite_writes
 from coach.status import SheetStatus
 
 SQLITE_POOL, SQLITE_OVERFLOW = 10, 60  # connections: the request thread pool (40) and the workers, with room
-PING_AFTER = 5.0  # seconds a pooled database-server connection may rest before it is checked on checkout
 
 
 def now() -> datetime:
@@ -145,33 +143,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    engine = create_engine(url)
-    ping_when_rested(engine, PING_AFTER)
-    return engine
-
-
-def ping_when_rested(engine: Engine, after: float, clock: Any = time.monotonic) -> None:
-    """Check a pooled connection on checkout, as `pool_pre_ping` does, but only when it has rested for
-    `after` seconds: the connections of a busy server are back in use within milliseconds, and a ping
-    is a round trip to the database server on every request (three per typing pause) that, under
-    load, waits for a process sharing the machine's cores. A dead connection (the server restarted)
-    is replaced before use; one that died within the last `after` seconds of use fails its request
-    once, and that failure makes the pool replace every connection older than it (SQLAlchemy's
-    disconnect handling), so the requests after it reconnect."""
-
-    @event.listens_for(engine, "checkin")
-    def _rested_since(_dbapi_conn: Any, record: Any) -> None:
-        record.info["checked_in"] = clock()
-
-    @event.listens_for(engine, "checkout")
-    def _ping_if_rested(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
-        last = record.info.get("checked_in")
-        if last is not None and clock() - last < after:
-            return
-        try:
-            engine.dialect.do_ping(dbapi_conn)
-        except engine.dialect.loaded_dbapi.Error as e:
-            raise exc.DisconnectionError(str(e)) from e  # the pool drops it and checks out another
+    return create_engine(url, pool_pre_ping=True)
 
 
 def init_db(engine: Engine, auto_migrate: bool = True) -> sessionmaker:

@@ -1,8 +1,8 @@
-"""Issue #10: round trips to the database server per request. The light reads every request makes (its login session, the editor's access check) run as
-one statement each; on PostgreSQL they run in autocommit, so no BEGIN goes before them and no ROLLBACK
-(with psycopg's DEALLOCATE ALL) after them — under 50 typists every round trip to the database server
-waits for a process that shares the two cores. The connection goes back to the pool as it came: a
-transaction on it afterwards is still one transaction."""
+"""Issue #10: round trips to PostgreSQL per typing pause (under 50 typists each waits for a server
+process that shares the two cores). The light reads every request makes (its login session, the
+editor's access check) are one statement each and run in autocommit: no BEGIN before them, no ROLLBACK
+(with psycopg's DEALLOCATE ALL) after them; the connection goes back to the pool as it came. The
+autosave's three writes are one statement."""
 
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ from typing import Any
 
 import pytest
 from psycopg.pq import TransactionStatus
-from sqlalchemy import create_engine, event, func, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import NullPool
 
-from coach.db import Organisation, init_db, make_engine, ping_when_rested, reading
+from coach.db import Organisation, init_db, make_engine, reading
 from coach.migrate import prepare
 from coach.repository import SheetRepository
 from tests.conftest import empty_postgres, make_sheet
@@ -30,12 +28,7 @@ def server_url() -> str:
 
 
 def _sessions(url: str, one_connection: bool = False) -> sessionmaker:
-    if one_connection:
-        engine = create_engine(url, pool_size=1, max_overflow=0)
-        if not url.startswith("sqlite"):
-            ping_when_rested(engine, 5.0)
-    else:
-        engine = make_engine(url)
+    engine = create_engine(url, pool_size=1, max_overflow=0) if one_connection else make_engine(url)
     prepare(engine, True)
     return sessionmaker(bind=engine, expire_on_commit=False)
 
@@ -80,88 +73,6 @@ def test_the_connection_of_a_light_read_is_transactional_again_afterwards(databa
     with reading(sessions) as conn:  # and light reads keep working on it
         assert conn.execute(select(func.count()).select_from(Organisation)).scalar() == 0
     sessions.kw["bind"].dispose()
-
-
-# A pooled connection is checked (pinged) on checkout only when it has rested: a busy server's
-# connections come back within milliseconds, and each ping is a round trip (three per typing pause).
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _server_engine(url: str, clock: Clock) -> tuple[Any, list[int]]:
-    """One pooled connection, pinged when rested for 5 s of `clock`; the list counts the pings."""
-    engine = create_engine(url, pool_size=1, max_overflow=0)
-    pings: list[int] = []
-    ping = engine.dialect.do_ping
-
-    def counted(dbapi_conn: Any) -> bool:
-        pings.append(1)
-        return ping(dbapi_conn)
-
-    engine.dialect.do_ping = counted  # type: ignore[method-assign]
-    ping_when_rested(engine, 5.0, clock=clock)
-    return engine, pings
-
-
-def _backend(engine: Any) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
-
-
-def _kill(url: str, pid: int) -> None:
-    """What a restart of the database server does to a pooled connection (only this test's one)."""
-    other = create_engine(url, poolclass=NullPool)
-    with other.connect() as conn:
-        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
-    other.dispose()
-
-
-def _select_one(engine: Any) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(text("SELECT 1")).scalar_one())
-
-
-def test_a_connection_in_use_is_not_pinged_a_rested_one_is(server_url: str) -> None:
-    clock = Clock()
-    engine, pings = _server_engine(server_url, clock)
-    _select_one(engine)
-    assert len(pings) == 1  # a new connection is checked once
-    for _ in range(5):
-        clock.now += 1.0  # back in use within the second, as under load
-        _select_one(engine)
-    assert len(pings) == 1
-    clock.now += 5.0
-    _select_one(engine)
-    assert len(pings) == 2
-    engine.dispose()
-
-
-def test_after_a_database_restart_a_rested_connection_is_replaced_before_use(server_url: str) -> None:
-    clock = Clock()
-    engine, _ = _server_engine(server_url, clock)
-    _kill(server_url, _backend(engine))
-    clock.now += 60.0  # the town's server was quiet while the database restarted
-    assert _select_one(engine) == 1  # the ping found it dead; the pool connected again
-    engine.dispose()
-
-
-def test_a_connection_that_died_while_in_use_fails_one_request_and_the_next_reconnects(server_url: str) -> None:
-    """The price of not pinging a busy connection: the request that meets a freshly dead one fails
-    (the editor keeps what was typed and tries again); the pool then replaces it."""
-    clock = Clock()
-    engine, _ = _server_engine(server_url, clock)
-    _kill(server_url, _backend(engine))
-    clock.now += 0.5
-    with pytest.raises(DBAPIError) as failed:
-        _select_one(engine)
-    assert failed.value.connection_invalidated
-    assert _select_one(engine) == 1
-    engine.dispose()
 
 
 def test_on_postgresql_a_typing_pause_that_folds_writes_in_one_statement(server_url: str) -> None:
