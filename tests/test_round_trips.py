@@ -22,8 +22,8 @@ from tests.conftest import empty_postgres, make_sheet
 
 @pytest.fixture
 def server_url() -> str:
-    """PostgreSQL only: what is tested here does not exist on SQLite (no transaction for a read, no
-    connection to ping: the file belongs to this process)."""
+    """PostgreSQL only: what is tested here does not exist on SQLite (its driver opens no transaction for
+    a read, and its writes are statements in this process, not round trips)."""
     return empty_postgres()
 
 
