@@ -6,6 +6,8 @@ Leaving right after typing (履歴, 印刷, the address bar), typing right after
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -37,6 +39,19 @@ def _stored(server: str, sid: int) -> dict[str, Any]:
     return httpx.get(f"{server}/api/v1/sheets/{sid}").json()  # type: ignore[no-any-return]
 
 
+def _stored_once(server: str, sid: int, field: str, check: Callable[[Any], bool], seconds: float = 10.0) -> Any:
+    """Wait until the stored `field` passes `check` (polling the API; fails after `seconds`). Not
+    page.wait_for_function with an async function: it takes the returned Promise as truthy at once."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = _stored(server, sid)[field]
+        if check(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{field} was never stored as expected; last stored: {value!r}")
+        time.sleep(0.1)
+
+
 def test_type_then_open_the_history_at_once_keeps_the_text(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     sid = _new_sheet(server)
     page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
@@ -64,9 +79,7 @@ def test_type_then_leave_by_the_address_bar_saves_on_pagehide(server: str, brows
     _type_then(page, "#f-purpose", "去り際の一文", "about:blank")  # only pagehide (sendBeacon) is left
     page.wait_for_url("about:blank")
     page.goto(f"{server}/sheets/{sid}/history")
-    page.wait_for_function(
-        f"async () => (await (await fetch('/api/v1/sheets/{sid}')).json()).purpose.includes('去り際の一文')",
-        polling=100, timeout=10_000)
+    _stored_once(server, sid, "purpose", lambda v: "去り際の一文" in v)
     page.close()
 
 
@@ -106,9 +119,7 @@ def test_every_character_typed_right_after_a_move_arrives(server: str, browser) 
     expect(page.locator("#f-asis")).to_have_value(before + "移した直後に打った文字")
     expect(page.locator("#f-asis")).to_be_focused()
     expect(page.locator("#fb-tobe .finding[data-code=SOLUTION_IN_SHEET]")).to_have_count(0)
-    page.wait_for_function(
-        f"async () => (await (await fetch('/api/v1/sheets/{sid}')).json()).asis.endsWith('移した直後に打った文字')",
-        polling=100, timeout=10_000)
+    _stored_once(server, sid, "asis", lambda v: v.endswith("移した直後に打った文字"))
     stored = _stored(server, sid)
     assert stored["tobe"] == "住民が迷わずに手続きを終えている。" and stored["margin"] == "RPAで入力が自動化されている"
     page.close()
@@ -148,4 +159,86 @@ def test_a_brand_new_sheet_opens_without_red_boxes(server: str, browser) -> None
         page.screenshot(path=str(SHOTS / f"editor-new-{width}.png"), full_page=True)
     page.locator("#f-asis").type("窓口で")
     expect(page.locator("#fb-tobe .finding[data-code=FIELD_EMPTY]")).to_have_count(1)
+    page.close()
+
+
+def _leave_with_a_failing_beacon_and_come_back(page: Any, box: str, text: str) -> None:
+    """Type, then leave by the address bar while the server fails the page-leave autosave (503):
+    what a database restart does to the one request nobody hears back from; then open the sheet
+    again. The beacon ("ping") outlives the page, so it is routed on the browser context; the route
+    is gone before the test polls the API (a sync route handler runs only while playwright waits)."""
+    back = page.url
+    failed: list[str] = []
+
+    def fail_leaving(route: Any) -> None:
+        if route.request.resource_type == "ping":
+            failed.append(route.request.url)
+            route.fulfill(status=503, body="")
+        else:
+            route.continue_()
+
+    def is_beacon(request: Any) -> bool:
+        return request.resource_type == "ping" and request.url.endswith("/check")
+
+    context = page.context
+    context.route("**/sheets/*/check", fail_leaving)
+    with context.expect_event("request", predicate=is_beacon):
+        _type_then(page, box, text, "about:blank")
+    page.wait_for_url("about:blank")
+    page.goto(back)
+    assert failed, "the page-leave autosave was not sent"  # its route ran before this navigation
+    context.unroute("**/sheets/*/check")
+
+
+def test_a_page_leave_save_that_failed_is_offered_back_when_the_sheet_is_opened(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    before = _stored(server, sid)["asis"]
+    _leave_with_a_failing_beacon_and_come_back(page, "#f-asis", "去り際の追記（届かなかった）")
+    assert _stored(server, sid)["asis"] == before  # the server really lost it
+    banner = page.locator("#unsent")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("現状")
+    expect(banner.locator("[data-unsent-fields]")).to_have_text("現状")
+    page.screenshot(path=str(SHOTS / "editor-unsent-offered.png"))
+    banner.get_by_role("button", name="残っていた入力に戻す").click()
+    expect(banner).to_be_hidden()
+    expect(page.locator("#f-asis")).to_have_value(before + "去り際の追記（届かなかった）")
+    _stored_once(server, sid, "asis", lambda v: "去り際の追記（届かなかった）" in v)
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('coach-unsent:'))") == []
+    page.reload()
+    expect(page.locator("#f-asis")).to_have_value(before + "去り際の追記（届かなかった）")
+    expect(banner).to_be_hidden()
+    page.close()
+
+
+def test_kept_list_rows_come_back_and_discard_keeps_the_stored_text(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    stored = _stored(server, sid)
+    _leave_with_a_failing_beacon_and_come_back(page, "#f-problems-0", "（届かなかった行）")
+    banner = page.locator("#unsent")
+    expect(banner.locator("[data-unsent-fields]")).to_have_text("問題")
+    banner.get_by_role("button", name="破棄して、いまの内容のままにする").click()
+    expect(banner).to_be_hidden()
+    expect(page.locator("#f-problems-0")).to_have_value(stored["problems"][0])
+    page.reload()
+    expect(page.locator("#f-problems-0")).to_have_value(stored["problems"][0])
+    expect(banner).to_be_hidden()  # discarded: not offered again
+    assert _stored(server, sid)["problems"] == stored["problems"]
+    page.close()
+
+
+def test_a_page_leave_save_that_arrived_leaves_nothing_to_offer(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    _type_then(page, "#f-tobe", "届いた去り際の一文", "about:blank")
+    page.wait_for_url("about:blank")
+    page.goto(f"{server}/sheets/{sid}/history")
+    _stored_once(server, sid, "tobe", lambda v: "届いた去り際の一文" in v)
+    page.goto(f"{server}/sheets/{sid}")
+    expect(page.locator("#f-tobe")).to_have_value(_stored(server, sid)["tobe"])
+    expect(page.locator("#unsent")).to_be_hidden()
+    page.wait_for_function("() => !Object.keys(localStorage).some(k => k.startsWith('coach-unsent:'))",
+                           polling=100, timeout=10_000)
     page.close()

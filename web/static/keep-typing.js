@@ -6,7 +6,10 @@
 //   form's htmx queue, so versions stay in order), then go on.
 // - Leaving the page any other way (address bar, closing the tab) sends the form with sendBeacon;
 //   the browser warns only when the text cannot be stored that way (a conflict, invalid input,
-//   or a beacon the browser refused).
+//   or a beacon the browser refused). Nobody hears whether a beacon was stored, so the text it
+//   carried is also kept in this browser (localStorage, a few days); when the sheet is opened
+//   again and its stored text differs, the page offers that text back (#unsent) instead of
+//   losing it silently.
 // - 「欄外メモへ移す」 and 「元に戻す」 answer with feedback and new values: a text box is only given
 //   its new value if the person has not typed in it since the click, and focus and caret stay put.
 (function () {
@@ -72,8 +75,103 @@
     return !dirty();
   }
 
+  // -- text sent on leaving, kept until the sheet shows it stored --------------------------------
+
+  const FIELDS = ["section", "title", "asis", "tobe", "purpose", "problems", "tasks", "margin"];
+  const LISTS = ["problems", "tasks"];
+  const KEEP_MS = 3 * 24 * 60 * 60 * 1000;
+  const keptKey = "coach-unsent:" + autosaveUrl;
+
+  function fieldValues() {
+    const data = new FormData(form);
+    const out = {};
+    FIELDS.forEach(function (name) {
+      const values = data.getAll(name).map(String);
+      // A list's empty rows are not text (the server drops them too).
+      out[name] = LISTS.includes(name) ? values.filter(function (v) { return v.trim(); }) : values.join("");
+    });
+    return out;
+  }
+
+  // As the server keeps text (coach/cleaning.py): LF line breaks, no control characters; ends trimmed.
+  function plain(value) {
+    const one = function (v) {
+      return String(v).replace(/\r\n?/g, "\n").replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "").trim();
+    };
+    return JSON.stringify(Array.isArray(value) ? value.map(one) : one(value === undefined ? "" : value));
+  }
+
+  function differing(kept, now) {
+    return FIELDS.filter(function (name) { return name in kept && plain(kept[name]) !== plain(now[name]); });
+  }
+
+  function keep() {
+    try {
+      localStorage.setItem(keptKey, JSON.stringify({ at: Date.now(), values: fieldValues() }));
+    } catch (e) { /* storage full or switched off: the beacon is all there is */ }
+  }
+
+  function forget() {
+    try { localStorage.removeItem(keptKey); } catch (e) { /* nothing kept */ }
+  }
+
+  function kept() {
+    let raw = null;
+    try { raw = localStorage.getItem(keptKey); } catch (e) { return null; }
+    if (!raw) return null;
+    try {
+      const value = JSON.parse(raw);
+      if (value && typeof value.at === "number" && value.values && Date.now() - value.at < KEEP_MS) return value;
+    } catch (e) { /* not ours */ }
+    forget();
+    return null;
+  }
+
+  function label(name) {
+    const list = document.getElementById("rows-" + name);
+    if (list) return list.dataset.label;
+    const text = document.querySelector('label[for="f-' + name + '"]');
+    if (!text) return name;
+    const main = text.querySelector(".field-name");
+    return (main || text).textContent.trim();
+  }
+
+  function offerKept() {
+    const banner = document.getElementById("unsent");
+    const value = kept();
+    if (!banner || !value) return;
+    const changed = differing(value.values, fieldValues());
+    if (!changed.length) { forget(); return; } // the beacon was stored
+    const at = new Date(value.at);
+    banner.querySelector("[data-unsent-at]").textContent =
+      (at.getMonth() + 1) + "月" + at.getDate() + "日 " + at.getHours() + ":" + String(at.getMinutes()).padStart(2, "0");
+    banner.querySelector("[data-unsent-fields]").textContent = changed.map(label).join("・");
+    banner.hidden = false;
+    banner.querySelector("[data-unsent-restore]").addEventListener("click", function () {
+      changed.forEach(function (name) {
+        const v = value.values[name];
+        if (LISTS.includes(name)) setList(name, Array.isArray(v) ? v.map(String) : []);
+        else {
+          const box = document.getElementById("f-" + name);
+          if (box && !box.readOnly) setValue(box, String(v));
+        }
+      });
+      banner.hidden = true;
+      forget();
+      // An edit, as if typed in the first restored box: the autosave stores it.
+      const first = document.getElementById("f-" + changed[0]) ||
+        document.querySelector("#rows-" + changed[0] + " textarea");
+      (first || form).dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    banner.querySelector("[data-unsent-discard]").addEventListener("click", function () {
+      banner.hidden = true;
+      forget();
+    });
+  }
+
   function beacon() {
     if (!navigator.sendBeacon) return false;
+    keep();
     const data = new FormData(form);
     data.delete("op");
     data.append("leaving", "1");
@@ -190,6 +288,7 @@
     });
   }
   expire(document);
+  offerKept();
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     if (event.target && event.target.id === "flash") expire(event.target);
   });
