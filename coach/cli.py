@@ -274,6 +274,7 @@ def cmd_eval_retrieval(args: argparse.Namespace, out: TextIO) -> int:
         else:
             main, holdout = rev.load(Path(args.main)), rev.load(Path(args.holdout))
             holdout2 = rev.load(Path(args.holdout2)) if args.holdout2 else None
+            holdout3 = rev.load(Path(args.holdout3)) if args.holdout3 else None
     except (OSError, ValueError, KeyError) as exc:
         raise BadInput([FieldError("dataset", None, f"評価データを読めません: {exc} (cannot read dataset)")]) from exc
     if args.dataset:
@@ -283,7 +284,7 @@ def cmd_eval_retrieval(args: argparse.Namespace, out: TextIO) -> int:
                                                         "(no two sheets share a tag)")])
         report = rev.evaluate_sets(sets)
     else:
-        report = rev.evaluate(main, holdout, holdout2)
+        report = rev.evaluate(main, holdout, holdout2, holdout3)
     out.write(rev.markdown(report))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -346,6 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--holdout", default="evals/retrieval_holdout.jsonl")
     p.add_argument("--holdout2", default="evals/retrieval_holdout2.jsonl",
                    help="独立した作者の評価用セット（自分のプールで採点、調整には使わない）/ own pool, never tuned on")
+    p.add_argument("--holdout3", default="evals/retrieval_holdout3.jsonl",
+                   help="2つ目の独立した評価用セット（同上）/ a second independent set, own pool, never tuned on")
     p.add_argument("--dataset", nargs="+", help="このファイルだけで既定の方式を採点する（coach export-links の書き出しなど）"
                                                 " / score the shipped method on these files only")
     p.add_argument("--json", help="結果を JSON で書き出す先 / write results as JSON here")

@@ -7,8 +7,8 @@
     .venv/bin/python -m evals.compare_retrieval --rows llm-tags --llm-url http://127.0.0.1:8093/v1 \
         --sets holdout2 --cache /tmp/coach-llm-tags.json            # LLM problem tags (evals/llm_tags.py)
 
-Splits: main and holdout (pool: both files), dev2 (its own pool; tuning data written for issue 14)
-and holdout2 (its own pool; an independent author's set, never tuned on: only reported).
+Splits: main and holdout (pool: both files), dev2 and dev3 (each its own pool; tuning data written for
+issue 14), holdout2 and holdout3 (each its own pool; independent authors' sets, never tuned on: only reported).
 Single-vector rows use exact cosine in numpy (the same ranking Chroma's cosine index gives on sets
 this small); the multi-vector row goes through a real Chroma collection, one record per problem row.
 """
@@ -26,14 +26,17 @@ from pathlib import Path
 import numpy as np
 
 from coach.retrieval import evaluation as rev
-from coach.retrieval.concepts import weighted_concept_vector
+from coach.retrieval.concepts import LEXICON, Lexicon
 from coach.retrieval.embeddings import (
+    CHAR_FIELD_WEIGHTS,
+    CONCEPT_FIELD_WEIGHTS,
     UNIFORM,
     CharNgramEmbedding,
     OpenAICompatibleEmbedding,
     ProblemNgramEmbedding,
 )
 from coach.retrieval.store import connector
+from evals.concepts_v2 import CONCEPTS_V2
 from evals.llm_tags import ROW as LLM_TAGS_ROW
 from evals.llm_tags import TagRun
 
@@ -42,22 +45,45 @@ Embed = Callable[[list[str]], np.ndarray]
 PROBLEM_ONLY = {"title": 1.0, "asis": 1.0, "problems": 1.0, "tobe": 0.0, "purpose": 0.0, "tasks": 0.0}
 
 
-def _concepts(fields: dict[str, float]) -> Embed:
+V2 = Lexicon(CONCEPTS_V2)
+
+
+def _concepts(lexicon: Lexicon, fields: dict[str, float]) -> Embed:
     from coach.retrieval.embeddings import _parts
 
-    return lambda texts: np.array([weighted_concept_vector(_parts(t, fields)) for t in texts])
+    return lambda texts: np.array([lexicon.vector(_parts(t, fields)) for t in texts])
+
+
+def _two_channels(lexicon: Lexicon, concept_weight: float, char_fields: dict[str, float] = CHAR_FIELD_WEIGHTS,
+                  concept_fields: dict[str, float] = CONCEPT_FIELD_WEIGHTS) -> Embed:
+    """ProblemNgramEmbedding's vector with another lexicon (the product's embedding reads LEXICON only)."""
+    from coach.retrieval.embeddings import _parts
+
+    char = CharNgramEmbedding()
+    a, b = np.sqrt(1.0 - concept_weight), np.sqrt(concept_weight)
+
+    def embed(texts: list[str]) -> np.ndarray:
+        rows = []
+        for t in texts:
+            joined = np.concatenate([a * char.weighted(_parts(t, char_fields)), b * lexicon.vector(_parts(t, concept_fields))])
+            norm = float(np.linalg.norm(joined))
+            rows.append(joined / norm if norm else joined)
+        return np.array(rows, dtype=np.float32)
+
+    return embed
 
 
 def single_vector_rows() -> dict[str, Embed]:
     char = CharNgramEmbedding()
     return {
         "char n-grams, whole sheet": lambda texts: np.array(char(texts)),
-        "concepts v2 only, whole sheet": _concepts(UNIFORM),
-        "char + concepts v2, whole sheet": lambda t: np.array(ProblemNgramEmbedding(char_fields=UNIFORM,
-                                                                                    concept_fields=UNIFORM)(t)),
-        "char + concepts v2, title+AsIs+problems only": lambda t: np.array(
-            ProblemNgramEmbedding(char_fields=PROBLEM_ONLY, concept_fields=PROBLEM_ONLY)(t)),
-        "char + concepts v2, fields weighted (shipped)": lambda t: np.array(ProblemNgramEmbedding()(t)),
+        "concepts v2 only, whole sheet": _concepts(V2, UNIFORM),
+        "char + concepts v2, whole sheet": _two_channels(V2, 0.5, UNIFORM, UNIFORM),
+        "char + concepts v2, title+AsIs+problems only": _two_channels(V2, 0.5, PROBLEM_ONLY, PROBLEM_ONLY),
+        "char + concepts v2, fields weighted, concepts 0.5 (shipped before v3)": _two_channels(V2, 0.5),
+        "concepts v3 only, fields weighted": _concepts(LEXICON, CONCEPT_FIELD_WEIGHTS),
+        "char + concepts v3, fields weighted, concepts 0.5": _two_channels(LEXICON, 0.5),
+        "char + concepts v3, fields weighted, concepts 0.3 (shipped)": lambda t: np.array(ProblemNgramEmbedding()(t)),
     }
 
 
@@ -130,7 +156,10 @@ def splits() -> rev.Splits:
     holdout = rev.load(ROOT / "evals/retrieval_holdout.jsonl")
     out = rev.splits(main, holdout, rev.load(ROOT / "evals/retrieval_holdout2.jsonl"))
     dev2 = rev.load(ROOT / "evals/retrieval_dev2.jsonl")
-    return {"main": out["main"], "holdout": out["holdout"], "dev2": (dev2, dev2), "holdout2": out["holdout2"]}
+    dev3 = rev.load(ROOT / "evals/retrieval_dev3.jsonl")
+    holdout3 = rev.load(ROOT / "evals/retrieval_holdout3.jsonl")
+    return {"main": out["main"], "holdout": out["holdout"], "dev2": (dev2, dev2), "dev3": (dev3, dev3),
+            "holdout2": out["holdout2"], "holdout3": (holdout3, holdout3)}
 
 
 ROWS = [*single_vector_rows(), "multi-vector (rows, best match, Chroma)", "shipped through Chroma", ENDPOINT_ROW,
@@ -160,7 +189,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", nargs="*", help="words that select rows by name (default: every row)")
     parser.add_argument("--calibrate", action="store_true", help="the panel's score floor, from evals/retrieval.jsonl")
-    parser.add_argument("--sets", nargs="*", help="splits to score (default: main holdout dev2 holdout2)")
+    parser.add_argument("--sets", nargs="*", help="splits to score (default: main holdout dev2 dev3 holdout2 holdout3)")
     parser.add_argument("--embedding-url", help="base URL of an OpenAI-compatible /embeddings endpoint (endpoint row)")
     parser.add_argument("--embedding-model", default="qwen2.5-coder-1.5b-q4", help="model name sent to the endpoint")
     parser.add_argument("--cache", type=Path, help="JSON file keeping the endpoint's vectors (or the LLM's tags) "

@@ -93,6 +93,9 @@ class CharNgramEmbedding(_Cosine, EmbeddingFunction[Documents]):
 CHAR_FIELD_WEIGHTS = {"title": 1.0, "asis": 1.0, "problems": 1.0, "tobe": 0.5, "purpose": 0.5, "tasks": 0.5}
 CONCEPT_FIELD_WEIGHTS = {"title": 1.0, "asis": 1.0, "problems": 1.0, "tobe": 0.3, "purpose": 0.3, "tasks": 0.3}
 UNIFORM = dict.fromkeys(CHAR_FIELD_WEIGHTS, 1.0)
+# The concept channel's share of the cosine. 0.5 with the version 2 lexicon; 0.3 with version 3, chosen
+# on the tuning sets (main, holdout, dev2, dev3: README "Similar sheets"), never on held-out sets 2 and 3.
+CONCEPT_WEIGHT = 0.3
 
 
 def _parts(text: str, weights: dict[str, float]) -> list[tuple[str, float]]:
@@ -115,7 +118,7 @@ class ProblemNgramEmbedding(_Cosine, EmbeddingFunction[Documents]):
     in the config only when set, so a collection made without tags keeps its name.
     """
 
-    def __init__(self, dim: int = 2048, concept_weight: float = 0.5, concepts_version: int = CONCEPTS_VERSION,
+    def __init__(self, dim: int = 2048, concept_weight: float = CONCEPT_WEIGHT, concepts_version: int = CONCEPTS_VERSION,
                  char_fields: dict[str, float] | None = None, concept_fields: dict[str, float] | None = None,
                  tags_version: str = "", tag_weight: float = 1.0) -> None:
         self.char = CharNgramEmbedding(dim=dim)

@@ -41,6 +41,29 @@ def test_concepts_name_the_shared_problem() -> None:
     assert concepts_in("研修資料を作り直している") == {}
 
 
+def test_version_3_names_problems_version_2_did_not_know() -> None:
+    from coach.retrieval.concepts import CONCEPTS, CONCEPTS_VERSION, Lexicon
+    from evals.concepts_v2 import CONCEPTS_V2
+
+    assert CONCEPTS_VERSION == 3
+    assert set(CONCEPTS_V2) < set(CONCEPTS)  # every version 2 concept is kept, under its name
+    assert all(set(words) <= set(CONCEPTS[name]) for name, words in CONCEPTS_V2.items())
+    signals = [w for words in CONCEPTS.values() for w in words]
+    assert len(signals) == len(set(signals))  # no signal in two concepts
+    old = Lexicon(CONCEPTS_V2)
+    for text, concept in [("毎月の当番表づくりに係長が丸一日かかっている", "シフト・勤務表の作成"),
+                          ("電話の伝言が担当に届かない", "伝言・電話メモの行き違い")]:
+        assert concept in concepts_in(text) and old.found(text).keys().isdisjoint({concept})
+    assert "窓口の待ち・たらい回し" in concepts_in("窓口が混んで住民を長く待たせている")
+
+
+def test_a_collection_of_the_version_2_lexicon_is_another_collection() -> None:
+    v2 = ProblemNgramEmbedding.build_from_config({"dim": 2048, "concept_weight": 0.5, "concepts_version": 2,
+                                                  "char_fields": ProblemNgramEmbedding().char_fields,
+                                                  "concept_fields": ProblemNgramEmbedding().concept_fields})
+    assert v2.get_config() != ProblemNgramEmbedding().get_config()
+
+
 def test_fields_are_weighted_and_a_typed_separator_cannot_shift_them() -> None:
     from coach.retrieval.texts import FIELD_SEP, sheet_text, split_fields
 
