@@ -76,6 +76,16 @@ def test_another_embedding_is_refused_until_reindex(tmp_path: Path) -> None:
     assert [h.ref for h in other.query(1, PHONE2)] == ["s1"]
 
 
+def test_an_index_of_the_version_2_lexicon_asks_for_reindex_after_the_upgrade(tmp_path: Path) -> None:
+    version_2 = ProblemNgramEmbedding(concept_weight=0.5, concepts_version=2)  # as shipped before version 3
+    SimilarStore(connector(tmp_path), version_2).upsert([entry("s1", PHONE)])
+    upgraded = SimilarStore(connector(tmp_path), ProblemNgramEmbedding())
+    with pytest.raises(IndexMismatch, match="coach reindex"):
+        upgraded.query(1, PHONE2)
+    upgraded.rebuild([entry("s1", PHONE)], total=1)
+    assert [h.ref for h in upgraded.query(1, PHONE2)] == ["s1"]
+
+
 def test_a_server_that_is_down_is_unavailable_not_a_crash(tmp_path: Path) -> None:
     store = SimilarStore(connector(tmp_path, "http://127.0.0.1:9"), ProblemNgramEmbedding())
     with pytest.raises(StoreUnavailable):
