@@ -23,6 +23,7 @@ SHOTS = Path(os.environ.get("COACH_SCREENSHOTS", "screenshots"))
 PEOPLE = {
     "dxteam": ("dx", None, "佐藤 美咲"),
     "madoguchi": ("staff", "住民窓口係", "田中 花子"),
+    "madoguchi2": ("staff", "住民窓口係", "鈴木 一郎"),  # a colleague on the same PC (tests/browser/test_editor_keeps_typing.py)
     "zeimu": ("staff", "税務係", "山本 健"),
     "kankyo": ("staff", "環境衛生係", "小林 優"),
 }

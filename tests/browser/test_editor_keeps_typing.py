@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SHOTS, open_as
+from tests.browser.conftest import PASSWORD, SHOTS, open_as
 from tests.conftest import sheet_data
 
 pytestmark = pytest.mark.browser
@@ -162,11 +162,13 @@ def test_a_brand_new_sheet_opens_without_red_boxes(server: str, browser) -> None
     page.close()
 
 
-def _leave_with_a_failing_beacon_and_come_back(page: Any, box: str, text: str) -> None:
-    """Type, then leave by the address bar while the server fails the page-leave autosave (503):
-    what a database restart does to the one request nobody hears back from; then open the sheet
-    again. The beacon ("ping") outlives the page, so it is routed on the browser context; the route
-    is gone before the test polls the API (a sync route handler runs only while playwright waits)."""
+def _leave_with_a_failing_beacon_and_come_back(page: Any, box: str, text: str, blank: tuple[str, ...] = (),
+                                               between: Callable[[], None] | None = None) -> None:
+    """Type (after emptying the `blank` boxes), then leave by the address bar while the server fails the
+    page-leave autosave (503): what a database restart does to the one request nobody hears back from;
+    then (after `between`) open the sheet again. The beacon ("ping") outlives the page, so it is routed
+    on the browser context; the route is gone before the test polls the API (a sync route handler
+    runs only while playwright waits)."""
     back = page.url
     failed: list[str] = []
 
@@ -182,12 +184,28 @@ def _leave_with_a_failing_beacon_and_come_back(page: Any, box: str, text: str) -
 
     context = page.context
     context.route("**/sheets/*/check", fail_leaving)
+    page.evaluate("""(boxes) => boxes.forEach((box) => {
+        const area = document.querySelector(box);
+        area.value = "";
+        area.dispatchEvent(new Event("input", {bubbles: true}));
+    })""", list(blank))
     with context.expect_event("request", predicate=is_beacon):
         _type_then(page, box, text, "about:blank")
     page.wait_for_url("about:blank")
-    page.goto(back)
-    assert failed, "the page-leave autosave was not sent"  # its route ran before this navigation
+    page.goto(back + "/history")  # a page of the service first: the route has run by then
+    assert failed, "the page-leave autosave was not sent"
     context.unroute("**/sheets/*/check")
+    if between:
+        between()
+    page.goto(back)
+
+
+def _put(server: str, sid: int, **changes: Any) -> None:
+    """Someone saves the sheet elsewhere (the local API, as another program or another PC would)."""
+    sheet = {k: v for k, v in _stored(server, sid).items() if k in ("section", "title", "asis", "tobe", "purpose",
+                                                                      "problems", "tasks", "margin")}
+    r = httpx.put(f"{server}/api/v1/sheets/{sid}", json=sheet | changes)
+    assert r.status_code == 200, r.text
 
 
 def test_a_page_leave_save_that_failed_is_offered_back_when_the_sheet_is_opened(server: str, browser) -> None:  # type: ignore[no-untyped-def]
@@ -241,4 +259,98 @@ def test_a_page_leave_save_that_arrived_leaves_nothing_to_offer(server: str, bro
     expect(page.locator("#unsent")).to_be_hidden()
     page.wait_for_function("() => !Object.keys(localStorage).some(k => k.startsWith('coach-unsent:'))",
                            polling=100, timeout=10_000)
+    page.close()
+
+
+def test_a_field_someone_changed_since_is_never_offered_back(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """Only the writer's lost edits come back; another person's newer save of another field stays."""
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    _put(server, sid, tobe="別の人が先に書き直したあるべき姿。")  # the open page still shows the old text
+    before = _stored(server, sid)["asis"]
+    _leave_with_a_failing_beacon_and_come_back(page, "#f-asis", "（わたしの追記）")
+    banner = page.locator("#unsent")
+    expect(banner.locator("[data-unsent-fields]")).to_have_text("現状")  # not あるべき姿
+    banner.get_by_role("button", name="残っていた入力に戻す").click()
+    _stored_once(server, sid, "asis", lambda v: v == before + "（わたしの追記）")
+    assert _stored(server, sid)["tobe"] == "別の人が先に書き直したあるべき姿。"
+    page.close()
+
+
+def test_text_stored_or_changed_after_the_copy_is_never_offered_back(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """The copy is older than what the sheet holds now (the writer went on typing elsewhere): nothing
+    is offered, and the copy is dropped."""
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    _leave_with_a_failing_beacon_and_come_back(
+        page, "#f-asis", "（古い追記）", between=lambda: _put(server, sid, asis="別の端末で書き直した現状。"))
+    expect(page.locator("#f-asis")).to_have_value("別の端末で書き直した現状。")
+    expect(page.locator("#unsent")).to_be_hidden()
+    page.wait_for_function("() => !Object.keys(localStorage).some(k => k.startsWith('coach-unsent:'))",
+                           polling=100, timeout=10_000)
+    page.close()
+
+
+def test_a_kept_list_comes_back_exactly_with_emptied_rows_gone(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    sid = _new_sheet(server, problems=["一つ目の問題", "二つ目の問題", "三つ目の問題"])
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    _leave_with_a_failing_beacon_and_come_back(page, "#f-problems-0", "（追記）",
+                                               blank=("#f-problems-1", "#f-problems-2"))
+    expect(page.locator("#unsent [data-unsent-fields]")).to_have_text("問題")
+    page.get_by_role("button", name="残っていた入力に戻す").click()
+    _stored_once(server, sid, "problems", lambda v: v == ["一つ目の問題（追記）"])
+    page.close()
+
+
+def test_what_was_typed_after_opening_wins_over_the_kept_copy(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    before = _stored(server, sid)
+    _leave_with_a_failing_beacon_and_come_back(page, "#f-asis", "（届かなかった追記）")
+    expect(page.locator("#unsent")).to_be_visible()
+    page.locator("#f-asis").fill("開いてから書き直した現状。")  # the banner is ignored for a while
+    _stored_once(server, sid, "asis", lambda v: v == "開いてから書き直した現状。")
+    page.get_by_role("button", name="残っていた入力に戻す").click()
+    expect(page.locator("#unsent")).to_be_hidden()
+    expect(page.locator("#f-asis")).to_have_value("開いてから書き直した現状。")
+    assert _stored(server, sid)["asis"] == "開いてから書き直した現状。" and before["asis"] != "開いてから書き直した現状。"
+    page.close()
+
+
+def _switch_to(page: Any, server: str, login: str, path: str) -> None:
+    """Log out, then in as someone else, in the same browser (a shared town PC)."""
+    page.locator("form[action='/logout'] button").click()
+    page.wait_for_url("**/login*")
+    page.goto(f"{server}/login?next={path}")
+    page.fill("#login", login)
+    page.fill("#password", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url(f"{server}{path}*")
+
+
+def test_a_colleague_on_the_same_pc_is_not_offered_the_writers_copy(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    _leave_with_a_failing_beacon_and_come_back(page, "#f-asis", "（田中さんの追記）")
+    expect(page.locator("#unsent")).to_be_visible()
+    _switch_to(page, server, "madoguchi2", f"/sheets/{sid}")
+    expect(page.locator("#f-asis")).to_be_visible()
+    expect(page.locator("#unsent")).to_have_count(1)
+    expect(page.locator("#unsent")).to_be_hidden()
+    _switch_to(page, server, "madoguchi", f"/sheets/{sid}")
+    expect(page.locator("#unsent")).to_be_visible()  # still the writer's
+    page.close()
+
+
+def test_copies_older_than_three_days_are_dropped_on_any_page(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = open_as(browser, server, "madoguchi", "/")
+    page.evaluate("""() => {
+        const day = 24 * 60 * 60 * 1000;
+        localStorage.setItem("coach-unsent:1:/sheets/1/check", JSON.stringify({at: Date.now() - 4 * day, base: {}, sent: {}}));
+        localStorage.setItem("coach-unsent:1:/sheets/2/check", JSON.stringify({at: Date.now() - day, base: {}, sent: {}}));
+    }""")
+    page.reload()
+    page.wait_for_function("() => localStorage.getItem('coach-unsent:1:/sheets/1/check') === null",
+                           polling=100, timeout=10_000)
+    assert page.evaluate("() => localStorage.getItem('coach-unsent:1:/sheets/2/check') !== null")
     page.close()

@@ -14,6 +14,17 @@
 //   its new value if the person has not typed in it since the click, and focus and caret stay put.
 (function () {
   "use strict";
+  const KEPT_PREFIX = "coach-unsent:";
+  const KEEP_MS = 3 * 24 * 60 * 60 * 1000;
+  // Copies kept on leaving live three days, whichever page of the service is opened next (a shared PC).
+  try {
+    Object.keys(localStorage).forEach(function (key) {
+      if (!key.startsWith(KEPT_PREFIX)) return;
+      let at = 0;
+      try { at = JSON.parse(localStorage.getItem(key)).at; } catch (e) { /* unreadable: drop it */ }
+      if (!(typeof at === "number" && Date.now() - at < KEEP_MS)) localStorage.removeItem(key);
+    });
+  } catch (e) { /* storage switched off */ }
   const form = document.getElementById("sheet-form");
   if (!form || !window.htmx) return;
   const autosaveUrl = form.dataset.autosave;
@@ -76,11 +87,18 @@
   }
 
   // -- text sent on leaving, kept until the sheet shows it stored --------------------------------
+  //
+  // The copy is the writer's own (keyed by account and sheet) and holds two states of every field:
+  // `base`, the text last known stored (the page's text, then each autosave that answered "saved"),
+  // and `sent`, what the beacon carried. When the sheet is opened again, a field is offered back only
+  // when the writer had changed it (sent ≠ base) and the sheet still holds the text from before
+  // (now = base): the edit is what was lost. A field stored since (now = sent), or changed by anyone
+  // since (now ≠ base), is never offered — putting it back could undo a newer save.
 
   const FIELDS = ["section", "title", "asis", "tobe", "purpose", "problems", "tasks", "margin"];
   const LISTS = ["problems", "tasks"];
-  const KEEP_MS = 3 * 24 * 60 * 60 * 1000;
-  const keptKey = "coach-unsent:" + autosaveUrl;
+  const unsentBanner = document.getElementById("unsent");
+  const keptKey = KEPT_PREFIX + (unsentBanner ? unsentBanner.dataset.who : "") + ":" + autosaveUrl;
 
   function fieldValues() {
     const data = new FormData(form);
@@ -101,13 +119,24 @@
     return JSON.stringify(Array.isArray(value) ? value.map(one) : one(value === undefined ? "" : value));
   }
 
-  function differing(kept, now) {
-    return FIELDS.filter(function (name) { return name in kept && plain(kept[name]) !== plain(now[name]); });
-  }
+  const loaded = fieldValues(); // the text the page was opened with
+  let base = loaded; // the text last known stored
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (ofForm(event)) event.detail.xhr.coachValues = fieldValues();
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!ofForm(event)) return;
+    const xhr = event.detail.xhr;
+    if (!(xhr.getResponseHeader && xhr.getResponseHeader("X-Coach-Autosave") === "saved")) return;
+    // A move or undo answers with the stored values, already applied to the boxes by now.
+    base = xhr.coachApplies ? fieldValues() : (xhr.coachValues || base);
+  });
 
   function keep() {
+    if (!unsentBanner) return;
     try {
-      localStorage.setItem(keptKey, JSON.stringify({ at: Date.now(), values: fieldValues() }));
+      localStorage.setItem(keptKey, JSON.stringify({ at: Date.now(), base: base, sent: fieldValues() }));
     } catch (e) { /* storage full or switched off: the beacon is all there is */ }
   }
 
@@ -121,7 +150,9 @@
     if (!raw) return null;
     try {
       const value = JSON.parse(raw);
-      if (value && typeof value.at === "number" && value.values && Date.now() - value.at < KEEP_MS) return value;
+      if (value && typeof value.at === "number" && value.base && value.sent && Date.now() - value.at < KEEP_MS) {
+        return value;
+      }
     } catch (e) { /* not ours */ }
     forget();
     return null;
@@ -137,34 +168,40 @@
   }
 
   function offerKept() {
-    const banner = document.getElementById("unsent");
     const value = kept();
-    if (!banner || !value) return;
-    const changed = differing(value.values, fieldValues());
-    if (!changed.length) { forget(); return; } // the beacon was stored
+    if (!unsentBanner || !value) return;
+    const lost = FIELDS.filter(function (name) {
+      return name in value.sent && plain(value.sent[name]) !== plain(value.base[name]) &&
+        plain(loaded[name]) === plain(value.base[name]);
+    });
+    if (!lost.length) { forget(); return; } // stored, or changed since by someone: nothing to give back
     const at = new Date(value.at);
-    banner.querySelector("[data-unsent-at]").textContent =
+    unsentBanner.querySelector("[data-unsent-at]").textContent =
       (at.getMonth() + 1) + "月" + at.getDate() + "日 " + at.getHours() + ":" + String(at.getMinutes()).padStart(2, "0");
-    banner.querySelector("[data-unsent-fields]").textContent = changed.map(label).join("・");
-    banner.hidden = false;
-    banner.querySelector("[data-unsent-restore]").addEventListener("click", function () {
-      changed.forEach(function (name) {
-        const v = value.values[name];
-        if (LISTS.includes(name)) setList(name, Array.isArray(v) ? v.map(String) : []);
+    unsentBanner.querySelector("[data-unsent-fields]").textContent = lost.map(label).join("・");
+    unsentBanner.hidden = false;
+    unsentBanner.querySelector("[data-unsent-restore]").addEventListener("click", function () {
+      const now = fieldValues();
+      // A field typed in since the page opened keeps what was typed: the newer text wins.
+      const back = lost.filter(function (name) { return plain(now[name]) === plain(loaded[name]); });
+      back.forEach(function (name) {
+        const v = value.sent[name];
+        if (LISTS.includes(name)) setList(name, Array.isArray(v) ? v.map(String) : [], true);
         else {
           const box = document.getElementById("f-" + name);
-          if (box && !box.readOnly) setValue(box, String(v));
+          if (box && !box.readOnly) box.value = String(v);
         }
       });
-      banner.hidden = true;
+      unsentBanner.hidden = true;
       forget();
+      if (!back.length) return;
       // An edit, as if typed in the first restored box: the autosave stores it.
-      const first = document.getElementById("f-" + changed[0]) ||
-        document.querySelector("#rows-" + changed[0] + " textarea");
+      const first = document.getElementById("f-" + back[0]) ||
+        document.querySelector("#rows-" + back[0] + " textarea");
       (first || form).dispatchEvent(new Event("input", { bubbles: true }));
     });
-    banner.querySelector("[data-unsent-discard]").addEventListener("click", function () {
-      banner.hidden = true;
+    unsentBanner.querySelector("[data-unsent-discard]").addEventListener("click", function () {
+      unsentBanner.hidden = true;
       forget();
     });
   }
@@ -244,7 +281,7 @@
     }
   }
 
-  function setList(name, items) {
+  function setList(name, items, exact) {
     const list = document.getElementById("rows-" + name);
     if (!list) return;
     let rows = Array.from(list.querySelectorAll("li"));
@@ -258,8 +295,8 @@
       const box = li.querySelector("textarea");
       if (i < items.length) {
         setValue(box, items[i]);
-      } else if (i > items.length && box !== document.activeElement && !box.value.trim()) {
-        li.remove();
+      } else if (i > items.length && (exact || (box !== document.activeElement && !box.value.trim()))) {
+        li.remove(); // `exact`: the list becomes `items`, rows with text included
       } else if (i === items.length) {
         setValue(box, "");
       }
