@@ -277,6 +277,74 @@ def test_a_field_someone_changed_since_is_never_offered_back(server: str, browse
     page.close()
 
 
+def test_rewriting_a_field_on_offer_withdraws_it_for_good(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """The offer is ignored and the field rewritten; later the sheet goes back to the old text (a
+    restore of version 1): the days-old text is not offered over it."""
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    first = _stored(server, sid)["asis"]
+    _leave_with_a_failing_beacon_and_come_back(page, "#f-asis", "（古い追記）")
+    expect(page.locator("#unsent")).to_be_visible()
+    page.locator("#f-asis").fill("書き直した現状。")
+    expect(page.locator("#unsent")).to_be_hidden()
+    _stored_once(server, sid, "asis", lambda v: v == "書き直した現状。")
+    _put(server, sid, asis=first)  # back to the old text, deliberately
+    page.goto(f"{server}/sheets/{sid}")
+    expect(page.locator("#f-asis")).to_have_value(first)
+    expect(page.locator("#unsent")).to_be_hidden()
+    page.close()
+
+
+def test_an_offer_left_unanswered_survives_the_next_leave(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """The banner is ignored, another field is edited and the page is left again (that save arrives):
+    the lost text is still offered next time."""
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    before = _stored(server, sid)["asis"]
+    _leave_with_a_failing_beacon_and_come_back(page, "#f-asis", "（届かなかった追記）")
+    expect(page.locator("#unsent")).to_be_visible()
+    _type_then(page, "#f-tobe", "（次に書いた一文）", "about:blank")
+    page.wait_for_url("about:blank")
+    page.goto(f"{server}/sheets/{sid}/history")
+    _stored_once(server, sid, "tobe", lambda v: v.endswith("（次に書いた一文）"))
+    page.goto(f"{server}/sheets/{sid}")
+    expect(page.locator("#unsent [data-unsent-fields]")).to_have_text("現状")
+    page.get_by_role("button", name="残っていた入力に戻す").click()
+    _stored_once(server, sid, "asis", lambda v: v == before + "（届かなかった追記）")
+    assert _stored(server, sid)["tobe"].endswith("（次に書いた一文）")
+    page.close()
+
+
+def test_an_autosave_stored_but_unanswered_when_leaving_still_leaves_the_rest_offered(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """Closing the tab just after a typing pause: the autosave reached the server but its answer never
+    came back; the text typed after it was in the lost beacon."""
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    before = _stored(server, sid)["asis"]
+
+    def store_then_lose_the_answer(route: Any) -> None:
+        if route.request.resource_type == "ping":
+            route.fulfill(status=503, body="")
+            return
+        route.fetch()  # the server stores it …
+        route.abort()  # … and the page never hears back
+
+    page.context.route("**/sheets/*/check", store_then_lose_the_answer)
+    with page.expect_event("requestfailed", predicate=lambda r: r.resource_type == "xhr"):
+        _type_then(page, "#f-asis", "（前半）", "click:#f-tobe")  # a typing pause: the autosave goes
+    assert _stored(server, sid)["asis"].endswith("（前半）")
+    with page.context.expect_event("request", predicate=lambda r: r.resource_type == "ping"):
+        _type_then(page, "#f-asis", "（後半）", "about:blank")
+    page.wait_for_url("about:blank")
+    page.goto(f"{server}/sheets/{sid}/history")
+    page.context.unroute("**/sheets/*/check")
+    page.goto(f"{server}/sheets/{sid}")
+    expect(page.locator("#unsent [data-unsent-fields]")).to_have_text("現状")
+    page.get_by_role("button", name="残っていた入力に戻す").click()
+    _stored_once(server, sid, "asis", lambda v: v == before + "（前半）（後半）")
+    page.close()
+
+
 def test_text_stored_or_changed_after_the_copy_is_never_offered_back(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     """The copy is older than what the sheet holds now (the writer went on typing elsewhere): nothing
     is offered, and the copy is dropped."""
@@ -308,9 +376,10 @@ def test_what_was_typed_after_opening_wins_over_the_kept_copy(server: str, brows
     before = _stored(server, sid)
     _leave_with_a_failing_beacon_and_come_back(page, "#f-asis", "（届かなかった追記）")
     expect(page.locator("#unsent")).to_be_visible()
-    page.locator("#f-asis").fill("開いてから書き直した現状。")  # the banner is ignored for a while
+    page.locator("#f-asis").fill("開いてから書き直した現状。")  # the banner is ignored: typing answers it
+    expect(page.locator("#unsent")).to_be_hidden()
     _stored_once(server, sid, "asis", lambda v: v == "開いてから書き直した現状。")
-    page.get_by_role("button", name="残っていた入力に戻す").click()
+    page.reload()
     expect(page.locator("#unsent")).to_be_hidden()
     expect(page.locator("#f-asis")).to_have_value("開いてから書き直した現状。")
     assert _stored(server, sid)["asis"] == "開いてから書き直した現状。" and before["asis"] != "開いてから書き直した現状。"

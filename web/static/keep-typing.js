@@ -88,59 +88,83 @@
 
   // -- text sent on leaving, kept until the sheet shows it stored --------------------------------
   //
-  // The copy is the writer's own (keyed by account and sheet) and holds two states of every field:
-  // `base`, the text last known stored (the page's text, then each autosave that answered "saved"),
-  // and `sent`, what the beacon carried. When the sheet is opened again, a field is offered back only
-  // when the writer had changed it (sent ≠ base) and the sheet still holds the text from before
-  // (now = base): the edit is what was lost. A field stored since (now = sent), or changed by anyone
-  // since (now ≠ base), is never offered — putting it back could undo a newer save.
+  // The copy is the writer's own (keyed by account and sheet) and holds, per field, `sent` (what the
+  // beacon carried) and `bases`: the texts that may be stored when the beacon is lost — the text last
+  // known stored (the page's text, then each autosave answered "saved") and the text of each request
+  // that got no answer at all. When the sheet is opened again, a field is offered back only when the
+  // writer had changed it (sent ≠ the stored text) and the sheet still holds one of those texts: the
+  // edit is what was lost. A field stored since, or changed since by anyone, is never offered —
+  // putting it back could undo a newer save — and typing in a box on offer withdraws the offer for
+  // it. Text is compared as the server compares it (coach/sameness.py).
 
   const FIELDS = ["section", "title", "asis", "tobe", "purpose", "problems", "tasks", "margin"];
   const LISTS = ["problems", "tasks"];
   const unsentBanner = document.getElementById("unsent");
   const keptKey = KEPT_PREFIX + (unsentBanner ? unsentBanner.dataset.who : "") + ":" + autosaveUrl;
 
-  function fieldValues() {
-    const data = new FormData(form);
+  function boxesOf(name) {
+    if (LISTS.includes(name)) return Array.from(document.querySelectorAll("#rows-" + name + " textarea"));
+    const box = document.getElementById("f-" + name);
+    return box ? [box] : [];
+  }
+
+  // The fields as typed now, or (`rendered`) as the server rendered them into the page.
+  function fieldValues(rendered) {
     const out = {};
     FIELDS.forEach(function (name) {
-      const values = data.getAll(name).map(String);
+      const values = boxesOf(name).map(function (box) { return rendered ? box.defaultValue : box.value; });
       // A list's empty rows are not text (the server drops them too).
       out[name] = LISTS.includes(name) ? values.filter(function (v) { return v.trim(); }) : values.join("");
     });
     return out;
   }
 
-  // As the server keeps text (coach/cleaning.py): LF line breaks, no control characters; ends trimmed.
+  // coach/sameness.py canonical_text: cleaned, NFC, no white space at line ends or around the text.
   function plain(value) {
     const one = function (v) {
-      return String(v).replace(/\r\n?/g, "\n").replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "").trim();
+      return String(v).replace(/\r\n?/g, "\n").replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "")
+        .normalize("NFC").split("\n").map(function (line) { return line.replace(/\s+$/, ""); }).join("\n").trim();
     };
-    return JSON.stringify(Array.isArray(value) ? value.map(one) : one(value === undefined ? "" : value));
+    return JSON.stringify(Array.isArray(value) ? value.map(one).filter(Boolean) : one(value === undefined ? "" : value));
   }
 
-  const loaded = fieldValues(); // the text the page was opened with
-  let base = loaded; // the text last known stored
+  const rendered = fieldValues(true); // the sheet as the server sent it
+  let base = rendered; // the text last known stored
+  const unanswered = new Set(); // values of requests sent and not answered yet
+  let applied = {}; // what the last move or undo put into the boxes
 
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (ofForm(event)) event.detail.xhr.coachValues = fieldValues();
+    if (!ofForm(event)) return;
+    event.detail.xhr.coachValues = fieldValues();
+    unanswered.add(event.detail.xhr.coachValues);
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     if (!ofForm(event)) return;
     const xhr = event.detail.xhr;
+    if (xhr.status) unanswered.delete(xhr.coachValues); // no answer at all: it may have been stored
     if (!(xhr.getResponseHeader && xhr.getResponseHeader("X-Coach-Autosave") === "saved")) return;
-    // A move or undo answers with the stored values, already applied to the boxes by now.
-    base = xhr.coachApplies ? fieldValues() : (xhr.coachValues || base);
+    // A move or undo stored the values it sent with its own changes on top (not what was typed since).
+    base = Object.assign({}, xhr.coachValues || base, xhr.coachApplies ? applied : {});
   });
+
+  let offered = null; // { fields, sent } while the banner waits for an answer
 
   function keep() {
     if (!unsentBanner) return;
+    const sent = fieldValues();
+    const bases = [base].concat(Array.from(unanswered));
+    if (offered) { // an unanswered offer is carried into the new copy for the boxes not typed in since
+      offered.fields.forEach(function (name) {
+        if (plain(sent[name]) === plain(rendered[name])) sent[name] = offered.sent[name];
+      });
+    }
     try {
-      localStorage.setItem(keptKey, JSON.stringify({ at: Date.now(), base: base, sent: fieldValues() }));
+      localStorage.setItem(keptKey, JSON.stringify({ at: Date.now(), bases: bases, sent: sent }));
     } catch (e) { /* storage full or switched off: the beacon is all there is */ }
   }
 
   function forget() {
+    offered = null;
     try { localStorage.removeItem(keptKey); } catch (e) { /* nothing kept */ }
   }
 
@@ -150,7 +174,8 @@
     if (!raw) return null;
     try {
       const value = JSON.parse(raw);
-      if (value && typeof value.at === "number" && value.base && value.sent && Date.now() - value.at < KEEP_MS) {
+      if (value && typeof value.at === "number" && Array.isArray(value.bases) && value.bases.length && value.sent &&
+          Date.now() - value.at < KEEP_MS) {
         return value;
       }
     } catch (e) { /* not ours */ }
@@ -167,14 +192,42 @@
     return (main || text).textContent.trim();
   }
 
+  // Back and forward: the browser may put typed text back into the boxes; it is not stored yet.
+  function typedBeforeLoad() {
+    if (edits > 0) return;
+    const now = fieldValues();
+    const first = FIELDS.map(function (name) { return plain(now[name]) !== plain(rendered[name]) ? name : null; })
+      .filter(Boolean)[0];
+    if (first) boxesOf(first)[0].dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  // Typing in a box on offer is the writer's answer for it: the newer text wins, for good.
+  form.addEventListener("input", function (event) {
+    if (!offered) return;
+    const name = offered.fields.find(function (f) { return boxesOf(f).includes(event.target); });
+    if (!name) return;
+    offered.fields = offered.fields.filter(function (f) { return f !== name; });
+    const value = kept();
+    if (!offered.fields.length || !value) {
+      unsentBanner.hidden = true;
+      forget();
+      return;
+    }
+    value.sent[name] = value.bases[0][name]; // never offered again
+    try { localStorage.setItem(keptKey, JSON.stringify(value)); } catch (e) { /* kept as it was */ }
+    unsentBanner.querySelector("[data-unsent-fields]").textContent = offered.fields.map(label).join("・");
+  });
+
   function offerKept() {
     const value = kept();
     if (!unsentBanner || !value) return;
     const lost = FIELDS.filter(function (name) {
-      return name in value.sent && plain(value.sent[name]) !== plain(value.base[name]) &&
-        plain(loaded[name]) === plain(value.base[name]);
+      if (!(name in value.sent) || plain(value.sent[name]) === plain(rendered[name])) return false;
+      return plain(value.sent[name]) !== plain(value.bases[0][name]) &&
+        value.bases.some(function (b) { return plain(b[name]) === plain(rendered[name]); });
     });
-    if (!lost.length) { forget(); return; } // stored, or changed since by someone: nothing to give back
+    if (!lost.length) { forget(); return; } // stored, or changed since: nothing to give back
+    offered = { fields: lost, sent: value.sent };
     const at = new Date(value.at);
     unsentBanner.querySelector("[data-unsent-at]").textContent =
       (at.getMonth() + 1) + "月" + at.getDate() + "日 " + at.getHours() + ":" + String(at.getMinutes()).padStart(2, "0");
@@ -182,8 +235,8 @@
     unsentBanner.hidden = false;
     unsentBanner.querySelector("[data-unsent-restore]").addEventListener("click", function () {
       const now = fieldValues();
-      // A field typed in since the page opened keeps what was typed: the newer text wins.
-      const back = lost.filter(function (name) { return plain(now[name]) === plain(loaded[name]); });
+      // A box typed in since the page opened keeps what was typed: the newer text wins.
+      const back = lost.filter(function (name) { return plain(now[name]) === plain(rendered[name]); });
       back.forEach(function (name) {
         const v = value.sent[name];
         if (LISTS.includes(name)) setList(name, Array.isArray(v) ? v.map(String) : [], true);
@@ -194,11 +247,7 @@
       });
       unsentBanner.hidden = true;
       forget();
-      if (!back.length) return;
-      // An edit, as if typed in the first restored box: the autosave stores it.
-      const first = document.getElementById("f-" + back[0]) ||
-        document.querySelector("#rows-" + back[0] + " textarea");
-      (first || form).dispatchEvent(new Event("input", { bubbles: true }));
+      if (back.length) boxesOf(back[0])[0].dispatchEvent(new Event("input", { bubbles: true })); // the autosave stores it
     });
     unsentBanner.querySelector("[data-unsent-discard]").addEventListener("click", function () {
       unsentBanner.hidden = true;
@@ -307,12 +356,16 @@
   function applyValues() {
     const values = document.getElementById("field-values");
     if (!values) return;
+    applied = {};
     values.querySelectorAll("[data-field]").forEach(function (el) {
+      applied[el.dataset.field] = el.textContent;
       const box = document.getElementById("f-" + el.dataset.field);
       if (box) setValue(box, el.textContent);
     });
     values.querySelectorAll("[data-list]").forEach(function (el) {
-      setList(el.dataset.list, Array.from(el.children).map(function (c) { return c.textContent; }));
+      const items = Array.from(el.children).map(function (c) { return c.textContent; });
+      applied[el.dataset.list] = items.filter(function (v) { return v.trim(); });
+      setList(el.dataset.list, items);
     });
     snapshot = null;
     values.replaceChildren();
@@ -326,6 +379,16 @@
   }
   expire(document);
   offerKept();
+  // After load: a Back or Forward may have put typed text back into the boxes only by then.
+  window.addEventListener("pageshow", function () {
+    typedBeforeLoad();
+    if (!offered) return;
+    const now = fieldValues();
+    if (offered.fields.every(function (name) { return plain(now[name]) === plain(offered.sent[name]); })) {
+      unsentBanner.hidden = true; // the browser gave the text back itself; the autosave stores it
+      forget();
+    }
+  });
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     if (event.target && event.target.id === "flash") expire(event.target);
   });
