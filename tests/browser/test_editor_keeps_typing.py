@@ -423,3 +423,60 @@ def test_copies_older_than_three_days_are_dropped_on_any_page(server: str, brows
                            polling=100, timeout=10_000)
     assert page.evaluate("() => localStorage.getItem('coach-unsent:1:/sheets/2/check') !== null")
     page.close()
+
+
+def test_removing_a_row_of_a_list_on_offer_withdraws_it(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """Any change of a field on offer answers it (not only typing in its box): the banner never
+    promises text that 「戻す」 would then skip."""
+    sid = _new_sheet(server, problems=["一つ目の問題", "二つ目の問題"])
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    _leave_with_a_failing_beacon_and_come_back(page, "#f-problems-0", "（届かなかった追記）")
+    expect(page.locator("#unsent [data-unsent-fields]")).to_have_text("問題")
+    page.locator("#rows-problems li").nth(1).locator("[data-remove-row]").click()
+    expect(page.locator("#unsent")).to_be_hidden()
+    _stored_once(server, sid, "problems", lambda v: v == ["一つ目の問題"])
+    page.close()
+
+
+def _store_then_answer(page: Any, status: int | None) -> None:
+    """Every autosave reaches the server; the page then gets `status` (a proxy's) or no answer at all
+    (None); page-leave saves fail (503)."""
+    def route(r: Any) -> None:
+        if r.request.resource_type == "ping":
+            r.fulfill(status=503, body="")
+            return
+        r.fetch()
+        if status is None:
+            r.abort()
+        else:
+            r.fulfill(status=status, body="")
+
+    page.context.route("**/sheets/*/check", route)
+
+
+@pytest.mark.parametrize("answer", [None, 504], ids=["no-answer", "proxy-504"])
+def test_a_sentence_typed_then_deleted_while_unanswered_is_offered_back(server: str, browser, answer) -> None:  # type: ignore[no-untyped-def]
+    """The autosave stored a sentence but the page never heard (or heard a proxy's 504); the writer
+    deleted it again and left, and the beacon was lost: the sheet holds a sentence the writer removed."""
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    before = _stored(server, sid)["asis"]
+    _store_then_answer(page, answer)
+    event = "requestfailed" if answer is None else "requestfinished"
+    with page.expect_event(event, predicate=lambda r: r.resource_type == "xhr"):
+        _type_then(page, "#f-asis", "（消すつもりの文）", "click:#f-tobe")
+    assert _stored(server, sid)["asis"] == before + "（消すつもりの文）"
+    page.evaluate(f"""() => {{
+        const box = document.querySelector('#f-asis');
+        box.value = {before!r};
+        box.dispatchEvent(new Event('input', {{bubbles: true}}));
+        window.location.href = 'about:blank';
+    }}""")
+    page.wait_for_url("about:blank")
+    page.goto(f"{server}/sheets/{sid}/history")
+    page.context.unroute("**/sheets/*/check")
+    page.goto(f"{server}/sheets/{sid}")
+    expect(page.locator("#unsent [data-unsent-fields]")).to_have_text("現状")
+    page.get_by_role("button", name="残っていた入力に戻す").click()
+    _stored_once(server, sid, "asis", lambda v: v == before)
+    page.close()

@@ -141,8 +141,11 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     if (!ofForm(event)) return;
     const xhr = event.detail.xhr;
-    if (xhr.status) unanswered.delete(xhr.coachValues); // no answer at all: it may have been stored
-    if (!(xhr.getResponseHeader && xhr.getResponseHeader("X-Coach-Autosave") === "saved")) return;
+    const answer = xhr.getResponseHeader && xhr.getResponseHeader("X-Coach-Autosave");
+    // Without the autosave's own answer (no answer, a proxy's 502/504) the text may have been stored.
+    if (answer || xhr.status === 204) unanswered.delete(xhr.coachValues);
+    if (xhr.coachApplies) recheckOffer();
+    if (answer !== "saved") return;
     // A move or undo stored the values it sent with its own changes on top (not what was typed since).
     base = Object.assign({}, xhr.coachValues || base, xhr.coachApplies ? applied : {});
   });
@@ -192,39 +195,36 @@
     return (main || text).textContent.trim();
   }
 
-  // Back and forward: the browser may put typed text back into the boxes; it is not stored yet.
-  function typedBeforeLoad() {
-    if (edits > 0) return;
-    const now = fieldValues();
-    const first = FIELDS.map(function (name) { return plain(now[name]) !== plain(rendered[name]) ? name : null; })
-      .filter(Boolean)[0];
-    if (first) boxesOf(first)[0].dispatchEvent(new Event("input", { bubbles: true }));
-  }
-
-  // Typing in a box on offer is the writer's answer for it: the newer text wins, for good.
-  form.addEventListener("input", function (event) {
+  // Changing a field on offer (typing, removing a row, a move) is the writer's answer for it: the
+  // newer text wins, for good.
+  function recheckOffer() {
     if (!offered) return;
-    const name = offered.fields.find(function (f) { return boxesOf(f).includes(event.target); });
-    if (!name) return;
-    offered.fields = offered.fields.filter(function (f) { return f !== name; });
+    const now = fieldValues();
+    const changed = offered.fields.filter(function (f) { return plain(now[f]) !== plain(rendered[f]); });
+    if (!changed.length) return;
+    offered.fields = offered.fields.filter(function (f) { return !changed.includes(f); });
     const value = kept();
     if (!offered.fields.length || !value) {
       unsentBanner.hidden = true;
       forget();
       return;
     }
-    value.sent[name] = value.bases[0][name]; // never offered again
+    changed.forEach(function (f) { value.sent[f] = value.bases[0][f]; }); // never offered again
     try { localStorage.setItem(keptKey, JSON.stringify(value)); } catch (e) { /* kept as it was */ }
     unsentBanner.querySelector("[data-unsent-fields]").textContent = offered.fields.map(label).join("・");
-  });
+  }
+  form.addEventListener("input", recheckOffer);
 
   function offerKept() {
     const value = kept();
     if (!unsentBanner || !value) return;
     const lost = FIELDS.filter(function (name) {
-      if (!(name in value.sent) || plain(value.sent[name]) === plain(rendered[name])) return false;
-      return plain(value.sent[name]) !== plain(value.bases[0][name]) &&
-        value.bases.some(function (b) { return plain(b[name]) === plain(rendered[name]); });
+      const now = plain(rendered[name]);
+      if (!(name in value.sent) || plain(value.sent[name]) === now) return false;
+      // The sheet holds the text last known stored and the writer had changed it, or the sheet holds
+      // the text of an autosave that got no answer (the writer's, and older than what was sent).
+      return (now === plain(value.bases[0][name]) && plain(value.sent[name]) !== now) ||
+        value.bases.slice(1).some(function (b) { return plain(b[name]) === now; });
     });
     if (!lost.length) { forget(); return; } // stored, or changed since: nothing to give back
     offered = { fields: lost, sent: value.sent };
@@ -379,14 +379,15 @@
   }
   expire(document);
   offerKept();
-  // After load: a Back or Forward may have put typed text back into the boxes only by then.
-  window.addEventListener("pageshow", function () {
-    typedBeforeLoad();
-    if (!offered) return;
-    const now = fieldValues();
-    if (offered.fields.every(function (name) { return plain(now[name]) === plain(offered.sent[name]); })) {
-      unsentBanner.hidden = true; // the browser gave the text back itself; the autosave stores it
-      forget();
+  // Back or Forward from the browser's page cache: this page lives again, with the boxes as they were
+  // when it was left. If a copy was kept then, the page sends its own boxes again (its base version
+  // is its own, so the usual conflict rules apply) and the copy goes: it is older than this page.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted || !unsentBanner || !kept()) return;
+    forget();
+    if (edits > 0) {
+      stored = Math.min(stored, edits - 1);
+      flush();
     }
   });
   document.addEventListener("htmx:oobAfterSwap", function (event) {
