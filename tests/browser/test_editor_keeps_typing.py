@@ -262,19 +262,64 @@ def test_a_page_leave_save_that_arrived_leaves_nothing_to_offer(server: str, bro
     page.close()
 
 
-def test_a_field_someone_changed_since_is_never_offered_back(server: str, browser) -> None:  # type: ignore[no-untyped-def]
-    """Only the writer's lost edits come back; another person's newer save of another field stays."""
+def test_after_someone_elses_save_nothing_is_offered_back(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """A newer version than the copy's (another person's save) means the sheet moved on: nothing is
+    offered, and their text stays (a known limit: the writer's edit, which the server refuses as a
+    conflict anyway, is not recovered)."""
     sid = _new_sheet(server)
     page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
     _put(server, sid, tobe="別の人が先に書き直したあるべき姿。")  # the open page still shows the old text
-    before = _stored(server, sid)["asis"]
     _leave_with_a_failing_beacon_and_come_back(page, "#f-asis", "（わたしの追記）")
-    banner = page.locator("#unsent")
-    expect(banner.locator("[data-unsent-fields]")).to_have_text("現状")  # not あるべき姿
-    banner.get_by_role("button", name="残っていた入力に戻す").click()
-    _stored_once(server, sid, "asis", lambda v: v == before + "（わたしの追記）")
-    assert _stored(server, sid)["tobe"] == "別の人が先に書き直したあるべき姿。"
+    expect(page.locator("#f-tobe")).to_have_value("別の人が先に書き直したあるべき姿。")
+    expect(page.locator("#unsent")).to_be_hidden()
+    page.wait_for_function("() => !Object.keys(localStorage).some(k => k.startsWith('coach-unsent:'))",
+                           polling=100, timeout=10_000)
     page.close()
+
+
+def test_a_restore_of_the_version_before_is_not_offered_to_be_undone(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    first = _stored(server, sid)["asis"]
+    with page.context.expect_event("request", predicate=lambda r: r.resource_type == "ping"):
+        _type_then(page, "#f-asis", "！", f"/sheets/{sid}/history")  # the beacon arrives; a copy is kept
+    page.wait_for_url(f"**/sheets/{sid}/history")
+    _stored_once(server, sid, "asis", lambda v: v.endswith("！"))
+    page.reload()
+    page.locator(f"form[action='/sheets/{sid}/versions/1/restore'] button").click()
+    page.wait_for_url(f"**/sheets/{sid}?restored=1*")
+    assert _stored(server, sid)["asis"] == first
+    expect(page.locator("#f-asis")).to_have_value(first)
+    expect(page.locator("#unsent")).to_be_hidden()
+    page.close()
+
+
+def test_a_page_back_from_the_page_cache_leaves_another_pages_copy_and_sends_nothing(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """Two pages of one sheet: B is left (its beacon stores its text, a copy is kept); A then comes back
+    from the page cache (the event dispatched by hand: playwright's chromium runs without that cache).
+    A must not send its older boxes over B's text."""
+    sid = _new_sheet(server)
+    a = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    a.locator("#f-asis").press("End")
+    a.keyboard.type("（Aで追記）")
+    _stored_once(server, sid, "asis", lambda v: "（Aで追記）" in v)
+    b = a.context.new_page()
+    b.goto(f"{server}/sheets/{sid}")
+    with b.context.expect_event("request", predicate=lambda r: r.resource_type == "ping"):
+        _type_then(b, "#f-tobe", "（Bで書いた一文）", "about:blank")
+    _stored_once(server, sid, "tobe", lambda v: "（Bで書いた一文）" in v)
+    sent = a.evaluate("""async () => {
+        let requests = 0;
+        document.addEventListener("htmx:beforeRequest", () => { requests += 1; });
+        window.dispatchEvent(new PageTransitionEvent("pageshow", {persisted: true}));
+        await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+        return requests;
+    }""")
+    assert sent == 0
+    assert "（Bで書いた一文）" in _stored(server, sid)["tobe"]
+    assert a.evaluate("Object.keys(localStorage).filter(k => k.startsWith('coach-unsent:')).length") == 1  # B's
+    a.close()
+    b.close()
 
 
 def test_rewriting_a_field_on_offer_withdraws_it_for_good(server: str, browser) -> None:  # type: ignore[no-untyped-def]
@@ -303,15 +348,19 @@ def test_an_offer_left_unanswered_survives_the_next_leave(server: str, browser) 
     before = _stored(server, sid)["asis"]
     _leave_with_a_failing_beacon_and_come_back(page, "#f-asis", "（届かなかった追記）")
     expect(page.locator("#unsent")).to_be_visible()
-    _type_then(page, "#f-tobe", "（次に書いた一文）", "about:blank")
+    page.locator("#f-tobe").press("Control+End")
+    page.keyboard.type("（次に書いた一文）")  # autosaved: the writer's own version, which later saves fold into
+    _stored_once(server, sid, "tobe", lambda v: v.endswith("（次に書いた一文）"))
+    expect(page.locator("#base-version")).to_have_value(str(_stored(server, sid)["version"]))
+    _type_then(page, "#f-tobe", "（さらに）", "about:blank")
     page.wait_for_url("about:blank")
     page.goto(f"{server}/sheets/{sid}/history")
-    _stored_once(server, sid, "tobe", lambda v: v.endswith("（次に書いた一文）"))
+    _stored_once(server, sid, "tobe", lambda v: v.endswith("（さらに）"))
     page.goto(f"{server}/sheets/{sid}")
     expect(page.locator("#unsent [data-unsent-fields]")).to_have_text("現状")
     page.get_by_role("button", name="残っていた入力に戻す").click()
     _stored_once(server, sid, "asis", lambda v: v == before + "（届かなかった追記）")
-    assert _stored(server, sid)["tobe"].endswith("（次に書いた一文）")
+    assert _stored(server, sid)["tobe"].endswith("（次に書いた一文）（さらに）")
     page.close()
 
 
@@ -320,6 +369,7 @@ def test_an_autosave_stored_but_unanswered_when_leaving_still_leaves_the_rest_of
     came back; the text typed after it was in the lost beacon."""
     sid = _new_sheet(server)
     page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    _own_the_version(page, server, sid)
     before = _stored(server, sid)["asis"]
 
     def store_then_lose_the_answer(route: Any) -> None:
@@ -438,6 +488,15 @@ def test_removing_a_row_of_a_list_on_offer_withdraws_it(server: str, browser) ->
     page.close()
 
 
+def _own_the_version(page: Any, server: str, sid: int) -> None:
+    """A first autosave by the writer: the sheet's newest version is theirs, so later autosaves fold
+    into it (the version stays) — as in any typing session after the first pause."""
+    page.locator("#f-purpose").press("Control+End")
+    page.keyboard.type("（最初の一息）")
+    _stored_once(server, sid, "purpose", lambda v: v.endswith("（最初の一息）"))
+    expect(page.locator("#base-version")).to_have_value(str(_stored(server, sid)["version"]))
+
+
 def _store_then_answer(page: Any, status: int | None) -> None:
     """Every autosave reaches the server; the page then gets `status` (a proxy's) or no answer at all
     (None); page-leave saves fail (503)."""
@@ -460,6 +519,7 @@ def test_a_sentence_typed_then_deleted_while_unanswered_is_offered_back(server: 
     deleted it again and left, and the beacon was lost: the sheet holds a sentence the writer removed."""
     sid = _new_sheet(server)
     page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    _own_the_version(page, server, sid)
     before = _stored(server, sid)["asis"]
     _store_then_answer(page, answer)
     event = "requestfailed" if answer is None else "requestfinished"

@@ -91,15 +91,21 @@
   // The copy is the writer's own (keyed by account and sheet) and holds, per field, `sent` (what the
   // beacon carried) and `bases`: the texts that may be stored when the beacon is lost — the text last
   // known stored (the page's text, then each autosave answered "saved") and the text of each request
-  // that got no answer at all. When the sheet is opened again, a field is offered back only when the
-  // writer had changed it (sent ≠ the stored text) and the sheet still holds one of those texts: the
-  // edit is what was lost. A field stored since, or changed since by anyone, is never offered —
+  // that got no answer at all. When the sheet is opened again at the copy's version, a field is
+  // offered back only when the writer had changed it (sent ≠ the stored text) and the sheet still
+  // holds one of those texts: the edit is what was lost. A field stored since, or changed since by anyone, is never offered —
   // putting it back could undo a newer save — and typing in a box on offer withdraws the offer for
   // it. Text is compared as the server compares it (coach/sameness.py).
 
   const FIELDS = ["section", "title", "asis", "tobe", "purpose", "problems", "tasks", "margin"];
   const LISTS = ["problems", "tasks"];
   const unsentBanner = document.getElementById("unsent");
+  const version = function () { // the autosave's answer replaces the box (hx-swap-oob): look it up each time
+    const box = document.getElementById("base-version");
+    return box ? box.value : "";
+  };
+  const renderedVersion = version();
+  const thisPage = Math.random().toString(36).slice(2); // which page wrote a copy
   const keptKey = KEPT_PREFIX + (unsentBanner ? unsentBanner.dataset.who : "") + ":" + autosaveUrl;
 
   function boxesOf(name) {
@@ -162,7 +168,7 @@
       });
     }
     try {
-      localStorage.setItem(keptKey, JSON.stringify({ at: Date.now(), bases: bases, sent: sent }));
+      localStorage.setItem(keptKey, JSON.stringify({ at: Date.now(), page: thisPage, version: version(), bases: bases, sent: sent }));
     } catch (e) { /* storage full or switched off: the beacon is all there is */ }
   }
 
@@ -218,7 +224,9 @@
   function offerKept() {
     const value = kept();
     if (!unsentBanner || !value) return;
-    const lost = FIELDS.filter(function (name) {
+    // A newer version than the copy's (a restore, another person's save, a stored beacon that made
+    // one) means the sheet moved on since: nothing is offered, whatever the fields say.
+    const lost = value.version !== renderedVersion ? [] : FIELDS.filter(function (name) {
       const now = plain(rendered[name]);
       if (!(name in value.sent) || plain(value.sent[name]) === now) return false;
       // The sheet holds the text last known stored and the writer had changed it, or the sheet holds
@@ -379,16 +387,13 @@
   }
   expire(document);
   offerKept();
-  // Back or Forward from the browser's page cache: this page lives again, with the boxes as they were
-  // when it was left. If a copy was kept then, the page sends its own boxes again (its base version
-  // is its own, so the usual conflict rules apply) and the copy goes: it is older than this page.
+  // Back or Forward from the browser's page cache: this page lives again. A copy it wrote itself on
+  // leaving is older than whatever it does now, so it goes (nothing is sent: the page's next edit
+  // goes through the usual rules, as before). A copy of another page of the sheet is left alone.
   window.addEventListener("pageshow", function (event) {
-    if (!event.persisted || !unsentBanner || !kept()) return;
-    forget();
-    if (edits > 0) {
-      stored = Math.min(stored, edits - 1);
-      flush();
-    }
+    if (!event.persisted) return;
+    const value = kept();
+    if (value && value.page === thisPage) forget();
   });
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     if (event.target && event.target.id === "flash") expire(event.target);
