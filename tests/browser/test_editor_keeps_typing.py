@@ -540,3 +540,45 @@ def test_a_sentence_typed_then_deleted_while_unanswered_is_offered_back(server: 
     page.get_by_role("button", name="残っていた入力に戻す").click()
     _stored_once(server, sid, "asis", lambda v: v == before)
     page.close()
+
+
+def test_a_deletion_saved_elsewhere_after_the_beacon_is_not_offered_to_be_undone(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """The beacon arrived (folded into the writer's version); the same writer then deletes the sentence
+    on another PC (folded too: the version stays). The first PC's copy must not offer it back."""
+    sid = _new_sheet(server)
+    pc1 = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    _own_the_version(pc1, server, sid)
+    before = _stored(server, sid)["asis"]
+    with pc1.context.expect_event("request", predicate=lambda r: r.resource_type == "ping"):
+        _type_then(pc1, "#f-asis", "（PC1で書いた文）", "about:blank")
+    _stored_once(server, sid, "asis", lambda v: v == before + "（PC1で書いた文）")
+    pc2 = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    pc2.locator("#f-asis").fill(before)
+    _stored_once(server, sid, "asis", lambda v: v == before)
+    pc2.close()
+    pc1.goto(f"{server}/sheets/{sid}")
+    expect(pc1.locator("#f-asis")).to_have_value(before)
+    expect(pc1.locator("#unsent")).to_be_hidden()
+    pc1.close()
+
+
+def test_a_page_that_did_not_leave_drops_its_copy(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """The browser refused the beacon and asked; the writer stayed, then deleted the sentence (saved).
+    Nothing is offered later."""
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    _own_the_version(page, server, sid)
+    before = _stored(server, sid)["asis"]
+    page.evaluate("navigator.sendBeacon = () => false")  # as for a form too large for a beacon
+    page.on("dialog", lambda dialog: dialog.dismiss())  # stay on the page
+    page.locator("#f-asis").press("Control+End")
+    page.keyboard.type("（いったん書いた文）")
+    page.evaluate("window.location.href = 'about:blank'")
+    _stored_once(server, sid, "asis", lambda v: v == before + "（いったん書いた文）")
+    page.locator("#f-asis").fill(before)
+    _stored_once(server, sid, "asis", lambda v: v == before)
+    page.get_by_role("link", name="履歴").click()
+    page.wait_for_url(f"**/sheets/{sid}/history")
+    page.goto(f"{server}/sheets/{sid}")
+    expect(page.locator("#unsent")).to_be_hidden()
+    page.close()

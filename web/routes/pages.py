@@ -275,6 +275,8 @@ async def check(request: Request, sheet_id: SheetId, repo: RepoDep, critic: Crit
     response = render(request, "_feedback.html", context, partial="_feedback.html",
                       status_code=409 if done.conflict else 200)
     response.headers["X-Coach-Autosave"] = done.saved_note or "invalid"  # editor.js: is the typed text stored?
+    if done.saved_note == "saved":  # keep-typing.js: which write the page last knows of (a fold changes it)
+        response.headers["X-Coach-Updated"] = done.stored.updated_at.isoformat()
     return response
 
 

@@ -91,11 +91,14 @@
   // The copy is the writer's own (keyed by account and sheet) and holds, per field, `sent` (what the
   // beacon carried) and `bases`: the texts that may be stored when the beacon is lost — the text last
   // known stored (the page's text, then each autosave answered "saved") and the text of each request
-  // that got no answer at all. When the sheet is opened again at the copy's version, a field is
-  // offered back only when the writer had changed it (sent ≠ the stored text) and the sheet still
-  // holds one of those texts: the edit is what was lost. A field stored since, or changed since by anyone, is never offered —
-  // putting it back could undo a newer save — and typing in a box on offer withdraws the offer for
-  // it. Text is compared as the server compares it (coach/sameness.py).
+  // that got no answer at all — with the sheet's version and its last write as the page knew them.
+  // When the sheet is opened again at the copy's version, a field is offered back when the writer had
+  // changed it and either the sheet still holds the text last known stored with no write since (the
+  // beacon and anything after it were lost), or it holds the text of an unanswered autosave. Anything
+  // else (a write since, a newer version, a field changed since) is never offered: putting text back
+  // could undo a newer save. Changing a field on offer withdraws the offer for it; an offer left
+  // unanswered is carried into the next copy. A page that did not leave after all (the browser refused
+  // the beacon, or the page goes on saving) drops its own copy. Text is compared as coach/sameness.py does.
 
   const FIELDS = ["section", "title", "asis", "tobe", "purpose", "problems", "tasks", "margin"];
   const LISTS = ["problems", "tasks"];
@@ -105,6 +108,9 @@
     return box ? box.value : "";
   };
   const renderedVersion = version();
+  // The sheet's last write as this page knows it (every autosave, folded or not, changes it).
+  const renderedUpdated = unsentBanner ? unsentBanner.dataset.updated : "";
+  let updatedKnown = renderedUpdated;
   const thisPage = Math.random().toString(36).slice(2); // which page wrote a copy
   const keptKey = KEPT_PREFIX + (unsentBanner ? unsentBanner.dataset.who : "") + ":" + autosaveUrl;
 
@@ -152,6 +158,9 @@
     if (answer || xhr.status === 204) unanswered.delete(xhr.coachValues);
     if (xhr.coachApplies) recheckOffer();
     if (answer !== "saved") return;
+    // A move's answer does not say its write: the copy then trusts no stored text but the unanswered.
+    updatedKnown = xhr.coachApplies ? "" : (xhr.getResponseHeader("X-Coach-Updated") || "");
+    dropOwnCopy(); // a copy this page wrote: it did not leave after all, and goes on saving
     // A move or undo stored the values it sent with its own changes on top (not what was typed since).
     base = Object.assign({}, xhr.coachValues || base, xhr.coachApplies ? applied : {});
   });
@@ -162,14 +171,27 @@
     if (!unsentBanner) return;
     const sent = fieldValues();
     const bases = [base].concat(Array.from(unanswered));
-    if (offered) { // an unanswered offer is carried into the new copy for the boxes not typed in since
+    const carried = []; // an unanswered offer goes into the new copy for the boxes not changed since:
+    if (offered) {      // that text was never stored anywhere, so no later write can have replaced it
       offered.fields.forEach(function (name) {
-        if (plain(sent[name]) === plain(rendered[name])) sent[name] = offered.sent[name];
+        if (plain(sent[name]) === plain(rendered[name])) {
+          sent[name] = offered.sent[name];
+          carried.push(name);
+        }
       });
     }
     try {
-      localStorage.setItem(keptKey, JSON.stringify({ at: Date.now(), page: thisPage, version: version(), bases: bases, sent: sent }));
+      localStorage.setItem(keptKey, JSON.stringify({ at: Date.now(), page: thisPage, version: version(), updated: updatedKnown,
+                                              carried: carried, bases: bases, sent: sent }));
     } catch (e) { /* storage full or switched off: the beacon is all there is */ }
+  }
+
+  // The copy, when this page wrote it (an offer on the banner stays, to be carried into the next one).
+  function dropOwnCopy() {
+    const own = kept();
+    if (own && own.page === thisPage) {
+      try { localStorage.removeItem(keptKey); } catch (e) { /* nothing kept */ }
+    }
   }
 
   function forget() {
@@ -231,7 +253,9 @@
       if (!(name in value.sent) || plain(value.sent[name]) === now) return false;
       // The sheet holds the text last known stored and the writer had changed it, or the sheet holds
       // the text of an autosave that got no answer (the writer's, and older than what was sent).
-      return (now === plain(value.bases[0][name]) && plain(value.sent[name]) !== now) ||
+      const noWriteSince = !!value.updated && value.updated === renderedUpdated;
+      const carried = Array.isArray(value.carried) && value.carried.includes(name);
+      return (now === plain(value.bases[0][name]) && plain(value.sent[name]) !== now && (noWriteSince || carried)) ||
         value.bases.slice(1).some(function (b) { return plain(b[name]) === now; });
     });
     if (!lost.length) { forget(); return; } // stored, or changed since: nothing to give back
@@ -269,7 +293,7 @@
     const data = new FormData(form);
     data.delete("op");
     data.append("leaving", "1");
-    if (!navigator.sendBeacon(autosaveUrl, data)) return false;
+    if (!navigator.sendBeacon(autosaveUrl, data)) { dropOwnCopy(); return false; } // the browser asks; the page stays
     stored = edits;
     return true;
   }
@@ -391,9 +415,7 @@
   // leaving is older than whatever it does now, so it goes (nothing is sent: the page's next edit
   // goes through the usual rules, as before). A copy of another page of the sheet is left alone.
   window.addEventListener("pageshow", function (event) {
-    if (!event.persisted) return;
-    const value = kept();
-    if (value && value.page === thisPage) forget();
+    if (event.persisted) dropOwnCopy();
   });
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     if (event.target && event.target.id === "flash") expire(event.target);
