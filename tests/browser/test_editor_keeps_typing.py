@@ -548,6 +548,12 @@ def test_a_deletion_saved_elsewhere_after_the_beacon_is_not_offered_to_be_undone
     sid = _new_sheet(server)
     pc1 = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
     _own_the_version(pc1, server, sid)
+    # A pause long enough for the similar-sheet panel's own post from inside the form (not a save).
+    with pc1.expect_response(lambda r: r.url.endswith(f"/sheets/{sid}/similar")):
+        pc1.locator("#f-margin").press("Control+End")
+        pc1.keyboard.type("（メモ）")
+    _stored_once(server, sid, "margin", lambda v: v.endswith("（メモ）"))
+    expect(pc1.locator("#base-version")).to_have_value(str(_stored(server, sid)["version"]))
     before = _stored(server, sid)["asis"]
     with pc1.context.expect_event("request", predicate=lambda r: r.resource_type == "ping"):
         _type_then(pc1, "#f-asis", "（PC1で書いた文）", "about:blank")

@@ -142,20 +142,35 @@
 
   const rendered = fieldValues(true); // the sheet as the server sent it
   let base = rendered; // the text last known stored
-  const unanswered = new Set(); // values of requests sent and not answered yet
+  // Autosaves sent and not answered by the autosave itself (no answer, a proxy's 502/504): their text
+  // may have been stored. Only requests to the autosave count (the similar-sheet panel and the AI
+  // coach post from inside the form too, and store nothing the page would offer back).
+  let unanswered = []; // [{ seq, values }], in the order sent (the form's htmx queue keeps it)
+  let sentAutosaves = 0;
   let applied = {}; // what the last move or undo put into the boxes
+
+  function pathOf(detail) {
+    return (detail.requestConfig && detail.requestConfig.path) || (detail.pathInfo && detail.pathInfo.requestPath) || "";
+  }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (!ofForm(event)) return;
-    event.detail.xhr.coachValues = fieldValues();
-    unanswered.add(event.detail.xhr.coachValues);
+    const xhr = event.detail.xhr;
+    xhr.coachValues = fieldValues();
+    if (pathOf(event.detail) === autosaveUrl) {
+      xhr.coachSeq = ++sentAutosaves;
+      unanswered.push({ seq: xhr.coachSeq, values: xhr.coachValues });
+    }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     if (!ofForm(event)) return;
     const xhr = event.detail.xhr;
     const answer = xhr.getResponseHeader && xhr.getResponseHeader("X-Coach-Autosave");
-    // Without the autosave's own answer (no answer, a proxy's 502/504) the text may have been stored.
-    if (answer || xhr.status === 204) unanswered.delete(xhr.coachValues);
+    if (xhr.coachSeq && (answer || xhr.status === 204)) {
+      // Heard: this one is settled, and a later autosave stored settles every one sent before it.
+      const upTo = answer === "saved" ? xhr.coachSeq : 0;
+      unanswered = unanswered.filter(function (u) { return u.seq !== xhr.coachSeq && u.seq > upTo; });
+    }
     if (xhr.coachApplies) recheckOffer();
     if (answer !== "saved") return;
     // A move's answer does not say its write: the copy then trusts no stored text but the unanswered.
@@ -170,7 +185,7 @@
   function keep() {
     if (!unsentBanner) return;
     const sent = fieldValues();
-    const bases = [base].concat(Array.from(unanswered));
+    const bases = [base].concat(unanswered.map(function (u) { return u.values; }));
     const carried = []; // an unanswered offer goes into the new copy for the boxes not changed since:
     if (offered) {      // that text was never stored anywhere, so no later write can have replaced it
       offered.fields.forEach(function (name) {
