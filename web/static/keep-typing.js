@@ -252,7 +252,7 @@
       forget();
       return;
     }
-    changed.forEach(function (f) { value.sent[f] = value.bases[0][f]; }); // never offered again
+    changed.forEach(function (f) { delete value.sent[f]; }); // never offered again
     try { localStorage.setItem(keptKey, JSON.stringify(value)); } catch (e) { /* kept as it was */ }
     unsentBanner.querySelector("[data-unsent-fields]").textContent = offered.fields.map(label).join("・");
   }
@@ -271,7 +271,9 @@
       const noWriteSince = !!value.updated && value.updated === renderedUpdated;
       const carried = Array.isArray(value.carried) && value.carried.includes(name);
       return (now === plain(value.bases[0][name]) && plain(value.sent[name]) !== now && (noWriteSince || carried)) ||
-        value.bases.slice(1).some(function (b) { return plain(b[name]) === now; });
+        value.bases.slice(1).some(function (b, i) { // an unanswered autosave that changed this field
+          return plain(b[name]) === now && plain(b[name]) !== plain(value.bases[i][name]);
+        });
     });
     if (!lost.length) { forget(); return; } // stored, or changed since: nothing to give back
     offered = { fields: lost, sent: value.sent };
