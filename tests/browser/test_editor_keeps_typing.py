@@ -634,3 +634,21 @@ def test_a_field_withdrawn_from_an_offer_is_never_offered_again(server: str, bro
     _stored_once(server, sid, "tobe", lambda v: v.endswith("（B1）（B2）"))
     assert _stored(server, sid)["asis"] == asis0 + "（A1）"
     page.close()
+
+
+def test_an_offer_answered_in_another_tab_disappears_here(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """Two tabs show the same offer; 「戻す」 in one (then more typing there) must not be undone by a
+    later click in the other, whose banner goes away."""
+    sid = _new_sheet(server)
+    page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
+    before = _stored(server, sid)["asis"]
+    _leave_with_a_failing_beacon_and_come_back(page, "#f-asis", "（届かなかった追記）")
+    other = page.context.new_page()
+    other.goto(f"{server}/sheets/{sid}")
+    expect(page.locator("#unsent")).to_be_visible()
+    expect(other.locator("#unsent")).to_be_visible()
+    page.get_by_role("button", name="残っていた入力に戻す").click()
+    expect(other.locator("#unsent")).to_be_hidden()
+    _stored_once(server, sid, "asis", lambda v: v == before + "（届かなかった追記）")
+    page.close()
+    other.close()

@@ -258,6 +258,13 @@
   }
   form.addEventListener("input", recheckOffer);
 
+  // Another tab of this browser answered the offer (or wrote a newer copy): this banner is out of date.
+  window.addEventListener("storage", function (event) {
+    if (event.key !== keptKey || !offered) return;
+    offered = null;
+    unsentBanner.hidden = true;
+  });
+
   function offerKept() {
     const value = kept();
     if (!unsentBanner || !value) return;
