@@ -28,7 +28,6 @@ import numpy as np
 from coach.retrieval import evaluation as rev
 from coach.retrieval.concepts import LEXICON, Lexicon
 from coach.retrieval.embeddings import (
-    CHAR_FIELD_WEIGHTS,
     CONCEPT_FIELD_WEIGHTS,
     UNIFORM,
     CharNgramEmbedding,
@@ -54,23 +53,11 @@ def _concepts(lexicon: Lexicon, fields: dict[str, float]) -> Embed:
     return lambda texts: np.array([lexicon.vector(_parts(t, fields)) for t in texts])
 
 
-def _two_channels(lexicon: Lexicon, concept_weight: float, char_fields: dict[str, float] = CHAR_FIELD_WEIGHTS,
-                  concept_fields: dict[str, float] = CONCEPT_FIELD_WEIGHTS) -> Embed:
-    """ProblemNgramEmbedding's vector with another lexicon (the product's embedding reads LEXICON only)."""
-    from coach.retrieval.embeddings import _parts
-
-    char = CharNgramEmbedding()
-    a, b = np.sqrt(1.0 - concept_weight), np.sqrt(concept_weight)
-
-    def embed(texts: list[str]) -> np.ndarray:
-        rows = []
-        for t in texts:
-            joined = np.concatenate([a * char.weighted(_parts(t, char_fields)), b * lexicon.vector(_parts(t, concept_fields))])
-            norm = float(np.linalg.norm(joined))
-            rows.append(joined / norm if norm else joined)
-        return np.array(rows, dtype=np.float32)
-
-    return embed
+def _two_channels(concept_weight: float, lexicon: Lexicon | None = None, char_fields: dict[str, float] | None = None,
+                  concept_fields: dict[str, float] | None = None) -> Embed:
+    ef = ProblemNgramEmbedding(concept_weight=concept_weight, lexicon=lexicon, char_fields=char_fields,
+                               concept_fields=concept_fields)
+    return lambda texts: np.array(ef(texts))
 
 
 def single_vector_rows() -> dict[str, Embed]:
@@ -78,11 +65,11 @@ def single_vector_rows() -> dict[str, Embed]:
     return {
         "char n-grams, whole sheet": lambda texts: np.array(char(texts)),
         "concepts v2 only, whole sheet": _concepts(V2, UNIFORM),
-        "char + concepts v2, whole sheet": _two_channels(V2, 0.5, UNIFORM, UNIFORM),
-        "char + concepts v2, title+AsIs+problems only": _two_channels(V2, 0.5, PROBLEM_ONLY, PROBLEM_ONLY),
-        "char + concepts v2, fields weighted, concepts 0.5 (shipped before v3)": _two_channels(V2, 0.5),
+        "char + concepts v2, whole sheet": _two_channels(0.5, V2, UNIFORM, UNIFORM),
+        "char + concepts v2, title+AsIs+problems only": _two_channels(0.5, V2, PROBLEM_ONLY, PROBLEM_ONLY),
+        "char + concepts v2, fields weighted, concepts 0.5 (shipped before v3)": _two_channels(0.5, V2),
         "concepts v3 only, fields weighted": _concepts(LEXICON, CONCEPT_FIELD_WEIGHTS),
-        "char + concepts v3, fields weighted, concepts 0.5": _two_channels(LEXICON, 0.5),
+        "char + concepts v3, fields weighted, concepts 0.5": _two_channels(0.5),
         "char + concepts v3, fields weighted, concepts 0.3 (shipped)": lambda t: np.array(ProblemNgramEmbedding()(t)),
     }
 

@@ -17,7 +17,7 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from coach.retrieval.concepts import CONCEPTS_VERSION, weighted_concept_vector
+from coach.retrieval.concepts import CONCEPTS_VERSION, LEXICON, Lexicon
 from coach.retrieval.texts import plain_text, split_fields, tags_of
 
 _NOISE = re.compile(r"[\s、。，．・「」『』（）()\[\]【】!！?？:：;；/／\-‐ー―…]+")
@@ -120,8 +120,11 @@ class ProblemNgramEmbedding(_Cosine, EmbeddingFunction[Documents]):
 
     def __init__(self, dim: int = 2048, concept_weight: float = CONCEPT_WEIGHT, concepts_version: int = CONCEPTS_VERSION,
                  char_fields: dict[str, float] | None = None, concept_fields: dict[str, float] | None = None,
-                 tags_version: str = "", tag_weight: float = 1.0) -> None:
+                 tags_version: str = "", tag_weight: float = 1.0, lexicon: Lexicon | None = None) -> None:
         self.char = CharNgramEmbedding(dim=dim)
+        # Another lexicon only for the method comparison (evals/compare_retrieval.py); not in the config,
+        # so never for a collection.
+        self.lexicon = LEXICON if lexicon is None else lexicon
         self.concept_weight = float(concept_weight)
         self.concepts_version = int(concepts_version)
         self.char_fields = dict(CHAR_FIELD_WEIGHTS if char_fields is None else char_fields)
@@ -134,7 +137,7 @@ class ProblemNgramEmbedding(_Cosine, EmbeddingFunction[Documents]):
         b = math.sqrt(self.concept_weight)
         chars = self.char.weighted(_parts(text, self.char_fields))
         tags = {tag: self.tag_weight for tag in tags_of(text)} if self.tags_version else {}
-        joined = np.concatenate([a * chars, b * weighted_concept_vector(_parts(text, self.concept_fields), tags)])
+        joined = np.concatenate([a * chars, b * self.lexicon.vector(_parts(text, self.concept_fields), tags)])
         norm = float(np.linalg.norm(joined))
         # A sheet with no known concept is all n-grams: unit length keeps scores comparable.
         return (joined / norm if norm else joined).astype(np.float32)
