@@ -371,15 +371,7 @@ def test_an_autosave_stored_but_unanswered_when_leaving_still_leaves_the_rest_of
     page = open_as(browser, server, "madoguchi", f"/sheets/{sid}")
     _own_the_version(page, server, sid)
     before = _stored(server, sid)["asis"]
-
-    def store_then_lose_the_answer(route: Any) -> None:
-        if route.request.resource_type == "ping":
-            route.fulfill(status=503, body="")
-            return
-        route.fetch()  # the server stores it …
-        route.abort()  # … and the page never hears back
-
-    page.context.route("**/sheets/*/check", store_then_lose_the_answer)
+    _store_then_answer(page, None)  # the server stores each autosave and the page never hears back
     with page.expect_event("requestfailed", predicate=lambda r: r.resource_type == "xhr"):
         _type_then(page, "#f-asis", "（前半）", "click:#f-tobe")  # a typing pause: the autosave goes
     assert _stored(server, sid)["asis"].endswith("（前半）")
